@@ -1,0 +1,121 @@
+// streams-engine: the local Sync Streams engine, headless.
+
+#include "engine/credentials.h"
+#include "engine/engine.h"
+#include "server/enginecommandline.h"
+#include "server/restserver.h"
+#include "server/shutdownsignals.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+
+#include <cstdio>
+
+using namespace streams;
+
+namespace {
+void say(const QString &line)
+{
+    std::fputs(qPrintable(line + u'\n'), stdout);
+    std::fflush(stdout);
+}
+
+void complain(const QString &line)
+{
+    std::fputs(qPrintable(QStringLiteral("streams-engine: ") + line + u'\n'), stderr);
+}
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("streams-engine"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(STREAMS_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "A local Twilio Sync Streams service: Twilio's REST API (and, on the same port, live "
+        "delivery) on loopback.\nCredentials come from TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, "
+        "TWILIO_API_KEY and TWILIO_API_SECRET when set; otherwise they are generated on first "
+        "start and kept in the data directory, readable only by you."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    EngineCommandLine::addOptions(parser);
+    const QCommandLineOption showCredentials(
+        QStringLiteral("show-credentials"),
+        QStringLiteral("Print the engine's credentials as shell exports and exit."));
+    parser.addOption(showCredentials);
+    parser.process(app);
+
+    auto settings = EngineCommandLine::read(parser);
+    if (!settings) {
+        complain(settings.error());
+        return 2;
+    }
+
+    if (parser.isSet(showCredentials)) {
+        if (!QDir().mkpath(settings->engine.dataDir)) {
+            complain(QStringLiteral("cannot create %1").arg(settings->engine.dataDir));
+            return 1;
+        }
+        auto credentials = EngineCredentials::loadOrCreate(settings->engine.dataDir,
+                                                           settings->engine.environment);
+        if (!credentials) {
+            complain(credentials.error());
+            return 1;
+        }
+        say(QStringLiteral("export TWILIO_ACCOUNT_SID=%1").arg(credentials->accountSid));
+        say(QStringLiteral("export TWILIO_AUTH_TOKEN=%1").arg(credentials->authToken));
+        say(QStringLiteral("export TWILIO_API_KEY=%1").arg(credentials->apiKeySid));
+        say(QStringLiteral("export TWILIO_API_SECRET=%1").arg(credentials->apiKeySecret));
+        return 0;
+    }
+
+    auto engine = Engine::open(settings->engine);
+    if (!engine) {
+        complain(engine.error());
+        return 1;
+    }
+    RestServer server(**engine);
+    QString error;
+    const quint16 port = server.start(settings->address, settings->port, &error);
+    if (port == 0) {
+        complain(QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(settings->address.toString())
+                     .arg(settings->port)
+                     .arg(error));
+        return 1;
+    }
+    if (settings->allowRemote && !settings->address.isLoopback())
+        complain(QStringLiteral("warning: listening on %1, reachable from other machines")
+                     .arg(settings->address.toString()));
+
+    const EngineCredentials &credentials = (*engine)->credentials();
+    const QString host = settings->address.protocol() == QAbstractSocket::IPv6Protocol
+        ? u'[' + settings->address.toString() + u']'
+        : settings->address.toString();
+    const auto rate = (*engine)->publishRatePerSecond();
+    say(QStringLiteral("streams-engine %1 listening on http://%2:%3").arg(app.applicationVersion(), host).arg(port));
+    say(QStringLiteral("data directory: %1").arg((*engine)->dataDir()));
+    say(QStringLiteral("publish rate: %1")
+            .arg(rate ? QStringLiteral("%1 messages/s per stream").arg(*rate) : QStringLiteral("unlimited")));
+    say(QStringLiteral("account SID: %1   API key: %2").arg(credentials.accountSid, credentials.apiKeySid));
+    if ((*engine)->credentialsWereGenerated()) {
+        // Shown once, when generated; afterwards they stay in the data directory only.
+        say(QStringLiteral("new credentials (shown once; also in %1):")
+                .arg(QDir((*engine)->dataDir()).filePath(EngineCredentials::fileName())));
+        say(QStringLiteral("  auth token: %1").arg(credentials.authToken));
+        say(QStringLiteral("  API key secret: %1").arg(credentials.apiKeySecret));
+    } else {
+        say(QStringLiteral("secrets: streams-engine --show-credentials --data-dir %1")
+                .arg((*engine)->dataDir()));
+    }
+
+    ShutdownSignals shutdownSignals;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &app, [&](int signalNumber) {
+        say(QStringLiteral("signal %1: shutting down").arg(signalNumber));
+        app.quit();
+    });
+    return app.exec();
+}

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "api/page.h"
+#include "api/service.h"
+#include "api/stream.h"
+#include "api/streammessage.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+// The REST resource shapes of Sync v1: snake_case fields, absolute `url`/`links` built from the
+// base the client used (clients follow them verbatim), dates as YYYY-MM-DDTHH:MM:SSZ.
+namespace streams::restjson {
+
+/// UTC `YYYY-MM-DDTHH:MM:SSZ`, the only form python-twilio's deserialiser accepts.
+QString formatDate(qint64 secondsSinceEpoch);
+/// The inverse of formatDate; empty when `text` is not in exactly that form.
+std::optional<qint64> parseDate(QStringView text);
+
+QString serviceUrl(QStringView baseUrl, QStringView serviceSid);
+QString streamUrl(QStringView baseUrl, QStringView serviceSid, QStringView streamSid);
+
+QJsonObject serviceJson(const Service &service, QStringView baseUrl);
+QJsonObject streamJson(const Stream &stream, QStringView baseUrl);
+QJsonObject messageJson(const StreamMessage &message);
+
+Service serviceFromJson(const QJsonObject &json);
+Stream streamFromJson(const QJsonObject &json);
+
+/// A list page: `{<key>: [...], meta: {...}}`. `listUrl` is the absolute URL of the list
+/// without a query string.
+QJsonObject listJson(const QString &key, const QJsonArray &items, const QString &listUrl,
+                     int page, int pageSize, const std::optional<QString> &pageToken,
+                     const std::optional<QString> &nextPageToken,
+                     const std::optional<QString> &previousPageToken);
+
+} // namespace streams::restjson

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <QString>
+
+#include <optional>
+
+namespace streams {
+
+/// A Sync Stream (a "Message Stream"). Dates are seconds since the Unix epoch, UTC.
+struct Stream
+{
+    QString sid;
+    QString uniqueName; // null when created without one
+    QString accountSid;
+    QString serviceSid;
+    QString createdBy; // "system" over REST, the token identity over twilsock
+    qint64 dateCreated = 0;
+    qint64 dateUpdated = 0;
+    std::optional<qint64> dateExpires; // empty: never expires
+
+    friend bool operator==(const Stream &, const Stream &) = default;
+};
+
+} // namespace streams

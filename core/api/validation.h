@@ -1,0 +1,51 @@
+#pragma once
+
+#include "api/apierror.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <expected>
+#include <optional>
+
+// The contract's input rules, in one place. The engine, the REST server, both backends and the
+// console's composer all call these functions, so they can never disagree.
+namespace streams::validation {
+
+/// 54302 for an empty name, one longer than the limit, or one shaped like a SID.
+std::optional<ApiError> checkUniqueName(QStringView name);
+
+/// Parses a Ttl parameter: decimal digits only, 0..31,536,000 (0 = never expires); else 54011.
+std::expected<qint64, ApiError> parseTtl(QStringView text);
+
+/// A stream message payload that passed validation.
+struct MessagePayload
+{
+    QJsonObject object;
+    QByteArray compact; // what is measured against the limit and what subscribers receive
+};
+
+/// Where a JSON text went wrong, for editors: 1-based line and column (in characters).
+struct JsonProblem
+{
+    ApiError error;
+    qsizetype offset = -1; // byte offset into the input, -1 when not a syntax error
+    int line = 0;
+    int column = 0;
+};
+
+/// Validates stream message Data: JSON (54008), an object (54008), at most 4096 bytes as compact
+/// UTF-8 JSON (54006).
+std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json);
+
+/// The size in bytes of `object` serialised as compact UTF-8 JSON.
+qsizetype compactSize(const QJsonObject &object);
+
+/// Converts a byte offset in UTF-8 text to a 1-based line and column.
+std::pair<int, int> lineAndColumn(QByteArrayView text, qsizetype offset);
+
+/// Parses a form/query boolean the way Twilio's clients send them ("true", "True", "FALSE").
+std::optional<bool> parseBoolean(QStringView text);
+
+} // namespace streams::validation

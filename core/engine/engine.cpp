@@ -1,0 +1,349 @@
+#include "engine/engine.h"
+
+#include "api/sid.h"
+#include "engine/clock.h"
+#include "engine/expiryscheduler.h"
+#include "engine/publishlimiter.h"
+#include "engine/streamstore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QUrl>
+
+namespace streams {
+
+namespace {
+const QString kDefaultServiceName = QStringLiteral("default");
+
+template<typename T>
+std::unexpected<ApiError> failure(const std::expected<T, ApiError> &result)
+{
+    return std::unexpected(result.error());
+}
+
+QList<std::pair<QString, QString>> pairs(const QList<StreamStore::RemovedStream> &removed)
+{
+    QList<std::pair<QString, QString>> out;
+    out.reserve(removed.size());
+    for (const auto &r : removed)
+        out.append({r.serviceSid, r.streamSid});
+    return out;
+}
+} // namespace
+
+Engine::~Engine()
+{
+    m_expiry.reset();
+    m_store.reset();
+}
+
+std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions &options)
+{
+    if (options.dataDir.isEmpty())
+        return std::unexpected(QStringLiteral("no data directory given"));
+    QDir dir(options.dataDir);
+    if (!dir.exists() && !QDir().mkpath(options.dataDir))
+        return std::unexpected(QStringLiteral("cannot create the data directory %1").arg(options.dataDir));
+    // The directory holds credentials: only its owner may enter it.
+    QFile::setPermissions(options.dataDir,
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+
+    std::unique_ptr<Engine> engine(new Engine);
+    engine->m_dataDir = dir.absolutePath();
+    engine->m_clock = options.clock ? options.clock : &Clock::system();
+    engine->m_queueCapacity = options.subscriberQueueCapacity;
+
+    engine->m_lock = std::make_unique<QLockFile>(dir.filePath(QStringLiteral("engine.lock")));
+    engine->m_lock->setStaleLockTime(0); // a crashed engine's lock is stale once its PID is gone
+    if (!engine->m_lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        engine->m_lock->getLockInfo(&pid, &host, &app);
+        return std::unexpected(
+            QStringLiteral("another engine (pid %1) is using the data directory %2")
+                .arg(pid)
+                .arg(engine->m_dataDir));
+    }
+
+    auto credentials = EngineCredentials::loadOrCreate(engine->m_dataDir, options.environment,
+                                                       &engine->m_credentialsGenerated);
+    if (!credentials)
+        return std::unexpected(credentials.error());
+    engine->m_credentials = *credentials;
+
+    auto store = StreamStore::open(dir.filePath(QStringLiteral("streams.sqlite")));
+    if (!store)
+        return std::unexpected(store.error());
+    engine->m_store = std::move(*store);
+    engine->m_limiter = std::make_unique<PublishLimiter>(
+        *engine->m_clock, options.publishRatePerSecond, limits::kPublishBurstSeconds);
+
+    Engine *raw = engine.get();
+    engine->m_expiry = std::make_unique<ExpiryScheduler>(
+        *engine->m_store, *engine->m_clock,
+        [raw](const QList<StreamStore::RemovedStream> &removed) {
+            raw->onStreamsRemoved(pairs(removed));
+        });
+    if (auto service = engine->ensureDefaultService(); !service)
+        return std::unexpected(service.error().message());
+    engine->m_expiry->start();
+    return engine;
+}
+
+std::optional<double> Engine::publishRatePerSecond() const
+{
+    return m_limiter->ratePerSecond();
+}
+
+void Engine::onStreamsRemoved(const QList<std::pair<QString, QString>> &removed)
+{
+    for (const auto &[serviceSid, streamSid] : removed) {
+        m_limiter->forget(streamSid);
+        m_hub.removeStream(streamSid);
+        Q_EMIT streamRemoved(serviceSid, streamSid);
+    }
+}
+
+void Engine::sweepIfDue()
+{
+    // The timer normally does this; doing it here too frees an expired stream's unique name the
+    // moment it expires, even if the timer has not run yet.
+    const auto armed = m_expiry->armedFor();
+    if (armed && *armed <= m_clock->nowSeconds())
+        m_expiry->sweep();
+}
+
+std::expected<Service, ApiError> Engine::ensureDefaultService()
+{
+    auto found = m_store->findService(kDefaultServiceName);
+    if (!found)
+        return failure(found);
+    if (*found)
+        return **found;
+    const qint64 now = m_clock->nowSeconds();
+    Service service;
+    service.sid = sid::generate(SidKind::Service);
+    service.uniqueName = kDefaultServiceName;
+    service.accountSid = m_credentials.accountSid;
+    service.friendlyName = QStringLiteral("Default Service");
+    service.dateCreated = service.dateUpdated = now;
+    if (auto inserted = m_store->insertService(service); !inserted)
+        return failure(inserted);
+    return service;
+}
+
+std::expected<Service, ApiError> Engine::resolveService(QStringView id)
+{
+    auto found = m_store->findService(id);
+    if (!found)
+        return failure(found);
+    if (*found)
+        return **found;
+    // Like Twilio, addressing "default" provisions the default service if it was deleted.
+    if (id == kDefaultServiceName)
+        return ensureDefaultService();
+    return std::unexpected(ApiError::notFound(QStringLiteral("/v1/Services/%1").arg(id)));
+}
+
+std::expected<Stream, ApiError> Engine::resolveStream(const Service &service, QStringView streamId)
+{
+    auto found = m_store->findStream(service.sid, streamId, m_clock->nowSeconds());
+    if (!found)
+        return failure(found);
+    if (!*found)
+        return std::unexpected(ApiError::notFound(
+            QStringLiteral("/v1/Services/%1/Streams/%2").arg(service.sid).arg(streamId)));
+    return **found;
+}
+
+std::expected<void, ApiError> Engine::validate(const ServiceFields &fields) const
+{
+    if (fields.reachabilityDebouncingWindowMs
+        && (*fields.reachabilityDebouncingWindowMs < limits::kMinDebouncingWindowMs
+            || *fields.reachabilityDebouncingWindowMs > limits::kMaxDebouncingWindowMs))
+        return std::unexpected(ApiError::invalidParameter(
+            QStringLiteral("ReachabilityDebouncingWindow"),
+            QStringLiteral("must be between %1 and %2 milliseconds")
+                .arg(limits::kMinDebouncingWindowMs)
+                .arg(limits::kMaxDebouncingWindowMs)));
+    if (fields.webhookUrl && !fields.webhookUrl->isEmpty()) {
+        const QUrl url(*fields.webhookUrl, QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")
+            || url.host().isEmpty())
+            return std::unexpected(ApiError::invalidParameter(
+                QStringLiteral("WebhookUrl"), QStringLiteral("must be an absolute http(s) URL")));
+    }
+    return {};
+}
+
+std::expected<Service, ApiError> Engine::createService(const ServiceFields &fields)
+{
+    if (auto valid = validate(fields); !valid)
+        return std::unexpected(valid.error());
+    const qint64 now = m_clock->nowSeconds();
+    Service service;
+    service.sid = sid::generate(SidKind::Service);
+    service.accountSid = m_credentials.accountSid;
+    service.dateCreated = service.dateUpdated = now;
+    fields.applyTo(service);
+    if (auto inserted = m_store->insertService(service); !inserted)
+        return failure(inserted);
+    return service;
+}
+
+std::expected<Service, ApiError> Engine::fetchService(QStringView id)
+{
+    return resolveService(id);
+}
+
+std::expected<Page<Service>, ApiError> Engine::listServices(const PageRequest &request)
+{
+    return m_store->listServices(request);
+}
+
+std::expected<Service, ApiError> Engine::updateService(QStringView id, const ServiceFields &fields)
+{
+    if (auto valid = validate(fields); !valid)
+        return std::unexpected(valid.error());
+    auto service = resolveService(id);
+    if (!service)
+        return service;
+    fields.applyTo(*service);
+    service->dateUpdated = m_clock->nowSeconds();
+    if (auto updated = m_store->updateService(*service); !updated)
+        return failure(updated);
+    return service;
+}
+
+std::expected<void, ApiError> Engine::deleteService(QStringView id)
+{
+    auto found = m_store->findService(id);
+    if (!found)
+        return failure(found);
+    if (!*found)
+        return std::unexpected(ApiError::notFound(QStringLiteral("/v1/Services/%1").arg(id)));
+    auto removed = m_store->deleteService((*found)->sid);
+    if (!removed)
+        return failure(removed);
+    onStreamsRemoved(pairs(*removed));
+    return {};
+}
+
+std::expected<Stream, ApiError> Engine::createStream(QStringView serviceId, const StreamCreate &create)
+{
+    if (create.uniqueName) {
+        if (auto problem = validation::checkUniqueName(*create.uniqueName))
+            return std::unexpected(*problem);
+    }
+    if (create.ttlSeconds && (*create.ttlSeconds < 0 || *create.ttlSeconds > limits::kMaxTtlSeconds))
+        return std::unexpected(ApiError::invalidTtl(QString::number(*create.ttlSeconds)));
+    auto service = resolveService(serviceId);
+    if (!service)
+        return failure(service);
+    sweepIfDue();
+
+    const qint64 now = m_clock->nowSeconds();
+    Stream stream;
+    stream.sid = sid::generate(SidKind::Stream);
+    if (create.uniqueName)
+        stream.uniqueName = *create.uniqueName;
+    stream.accountSid = service->accountSid;
+    stream.serviceSid = service->sid;
+    stream.createdBy = create.createdBy;
+    stream.dateCreated = stream.dateUpdated = now;
+    if (create.ttlSeconds && *create.ttlSeconds > 0)
+        stream.dateExpires = now + *create.ttlSeconds;
+    if (auto inserted = m_store->insertStream(stream); !inserted)
+        return failure(inserted);
+    if (stream.dateExpires)
+        m_expiry->noteExpiry(*stream.dateExpires);
+    return stream;
+}
+
+std::expected<Stream, ApiError> Engine::fetchStream(QStringView serviceId, QStringView streamId)
+{
+    auto service = resolveService(serviceId);
+    if (!service)
+        return failure(service);
+    return resolveStream(*service, streamId);
+}
+
+std::expected<Page<Stream>, ApiError> Engine::listStreams(QStringView serviceId,
+                                                         const PageRequest &request)
+{
+    auto service = resolveService(serviceId);
+    if (!service)
+        return failure(service);
+    return m_store->listStreams(service->sid, request, m_clock->nowSeconds());
+}
+
+std::expected<Stream, ApiError> Engine::updateStream(QStringView serviceId, QStringView streamId,
+                                                     std::optional<qint64> ttlSeconds)
+{
+    if (!ttlSeconds)
+        return std::unexpected(ApiError::noParameters());
+    if (*ttlSeconds < 0 || *ttlSeconds > limits::kMaxTtlSeconds)
+        return std::unexpected(ApiError::invalidTtl(QString::number(*ttlSeconds)));
+    auto stream = fetchStream(serviceId, streamId);
+    if (!stream)
+        return stream;
+    // The TTL does not slide by itself: an update sets a fresh expiry from now.
+    const qint64 now = m_clock->nowSeconds();
+    stream->dateUpdated = now;
+    stream->dateExpires = *ttlSeconds > 0 ? std::optional<qint64>(now + *ttlSeconds) : std::nullopt;
+    if (auto updated = m_store->updateStreamExpiry(stream->sid, stream->dateExpires, now); !updated)
+        return failure(updated);
+    if (stream->dateExpires)
+        m_expiry->noteExpiry(*stream->dateExpires);
+    return stream;
+}
+
+std::expected<void, ApiError> Engine::deleteStream(QStringView serviceId, QStringView streamId)
+{
+    auto stream = fetchStream(serviceId, streamId);
+    if (!stream)
+        return failure(stream);
+    auto deleted = m_store->deleteStream(stream->sid);
+    if (!deleted)
+        return failure(deleted);
+    onStreamsRemoved({{stream->serviceSid, stream->sid}});
+    return {};
+}
+
+std::expected<StreamMessage, ApiError> Engine::publish(QStringView serviceId, QStringView streamId,
+                                                       QByteArrayView data)
+{
+    auto payload = validation::parseMessageData(data);
+    if (!payload)
+        return std::unexpected(payload.error().error);
+    return publish(serviceId, streamId, *payload);
+}
+
+std::expected<StreamMessage, ApiError> Engine::publish(QStringView serviceId, QStringView streamId,
+                                                       const validation::MessagePayload &payload)
+{
+    auto stream = fetchStream(serviceId, streamId);
+    if (!stream)
+        return failure(stream);
+    if (payload.compact.size() > limits::kMaxMessageBytes)
+        return std::unexpected(ApiError::dataTooLarge(payload.compact.size()));
+    if (!m_limiter->tryAcquire(stream->sid))
+        return std::unexpected(ApiError::rateLimitExceeded());
+    StreamMessage message{sid::generate(SidKind::Message), stream->serviceSid, stream->sid,
+                          payload.compact};
+    m_hub.publish(message);
+    return message;
+}
+
+std::expected<std::shared_ptr<Subscription>, ApiError>
+Engine::subscribe(QStringView serviceId, QStringView streamId, std::function<void()> wake,
+                  qsizetype queueCapacity)
+{
+    auto stream = fetchStream(serviceId, streamId);
+    if (!stream)
+        return failure(stream);
+    return m_hub.subscribe(stream->serviceSid, stream->sid,
+                           queueCapacity > 0 ? queueCapacity : m_queueCapacity, std::move(wake));
+}
+
+} // namespace streams

@@ -1,0 +1,122 @@
+#pragma once
+
+#include "api/apierror.h"
+#include "api/page.h"
+#include "api/service.h"
+#include "api/stream.h"
+#include "api/streammessage.h"
+#include "api/validation.h"
+#include "engine/credentials.h"
+#include "engine/fanouthub.h"
+
+#include <QLockFile>
+#include <QObject>
+#include <QProcessEnvironment>
+
+#include <expected>
+#include <memory>
+#include <optional>
+
+namespace streams {
+
+class Clock;
+class ExpiryScheduler;
+class PublishLimiter;
+class StreamStore;
+
+struct EngineOptions
+{
+    QString dataDir;
+    /// Messages per second per stream; empty = unlimited (load tests).
+    std::optional<double> publishRatePerSecond = limits::kDefaultPublishRatePerSecond;
+    /// Messages a subscriber may have pending before its oldest are dropped.
+    qsizetype subscriberQueueCapacity = 10'000;
+    /// Where TWILIO_* credentials come from.
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    /// Defaults to the system clock.
+    const Clock *clock = nullptr;
+};
+
+/// The local Sync Streams engine: services, streams with TTL expiry, publishing with a per-stream
+/// rate limit, and fan-out to subscribers. Owns its SQLite store, locked against a second engine
+/// on the same data directory. Its methods are synchronous and must be called on the thread the
+/// engine lives on; the hub may be used from any thread.
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public:
+    struct StreamCreate
+    {
+        std::optional<QString> uniqueName;
+        std::optional<qint64> ttlSeconds;
+        QString createdBy = QStringLiteral("system");
+    };
+
+    ~Engine() override;
+
+    static std::expected<std::unique_ptr<Engine>, QString> open(const EngineOptions &options);
+
+    const EngineCredentials &credentials() const { return m_credentials; }
+    bool credentialsWereGenerated() const { return m_credentialsGenerated; }
+    const QString &dataDir() const { return m_dataDir; }
+    const Clock &clock() const { return *m_clock; }
+    std::optional<double> publishRatePerSecond() const;
+    FanoutHub &hub() { return m_hub; }
+
+    std::expected<Service, ApiError> createService(const ServiceFields &fields);
+    /// `id` is a service SID or unique name ("default" names the default service).
+    std::expected<Service, ApiError> fetchService(QStringView id);
+    std::expected<Page<Service>, ApiError> listServices(const PageRequest &request);
+    std::expected<Service, ApiError> updateService(QStringView id, const ServiceFields &fields);
+    std::expected<void, ApiError> deleteService(QStringView id);
+
+    std::expected<Stream, ApiError> createStream(QStringView serviceId, const StreamCreate &create);
+    std::expected<Stream, ApiError> fetchStream(QStringView serviceId, QStringView streamId);
+    std::expected<Page<Stream>, ApiError> listStreams(QStringView serviceId,
+                                                      const PageRequest &request);
+    /// Sets a new expiry from now (0 = never expires).
+    std::expected<Stream, ApiError> updateStream(QStringView serviceId, QStringView streamId,
+                                                 std::optional<qint64> ttlSeconds);
+    std::expected<void, ApiError> deleteStream(QStringView serviceId, QStringView streamId);
+
+    /// Validates `data` (54008/54006), applies the rate limit (54009) and fans the message out.
+    std::expected<StreamMessage, ApiError> publish(QStringView serviceId, QStringView streamId,
+                                                   QByteArrayView data);
+    std::expected<StreamMessage, ApiError> publish(QStringView serviceId, QStringView streamId,
+                                                   const validation::MessagePayload &payload);
+
+    std::expected<std::shared_ptr<Subscription>, ApiError>
+    subscribe(QStringView serviceId, QStringView streamId, std::function<void()> wake,
+              qsizetype queueCapacity = 0);
+
+    StreamStore &store() { return *m_store; }
+    ExpiryScheduler &expiryScheduler() { return *m_expiry; }
+
+Q_SIGNALS:
+    /// A stream was deleted, expired, or went with its service.
+    void streamRemoved(const QString &serviceSid, const QString &streamSid);
+
+private:
+    Engine() = default;
+    std::expected<Service, ApiError> resolveService(QStringView id);
+    std::expected<Stream, ApiError> resolveStream(const Service &service, QStringView streamId);
+    std::expected<Service, ApiError> ensureDefaultService();
+    void onStreamsRemoved(const QList<std::pair<QString, QString>> &removed);
+    void sweepIfDue();
+    std::expected<void, ApiError> validate(const ServiceFields &fields) const;
+
+    QString m_dataDir;
+    std::unique_ptr<QLockFile> m_lock;
+    EngineCredentials m_credentials;
+    bool m_credentialsGenerated = false;
+    const Clock *m_clock = nullptr;
+    qsizetype m_queueCapacity = 0;
+    std::unique_ptr<StreamStore> m_store;
+    std::unique_ptr<PublishLimiter> m_limiter;
+    std::unique_ptr<ExpiryScheduler> m_expiry;
+    FanoutHub m_hub;
+};
+
+} // namespace streams

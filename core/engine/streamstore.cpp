@@ -1,0 +1,541 @@
+#include "engine/streamstore.h"
+
+#include "api/sid.h"
+
+#include <QAtomicInteger>
+#include <QSqlError>
+#include <QVariant>
+
+#include <algorithm>
+
+namespace streams {
+
+namespace {
+constexpr int kSchemaVersion = 1;
+
+const QString kServiceColumns = QStringLiteral(
+    "sid, unique_name, account_sid, friendly_name, webhook_url, reachability_webhooks_enabled, "
+    "acl_enabled, reachability_debouncing_enabled, reachability_debouncing_window, "
+    "webhooks_from_rest_enabled, date_created, date_updated, seq");
+const QString kStreamColumns = QStringLiteral(
+    "sid, unique_name, account_sid, service_sid, created_by, date_created, date_updated, "
+    "date_expires, seq");
+
+// A null QVariant of the right type binds SQL NULL.
+QVariant textOrNull(const QString &text)
+{
+    return text.isNull() ? QVariant(QMetaType::fromType<QString>()) : QVariant(text);
+}
+
+QString nullableText(const QVariant &value)
+{
+    return value.isNull() ? QString() : value.toString();
+}
+
+Service serviceFromRow(const QSqlQuery &q)
+{
+    Service s;
+    s.sid = q.value(0).toString();
+    s.uniqueName = nullableText(q.value(1));
+    s.accountSid = q.value(2).toString();
+    s.friendlyName = nullableText(q.value(3));
+    s.webhookUrl = nullableText(q.value(4));
+    s.reachabilityWebhooksEnabled = q.value(5).toBool();
+    s.aclEnabled = q.value(6).toBool();
+    s.reachabilityDebouncingEnabled = q.value(7).toBool();
+    s.reachabilityDebouncingWindowMs = q.value(8).toInt();
+    s.webhooksFromRestEnabled = q.value(9).toBool();
+    s.dateCreated = q.value(10).toLongLong();
+    s.dateUpdated = q.value(11).toLongLong();
+    return s;
+}
+
+Stream streamFromRow(const QSqlQuery &q)
+{
+    Stream s;
+    s.sid = q.value(0).toString();
+    s.uniqueName = nullableText(q.value(1));
+    s.accountSid = q.value(2).toString();
+    s.serviceSid = q.value(3).toString();
+    s.createdBy = q.value(4).toString();
+    s.dateCreated = q.value(5).toLongLong();
+    s.dateUpdated = q.value(6).toLongLong();
+    if (!q.value(7).isNull())
+        s.dateExpires = q.value(7).toLongLong();
+    return s;
+}
+
+// Page tokens: "PA" (rows after) or "PB" (rows before) + 16 hex digits of a sequence number.
+struct PageCursor
+{
+    bool forward = true;
+    qint64 seq = 0;
+};
+
+QString encodeCursor(bool forward, qint64 seq)
+{
+    return (forward ? QStringLiteral("PA") : QStringLiteral("PB"))
+        + QStringLiteral("%1").arg(seq, 16, 16, QLatin1Char('0'));
+}
+
+std::optional<PageCursor> decodeCursor(QStringView token)
+{
+    if (token.size() != 18 || !(token.startsWith(u"PA") || token.startsWith(u"PB")))
+        return std::nullopt;
+    bool ok = false;
+    const qint64 seq = token.mid(2).toLongLong(&ok, 16);
+    if (!ok || seq < 0)
+        return std::nullopt;
+    return PageCursor{token.startsWith(u"PA"), seq};
+}
+} // namespace
+
+// Hot-path statements, prepared once per connection.
+struct StreamStore::Statements
+{
+    explicit Statements(const QSqlDatabase &db)
+        : findStreamBySid(db), findStreamByName(db), insertStream(db), deleteStream(db),
+          updateExpiry(db), findServiceBySid(db), findServiceByName(db)
+    {
+    }
+    QSqlQuery findStreamBySid, findStreamByName, insertStream, deleteStream, updateExpiry;
+    QSqlQuery findServiceBySid, findServiceByName;
+};
+
+StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(connectionName)) {}
+
+StreamStore::~StreamStore()
+{
+    m_statements.reset();
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+std::expected<std::unique_ptr<StreamStore>, QString> StreamStore::open(const QString &filePath)
+{
+    static QAtomicInteger<quint64> counter;
+    const QString name = QStringLiteral("streams-store-%1").arg(counter.fetchAndAddRelaxed(1));
+    std::unique_ptr<StreamStore> store(new StreamStore(name));
+    store->m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+    if (!store->m_db.isValid())
+        return std::unexpected(QStringLiteral("the Qt SQLite driver is not installed"));
+    store->m_db.setDatabaseName(filePath);
+    store->m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!store->m_db.open())
+        return std::unexpected(
+            QStringLiteral("cannot open %1: %2").arg(filePath, store->m_db.lastError().text()));
+    if (auto migrated = store->migrate(); !migrated)
+        return std::unexpected(QStringLiteral("cannot prepare %1: %2")
+                                   .arg(filePath, migrated.error().message()));
+    return store;
+}
+
+ApiError StreamStore::storageError(const QSqlQuery &query) const
+{
+    return ApiError::internal(
+        QStringLiteral("Storage error: %1").arg(query.lastError().text()));
+}
+
+std::expected<void, ApiError> StreamStore::migrate()
+{
+    QSqlQuery q(m_db);
+    // WAL: readers never block the writer, and a committed transaction survives a process
+    // crash (kill -9). synchronous=NORMAL skips the fsync per commit; only a power cut can lose
+    // the last commits, which is the trade every local development server makes.
+    const QStringList pragmas = {
+        QStringLiteral("PRAGMA journal_mode=WAL"),
+        QStringLiteral("PRAGMA synchronous=NORMAL"),
+        QStringLiteral("PRAGMA foreign_keys=ON"),
+    };
+    for (const QString &pragma : pragmas) {
+        if (!q.exec(pragma))
+            return std::unexpected(storageError(q));
+    }
+    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next())
+        return std::unexpected(storageError(q));
+    const int version = q.value(0).toInt();
+    if (version > kSchemaVersion)
+        return std::unexpected(ApiError::internal(
+            QStringLiteral("the data file is from a newer version (schema %1)").arg(version)));
+    if (version < 1) {
+        const QStringList schema = {
+            QStringLiteral(
+                "CREATE TABLE services ("
+                " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " sid TEXT NOT NULL UNIQUE,"
+                " unique_name TEXT UNIQUE,"
+                " account_sid TEXT NOT NULL,"
+                " friendly_name TEXT,"
+                " webhook_url TEXT,"
+                " reachability_webhooks_enabled INTEGER NOT NULL,"
+                " acl_enabled INTEGER NOT NULL,"
+                " reachability_debouncing_enabled INTEGER NOT NULL,"
+                " reachability_debouncing_window INTEGER NOT NULL,"
+                " webhooks_from_rest_enabled INTEGER NOT NULL,"
+                " date_created INTEGER NOT NULL,"
+                " date_updated INTEGER NOT NULL)"),
+            QStringLiteral(
+                "CREATE TABLE streams ("
+                " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " sid TEXT NOT NULL UNIQUE,"
+                " service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
+                " unique_name TEXT,"
+                " account_sid TEXT NOT NULL,"
+                " created_by TEXT NOT NULL,"
+                " date_created INTEGER NOT NULL,"
+                " date_updated INTEGER NOT NULL,"
+                " date_expires INTEGER,"
+                " UNIQUE (service_sid, unique_name))"),
+            QStringLiteral("CREATE INDEX streams_by_service ON streams (service_sid, seq)"),
+            QStringLiteral("CREATE INDEX streams_by_expiry ON streams (date_expires)"
+                           " WHERE date_expires IS NOT NULL"),
+            QStringLiteral("PRAGMA user_version = 1"),
+        };
+        if (!m_db.transaction())
+            return std::unexpected(ApiError::internal(m_db.lastError().text()));
+        for (const QString &statement : schema) {
+            if (!q.exec(statement)) {
+                const ApiError error = storageError(q);
+                m_db.rollback();
+                return std::unexpected(error);
+            }
+        }
+        if (!m_db.commit())
+            return std::unexpected(ApiError::internal(m_db.lastError().text()));
+    }
+
+    m_statements = std::make_unique<Statements>(m_db);
+    Statements &s = *m_statements;
+    const bool prepared =
+        s.findStreamBySid.prepare(QStringLiteral("SELECT %1 FROM streams WHERE service_sid = ? AND "
+                                                 "sid = ? AND (date_expires IS NULL OR date_expires > ?)")
+                                      .arg(kStreamColumns))
+        && s.findStreamByName.prepare(
+            QStringLiteral("SELECT %1 FROM streams WHERE service_sid = ? AND unique_name = ? AND "
+                           "(date_expires IS NULL OR date_expires > ?)")
+                .arg(kStreamColumns))
+        && s.insertStream.prepare(QStringLiteral(
+            "INSERT INTO streams (sid, unique_name, account_sid, service_sid, created_by, "
+            "date_created, date_updated, date_expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+        && s.deleteStream.prepare(QStringLiteral("DELETE FROM streams WHERE sid = ?"))
+        && s.updateExpiry.prepare(QStringLiteral(
+            "UPDATE streams SET date_expires = ?, date_updated = ? WHERE sid = ?"))
+        && s.findServiceBySid.prepare(
+            QStringLiteral("SELECT %1 FROM services WHERE sid = ?").arg(kServiceColumns))
+        && s.findServiceByName.prepare(
+            QStringLiteral("SELECT %1 FROM services WHERE unique_name = ?").arg(kServiceColumns));
+    if (!prepared)
+        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+    return {};
+}
+
+std::expected<void, ApiError> StreamStore::insertService(const Service &service)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+        "INSERT INTO services (sid, unique_name, account_sid, friendly_name, webhook_url, "
+        "reachability_webhooks_enabled, acl_enabled, reachability_debouncing_enabled, "
+        "reachability_debouncing_window, webhooks_from_rest_enabled, date_created, date_updated) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(service.sid);
+    q.addBindValue(textOrNull(service.uniqueName));
+    q.addBindValue(service.accountSid);
+    q.addBindValue(textOrNull(service.friendlyName));
+    q.addBindValue(textOrNull(service.webhookUrl));
+    q.addBindValue(service.reachabilityWebhooksEnabled);
+    q.addBindValue(service.aclEnabled);
+    q.addBindValue(service.reachabilityDebouncingEnabled);
+    q.addBindValue(service.reachabilityDebouncingWindowMs);
+    q.addBindValue(service.webhooksFromRestEnabled);
+    q.addBindValue(service.dateCreated);
+    q.addBindValue(service.dateUpdated);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    return {};
+}
+
+std::expected<void, ApiError> StreamStore::updateService(const Service &service)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+        "UPDATE services SET friendly_name = ?, webhook_url = ?, reachability_webhooks_enabled = ?, "
+        "acl_enabled = ?, reachability_debouncing_enabled = ?, reachability_debouncing_window = ?, "
+        "webhooks_from_rest_enabled = ?, date_updated = ? WHERE sid = ?"));
+    q.addBindValue(textOrNull(service.friendlyName));
+    q.addBindValue(textOrNull(service.webhookUrl));
+    q.addBindValue(service.reachabilityWebhooksEnabled);
+    q.addBindValue(service.aclEnabled);
+    q.addBindValue(service.reachabilityDebouncingEnabled);
+    q.addBindValue(service.reachabilityDebouncingWindowMs);
+    q.addBindValue(service.webhooksFromRestEnabled);
+    q.addBindValue(service.dateUpdated);
+    q.addBindValue(service.sid);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    return {};
+}
+
+std::expected<QList<StreamStore::RemovedStream>, ApiError>
+StreamStore::deleteService(const QString &serviceSid)
+{
+    if (!m_db.transaction())
+        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+    QSqlQuery q(m_db);
+    QList<RemovedStream> removed;
+    q.prepare(QStringLiteral("DELETE FROM streams WHERE service_sid = ? RETURNING sid"));
+    q.addBindValue(serviceSid);
+    bool ok = q.exec();
+    while (ok && q.next())
+        removed.append({serviceSid, q.value(0).toString()});
+    if (ok) {
+        q.finish();
+        q.prepare(QStringLiteral("DELETE FROM services WHERE sid = ?"));
+        q.addBindValue(serviceSid);
+        ok = q.exec();
+    }
+    if (!ok) {
+        const ApiError error = storageError(q);
+        m_db.rollback();
+        return std::unexpected(error);
+    }
+    q.finish();
+    if (!m_db.commit())
+        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+    return removed;
+}
+
+std::expected<std::optional<Service>, ApiError> StreamStore::findService(QStringView sidOrUniqueName)
+{
+    QSqlQuery &q = sid::isValid(sidOrUniqueName, SidKind::Service) ? m_statements->findServiceBySid
+                                                                   : m_statements->findServiceByName;
+    q.bindValue(0, sidOrUniqueName.toString());
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    std::optional<Service> found;
+    if (q.next())
+        found = serviceFromRow(q);
+    q.finish();
+    return found;
+}
+
+std::expected<Page<Service>, ApiError> StreamStore::listServices(const PageRequest &request)
+{
+    return listPage<Service>(QStringLiteral("services"), QString(), {}, request, serviceFromRow);
+}
+
+std::expected<void, ApiError> StreamStore::insertStream(const Stream &stream)
+{
+    QSqlQuery &q = m_statements->insertStream;
+    q.bindValue(0, stream.sid);
+    q.bindValue(1, textOrNull(stream.uniqueName));
+    q.bindValue(2, stream.accountSid);
+    q.bindValue(3, stream.serviceSid);
+    q.bindValue(4, stream.createdBy);
+    q.bindValue(5, stream.dateCreated);
+    q.bindValue(6, stream.dateUpdated);
+    q.bindValue(7, stream.dateExpires ? QVariant(*stream.dateExpires)
+                                      : QVariant(QMetaType::fromType<qint64>()));
+    if (!q.exec()) {
+        // SQLITE_CONSTRAINT_UNIQUE on (service_sid, unique_name): the only unique key a caller
+        // can collide with (SIDs are 128 random bits).
+        if (q.lastError().nativeErrorCode() == QLatin1StringView("2067"))
+            return std::unexpected(ApiError::duplicateUniqueName(stream.uniqueName));
+        return std::unexpected(storageError(q));
+    }
+    q.finish();
+    return {};
+}
+
+std::expected<void, ApiError> StreamStore::updateStreamExpiry(const QString &streamSid,
+                                                              std::optional<qint64> dateExpires,
+                                                              qint64 dateUpdated)
+{
+    QSqlQuery &q = m_statements->updateExpiry;
+    q.bindValue(0, dateExpires ? QVariant(*dateExpires) : QVariant(QMetaType::fromType<qint64>()));
+    q.bindValue(1, dateUpdated);
+    q.bindValue(2, streamSid);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    q.finish();
+    return {};
+}
+
+std::expected<bool, ApiError> StreamStore::deleteStream(const QString &streamSid)
+{
+    QSqlQuery &q = m_statements->deleteStream;
+    q.bindValue(0, streamSid);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    const bool deleted = q.numRowsAffected() > 0;
+    q.finish();
+    return deleted;
+}
+
+std::expected<std::optional<Stream>, ApiError>
+StreamStore::findStream(const QString &serviceSid, QStringView sidOrUniqueName, qint64 nowSeconds)
+{
+    // Unique names can never have a SID's shape, so the form of the segment decides.
+    QSqlQuery &q = sid::isValid(sidOrUniqueName, SidKind::Stream) ? m_statements->findStreamBySid
+                                                                  : m_statements->findStreamByName;
+    q.bindValue(0, serviceSid);
+    q.bindValue(1, sidOrUniqueName.toString());
+    q.bindValue(2, nowSeconds);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    std::optional<Stream> found;
+    if (q.next())
+        found = streamFromRow(q);
+    q.finish();
+    return found;
+}
+
+std::expected<Page<Stream>, ApiError>
+StreamStore::listStreams(const QString &serviceSid, const PageRequest &request, qint64 nowSeconds)
+{
+    return listPage<Stream>(QStringLiteral("streams"),
+                            QStringLiteral("service_sid = ? AND (date_expires IS NULL OR "
+                                           "date_expires > ?)"),
+                            {serviceSid, nowSeconds}, request, streamFromRow);
+}
+
+template<typename T>
+std::expected<Page<T>, ApiError>
+StreamStore::listPage(const QString &table, const QString &filter,
+                      const QVariantList &filterValues, const PageRequest &request,
+                      T (*fromRow)(const QSqlQuery &))
+{
+    std::optional<PageCursor> cursor;
+    if (!request.pageToken.isEmpty()) {
+        cursor = decodeCursor(request.pageToken);
+        if (!cursor)
+            return std::unexpected(ApiError::invalidPageToken());
+    }
+    const QString columns = table == u"services" ? kServiceColumns : kStreamColumns;
+    const int seqColumn = int(columns.count(u',')); // seq is the last column
+    const QString where = filter.isEmpty() ? QStringLiteral("1") : filter;
+    const int size = request.pageSize;
+
+    // Fetch one row more than a page to learn whether another page follows.
+    QSqlQuery q(m_db);
+    QVariantList values = filterValues;
+    if (cursor && cursor->forward) {
+        q.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq > ? ORDER BY seq LIMIT ?")
+                      .arg(columns, table, where));
+        values << cursor->seq << size + 1;
+    } else if (cursor) {
+        q.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq < ? ORDER BY seq DESC LIMIT ?")
+                      .arg(columns, table, where));
+        values << cursor->seq << size + 1;
+    } else {
+        // No token: `Page` alone is an offset, as Twilio allows for simple clients.
+        q.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE %3 ORDER BY seq LIMIT ? OFFSET ?")
+                      .arg(columns, table, where));
+        values << size + 1 << qint64(request.page) * size;
+    }
+    for (const QVariant &value : std::as_const(values))
+        q.addBindValue(value);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+
+    QList<std::pair<qint64, T>> rows;
+    while (q.next())
+        rows.append({q.value(seqColumn).toLongLong(), fromRow(q)});
+    q.finish();
+    const bool backward = cursor && !cursor->forward;
+    const bool moreInScanDirection = rows.size() > size;
+    if (moreInScanDirection)
+        rows.removeLast();
+    if (backward)
+        std::reverse(rows.begin(), rows.end());
+
+    const auto existsBeyond = [&](bool after, qint64 seq) -> std::expected<bool, ApiError> {
+        QSqlQuery probe(m_db);
+        probe.prepare(QStringLiteral("SELECT 1 FROM %1 WHERE %2 AND seq %3 ? LIMIT 1")
+                          .arg(table, where, after ? QStringLiteral(">") : QStringLiteral("<")));
+        for (const QVariant &value : filterValues)
+            probe.addBindValue(value);
+        probe.addBindValue(seq);
+        if (!probe.exec())
+            return std::unexpected(storageError(probe));
+        return probe.next();
+    };
+
+    Page<T> page;
+    page.page = request.page;
+    page.pageSize = size;
+    if (!rows.isEmpty()) {
+        const qint64 firstSeq = rows.first().first, lastSeq = rows.last().first;
+        bool hasNext = moreInScanDirection;
+        bool hasPrevious = moreInScanDirection;
+        if (backward) {
+            auto next = existsBeyond(true, lastSeq);
+            if (!next)
+                return std::unexpected(next.error());
+            hasNext = *next;
+        } else {
+            hasPrevious = false;
+            if (cursor || request.page > 0) {
+                auto previous = existsBeyond(false, firstSeq);
+                if (!previous)
+                    return std::unexpected(previous.error());
+                hasPrevious = *previous;
+            }
+        }
+        if (hasNext)
+            page.nextPageToken = encodeCursor(true, lastSeq);
+        if (hasPrevious)
+            page.previousPageToken = encodeCursor(false, firstSeq);
+    } else if (cursor && cursor->forward && cursor->seq > 0) {
+        page.previousPageToken = encodeCursor(false, cursor->seq + 1);
+    }
+    page.items.reserve(rows.size());
+    for (auto &row : rows)
+        page.items.append(std::move(row.second));
+    return page;
+}
+
+std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteExpired(qint64 nowSeconds)
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral(
+        "DELETE FROM streams WHERE date_expires IS NOT NULL AND date_expires <= ? "
+        "RETURNING service_sid, sid"));
+    q.addBindValue(nowSeconds);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    QList<RemovedStream> removed;
+    while (q.next())
+        removed.append({q.value(0).toString(), q.value(1).toString()});
+    q.finish();
+    return removed;
+}
+
+std::expected<std::optional<qint64>, ApiError> StreamStore::nextExpiry()
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT MIN(date_expires) FROM streams WHERE date_expires IS NOT NULL"))
+        || !q.next())
+        return std::unexpected(storageError(q));
+    if (q.value(0).isNull())
+        return std::optional<qint64>();
+    return std::optional<qint64>(q.value(0).toLongLong());
+}
+
+std::expected<qint64, ApiError> StreamStore::streamCount()
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM streams")) || !q.next())
+        return std::unexpected(storageError(q));
+    return q.value(0).toLongLong();
+}
+
+QString StreamStore::integrityCheck()
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("PRAGMA integrity_check")) || !q.next())
+        return q.lastError().text();
+    return q.value(0).toString();
+}
+
+} // namespace streams

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "api/apierror.h"
+#include "api/page.h"
+#include "api/service.h"
+#include "api/stream.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QString>
+
+#include <expected>
+#include <memory>
+#include <optional>
+
+namespace streams {
+
+/// Services and streams in one SQLite file (WAL). Every mutating call has committed when it
+/// returns success, so the caller may acknowledge it. Not thread-safe: one owner thread.
+///
+/// Lists page by an insertion sequence number that is never reused, so page tokens ("PA"/"PB" +
+/// the sequence number of the boundary row) stay correct while rows are created and deleted
+/// between pages: a row that existed throughout is returned exactly once.
+class StreamStore final
+{
+public:
+    struct RemovedStream
+    {
+        QString serviceSid;
+        QString streamSid;
+    };
+
+    ~StreamStore();
+    StreamStore(const StreamStore &) = delete;
+    StreamStore &operator=(const StreamStore &) = delete;
+
+    static std::expected<std::unique_ptr<StreamStore>, QString> open(const QString &filePath);
+
+    std::expected<void, ApiError> insertService(const Service &service);
+    std::expected<void, ApiError> updateService(const Service &service);
+    /// Deletes the service and its streams; returns the streams that went with it.
+    std::expected<QList<RemovedStream>, ApiError> deleteService(const QString &serviceSid);
+    std::expected<std::optional<Service>, ApiError> findService(QStringView sidOrUniqueName);
+    std::expected<Page<Service>, ApiError> listServices(const PageRequest &request);
+
+    /// 54301 when the unique name is taken in the service.
+    std::expected<void, ApiError> insertStream(const Stream &stream);
+    std::expected<void, ApiError> updateStreamExpiry(const QString &streamSid,
+                                                     std::optional<qint64> dateExpires,
+                                                     qint64 dateUpdated);
+    std::expected<bool, ApiError> deleteStream(const QString &streamSid);
+    /// Streams whose expiry has passed (`dateExpires <= nowSeconds`) are treated as gone.
+    std::expected<std::optional<Stream>, ApiError>
+    findStream(const QString &serviceSid, QStringView sidOrUniqueName, qint64 nowSeconds);
+    std::expected<Page<Stream>, ApiError> listStreams(const QString &serviceSid,
+                                                      const PageRequest &request,
+                                                      qint64 nowSeconds);
+
+    /// Deletes every stream with `date_expires <= nowSeconds` and returns them.
+    std::expected<QList<RemovedStream>, ApiError> deleteExpired(qint64 nowSeconds);
+    /// The earliest expiry of any stored stream.
+    std::expected<std::optional<qint64>, ApiError> nextExpiry();
+    std::expected<qint64, ApiError> streamCount();
+
+    /// PRAGMA integrity_check; "ok" when the file is sound.
+    QString integrityCheck();
+
+private:
+    struct Statements;
+    explicit StreamStore(QString connectionName);
+
+    std::expected<void, ApiError> migrate();
+    template<typename T>
+    std::expected<Page<T>, ApiError> listPage(const QString &table, const QString &filter,
+                                              const QVariantList &filterValues,
+                                              const PageRequest &request,
+                                              T (*fromRow)(const QSqlQuery &));
+    ApiError storageError(const QSqlQuery &query) const;
+
+    QString m_connectionName;
+    QSqlDatabase m_db;
+    std::unique_ptr<Statements> m_statements;
+};
+
+} // namespace streams

@@ -1,0 +1,107 @@
+#include "server/enginecommandline.h"
+
+#include <QStandardPaths>
+
+namespace streams {
+
+namespace {
+const QString kListen = QStringLiteral("listen");
+const QString kDataDir = QStringLiteral("data-dir");
+const QString kPublishRate = QStringLiteral("publish-rate");
+const QString kAllowRemote = QStringLiteral("allow-remote");
+} // namespace
+
+void EngineCommandLine::addOptions(QCommandLineParser &parser)
+{
+    parser.addOption({kListen,
+                      QStringLiteral("Address and port to listen on (default 127.0.0.1:%1; port 0 "
+                                     "picks a free one).")
+                          .arg(kDefaultPort),
+                      QStringLiteral("HOST:PORT")});
+    parser.addOption({kDataDir,
+                      QStringLiteral("Where services, streams and credentials are kept (default %1).")
+                          .arg(defaultDataDir()),
+                      QStringLiteral("DIR")});
+    parser.addOption({kPublishRate,
+                      QStringLiteral("Messages per second per stream, with a 10 s burst budget "
+                                     "(default 30), or 'unlimited' for load tests."),
+                      QStringLiteral("N|unlimited")});
+    parser.addOption({kAllowRemote,
+                      QStringLiteral("Allow --listen on an address other than loopback. Anyone "
+                                     "who can reach it and holds the credentials gets in.")});
+}
+
+QString EngineCommandLine::defaultDataDir()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
+        + QStringLiteral("/sync-streams-console/engine");
+}
+
+std::expected<std::pair<QHostAddress, quint16>, QString>
+EngineCommandLine::parseListen(const QString &text)
+{
+    QString host = QStringLiteral("127.0.0.1");
+    QString portText = text;
+    if (text.startsWith(u'[')) {
+        const qsizetype close = text.indexOf(u']');
+        if (close < 0 || text.mid(close + 1, 1) != u":")
+            return std::unexpected(QStringLiteral("'%1' is not [IPV6]:PORT").arg(text));
+        host = text.mid(1, close - 1);
+        portText = text.mid(close + 2);
+    } else if (const qsizetype colon = text.lastIndexOf(u':'); colon >= 0) {
+        host = text.left(colon);
+        portText = text.mid(colon + 1);
+    }
+    bool ok = false;
+    const uint port = portText.toUInt(&ok);
+    if (!ok || port > 65535)
+        return std::unexpected(QStringLiteral("'%1' is not a port number").arg(portText));
+    QHostAddress address;
+    if (host == u"localhost")
+        address = QHostAddress(QHostAddress::LocalHost);
+    else if (!address.setAddress(host))
+        return std::unexpected(QStringLiteral("'%1' is not an IP address").arg(host));
+    return std::pair{address, quint16(port)};
+}
+
+std::expected<std::optional<double>, QString> EngineCommandLine::parsePublishRate(const QString &text)
+{
+    if (text.compare(u"unlimited", Qt::CaseInsensitive) == 0)
+        return std::optional<double>();
+    bool ok = false;
+    const double rate = text.toDouble(&ok);
+    if (!ok || !(rate > 0) || rate > 1e9)
+        return std::unexpected(
+            QStringLiteral("'%1' is not a positive number of messages per second or 'unlimited'")
+                .arg(text));
+    return std::optional<double>(rate);
+}
+
+std::expected<EngineCommandLine::Settings, QString>
+EngineCommandLine::read(const QCommandLineParser &parser)
+{
+    Settings settings;
+    settings.engine.dataDir =
+        parser.isSet(kDataDir) ? parser.value(kDataDir) : defaultDataDir();
+    if (parser.isSet(kListen)) {
+        auto listen = parseListen(parser.value(kListen));
+        if (!listen)
+            return std::unexpected(listen.error());
+        std::tie(settings.address, settings.port) = *listen;
+    }
+    if (parser.isSet(kPublishRate)) {
+        auto rate = parsePublishRate(parser.value(kPublishRate));
+        if (!rate)
+            return std::unexpected(rate.error());
+        settings.engine.publishRatePerSecond = *rate;
+    }
+    settings.allowRemote = parser.isSet(kAllowRemote);
+    if (!settings.address.isLoopback() && !settings.allowRemote)
+        return std::unexpected(
+            QStringLiteral("refusing to listen on %1, which is not a loopback address; pass "
+                           "--allow-remote if you mean it")
+                .arg(settings.address.toString()));
+    return settings;
+}
+
+} // namespace streams
