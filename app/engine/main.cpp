@@ -9,7 +9,6 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
-
 #include <cstdio>
 
 using namespace streams;
@@ -42,8 +41,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     EngineCommandLine::addOptions(parser);
-    const QCommandLineOption showCredentials(
-        QStringLiteral("show-credentials"),
+    const QCommandLineOption showCredentials(QStringLiteral("show-credentials"),
         QStringLiteral("Print the engine's credentials as shell exports and exit."));
     parser.addOption(showCredentials);
     parser.process(app);
@@ -59,8 +57,8 @@ int main(int argc, char *argv[])
             complain(QStringLiteral("cannot create %1").arg(settings->engine.dataDir));
             return 1;
         }
-        auto credentials = EngineCredentials::loadOrCreate(settings->engine.dataDir,
-                                                           settings->engine.environment);
+        auto credentials =
+            EngineCredentials::loadOrCreate(settings->engine.dataDir, settings->engine.environment);
         if (!credentials) {
             complain(credentials.error());
             return 1;
@@ -71,6 +69,15 @@ int main(int argc, char *argv[])
         say(QStringLiteral("export TWILIO_API_SECRET=%1").arg(credentials->apiKeySecret));
         return 0;
     }
+
+    // Installed before anything can report readiness, so a supervisor that stops the engine the
+    // moment it is up still gets a clean shutdown.
+    ShutdownSignals shutdownSignals;
+    QObject::connect(
+        &shutdownSignals, &ShutdownSignals::shutdownRequested, &app, [&](int signalNumber) {
+            say(QStringLiteral("signal %1: shutting down").arg(signalNumber));
+            app.quit();
+        });
 
     auto engine = Engine::open(settings->engine);
     if (!engine) {
@@ -96,11 +103,15 @@ int main(int argc, char *argv[])
         ? u'[' + settings->address.toString() + u']'
         : settings->address.toString();
     const auto rate = (*engine)->publishRatePerSecond();
-    say(QStringLiteral("streams-engine %1 listening on http://%2:%3").arg(app.applicationVersion(), host).arg(port));
+    say(QStringLiteral("streams-engine %1 listening on http://%2:%3")
+            .arg(app.applicationVersion(), host)
+            .arg(port));
     say(QStringLiteral("data directory: %1").arg((*engine)->dataDir()));
     say(QStringLiteral("publish rate: %1")
-            .arg(rate ? QStringLiteral("%1 messages/s per stream").arg(*rate) : QStringLiteral("unlimited")));
-    say(QStringLiteral("account SID: %1   API key: %2").arg(credentials.accountSid, credentials.apiKeySid));
+            .arg(rate ? QStringLiteral("%1 messages/s per stream").arg(*rate)
+                      : QStringLiteral("unlimited")));
+    say(QStringLiteral("account SID: %1   API key: %2")
+            .arg(credentials.accountSid, credentials.apiKeySid));
     if ((*engine)->credentialsWereGenerated()) {
         // Shown once, when generated; afterwards they stay in the data directory only.
         say(QStringLiteral("new credentials (shown once; also in %1):")
@@ -112,10 +123,5 @@ int main(int argc, char *argv[])
                 .arg((*engine)->dataDir()));
     }
 
-    ShutdownSignals shutdownSignals;
-    QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &app, [&](int signalNumber) {
-        say(QStringLiteral("signal %1: shutting down").arg(signalNumber));
-        app.quit();
-    });
     return app.exec();
 }

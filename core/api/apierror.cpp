@@ -6,8 +6,7 @@ namespace streams {
 
 ApiError::ApiError(int code, int httpStatus, QString message)
     : m_code(code), m_httpStatus(httpStatus), m_message(std::move(message))
-{
-}
+{ }
 
 QString ApiError::moreInfo() const
 {
@@ -16,10 +15,8 @@ QString ApiError::moreInfo() const
 
 QJsonObject ApiError::toJson() const
 {
-    return QJsonObject{{QStringLiteral("code"), m_code},
-                       {QStringLiteral("message"), m_message},
-                       {QStringLiteral("more_info"), moreInfo()},
-                       {QStringLiteral("status"), m_httpStatus}};
+    return QJsonObject{{QStringLiteral("code"), m_code}, {QStringLiteral("message"), m_message},
+        {QStringLiteral("more_info"), moreInfo()}, {QStringLiteral("status"), m_httpStatus}};
 }
 
 ApiError ApiError::fromJson(const QJsonObject &body, int httpStatus)
@@ -48,16 +45,16 @@ ApiError ApiError::notFound(const QString &path)
 
 ApiError ApiError::methodNotAllowed(const QString &method, const QString &path)
 {
-    return {MethodNotAllowed, 405,
-            QStringLiteral("Method %1 is not allowed on %2").arg(method, path)};
+    return {
+        MethodNotAllowed, 405, QStringLiteral("Method %1 is not allowed on %2").arg(method, path)};
 }
 
 ApiError ApiError::payloadTooLarge(qsizetype bytes)
 {
     return {PayloadTooLarge, 413,
-            QStringLiteral("Request body of %1 bytes exceeds the limit of %2 bytes")
-                .arg(bytes)
-                .arg(limits::kMaxRequestBodyBytes)};
+        QStringLiteral("Request body of %1 bytes exceeds the limit of %2 bytes")
+            .arg(bytes)
+            .arg(limits::kMaxRequestBodyBytes)};
 }
 
 ApiError ApiError::internal(const QString &message)
@@ -83,10 +80,10 @@ ApiError ApiError::invalidParameter(const QString &name, const QString &reason)
 ApiError ApiError::dataTooLarge(qsizetype bytes)
 {
     return {DataTooLarge, 413,
-            QStringLiteral("Request entity too large: Data is %1 bytes as compact JSON, the limit "
-                           "is %2 bytes")
-                .arg(bytes)
-                .arg(limits::kMaxMessageBytes)};
+        QStringLiteral("Request entity too large: Data is %1 bytes as compact JSON, the limit "
+                       "is %2 bytes")
+            .arg(bytes)
+            .arg(limits::kMaxMessageBytes)};
 }
 
 ApiError ApiError::invalidJson(const QString &reason)
@@ -97,7 +94,7 @@ ApiError ApiError::invalidJson(const QString &reason)
 ApiError ApiError::rateLimitExceeded()
 {
     return {RateLimitExceeded, 429,
-            QStringLiteral("Rate limit exceeded: too many messages published to this stream")};
+        QStringLiteral("Rate limit exceeded: too many messages published to this stream")};
 }
 
 ApiError ApiError::noParameters()
@@ -108,9 +105,9 @@ ApiError ApiError::noParameters()
 ApiError ApiError::invalidTtl(const QString &value)
 {
     return {InvalidTtl, 400,
-            QStringLiteral("Invalid TTL '%1': must either be empty or an integer between 0 and %2")
-                .arg(value)
-                .arg(limits::kMaxTtlSeconds)};
+        QStringLiteral("Invalid TTL '%1': must either be empty or an integer between 0 and %2")
+            .arg(value)
+            .arg(limits::kMaxTtlSeconds)};
 }
 
 ApiError ApiError::duplicateUniqueName(const QString &name)

@@ -4,7 +4,6 @@
 
 #include <QList>
 #include <QString>
-
 #include <optional>
 
 namespace streams {
@@ -24,7 +23,7 @@ struct Page
     QList<T> items;
     int page = 0;
     int pageSize = limits::kDefaultPageSize;
-    std::optional<QString> nextPageToken;     // empty on the last page
+    std::optional<QString> nextPageToken; // empty on the last page
     std::optional<QString> previousPageToken; // empty on the first page
 };
 

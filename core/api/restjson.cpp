@@ -33,7 +33,8 @@ std::optional<qint64> parseDate(QStringView text)
 {
     if (text.size() != 20 || !text.endsWith(u'Z'))
         return std::nullopt;
-    QDateTime parsed = QDateTime::fromString(text.toString(), QStringLiteral("yyyy-MM-ddTHH:mm:ssZ"));
+    QDateTime parsed =
+        QDateTime::fromString(text.toString(), QStringLiteral("yyyy-MM-ddTHH:mm:ssZ"));
     if (!parsed.isValid())
         return std::nullopt;
     parsed.setTimeZone(QTimeZone::utc());
@@ -70,10 +71,10 @@ QJsonObject serviceJson(const Service &service, QStringView baseUrl)
         {QStringLiteral("reachability_debouncing_enabled"), service.reachabilityDebouncingEnabled},
         {QStringLiteral("reachability_debouncing_window"), service.reachabilityDebouncingWindowMs},
         {QStringLiteral("links"),
-         QJsonObject{{QStringLiteral("documents"), url + QLatin1StringView("/Documents")},
-                     {QStringLiteral("lists"), url + QLatin1StringView("/Lists")},
-                     {QStringLiteral("maps"), url + QLatin1StringView("/Maps")},
-                     {QStringLiteral("streams"), url + QLatin1StringView("/Streams")}}},
+            QJsonObject{{QStringLiteral("documents"), url + QLatin1StringView("/Documents")},
+                {QStringLiteral("lists"), url + QLatin1StringView("/Lists")},
+                {QStringLiteral("maps"), url + QLatin1StringView("/Maps")},
+                {QStringLiteral("streams"), url + QLatin1StringView("/Streams")}}},
     };
 }
 
@@ -86,10 +87,11 @@ QJsonObject streamJson(const Stream &stream, QStringView baseUrl)
         {QStringLiteral("account_sid"), stream.accountSid},
         {QStringLiteral("service_sid"), stream.serviceSid},
         {QStringLiteral("url"), url},
-        {QStringLiteral("links"), QJsonObject{{QStringLiteral("messages"), url + QLatin1StringView("/Messages")}}},
-        {QStringLiteral("date_expires"), stream.dateExpires
-                                             ? QJsonValue(formatDate(*stream.dateExpires))
-                                             : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("links"),
+            QJsonObject{{QStringLiteral("messages"), url + QLatin1StringView("/Messages")}}},
+        {QStringLiteral("date_expires"),
+            stream.dateExpires ? QJsonValue(formatDate(*stream.dateExpires))
+                               : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("date_created"), formatDate(stream.dateCreated)},
         {QStringLiteral("date_updated"), formatDate(stream.dateUpdated)},
         {QStringLiteral("created_by"), stream.createdBy},
@@ -100,7 +102,7 @@ QJsonObject messageJson(const StreamMessage &message)
 {
     // `data` is already validated compact JSON; re-parsing it here keeps the object exact.
     return QJsonObject{{QStringLiteral("sid"), message.sid},
-                       {QStringLiteral("data"), QJsonDocument::fromJson(message.data).object()}};
+        {QStringLiteral("data"), QJsonDocument::fromJson(message.data).object()}};
 }
 
 Service serviceFromJson(const QJsonObject &json)
@@ -111,7 +113,8 @@ Service serviceFromJson(const QJsonObject &json)
     service.accountSid = json.value(QStringLiteral("account_sid")).toString();
     service.friendlyName = nullableString(json.value(QStringLiteral("friendly_name")));
     service.webhookUrl = nullableString(json.value(QStringLiteral("webhook_url")));
-    service.webhooksFromRestEnabled = json.value(QStringLiteral("webhooks_from_rest_enabled")).toBool();
+    service.webhooksFromRestEnabled =
+        json.value(QStringLiteral("webhooks_from_rest_enabled")).toBool();
     service.reachabilityWebhooksEnabled =
         json.value(QStringLiteral("reachability_webhooks_enabled")).toBool();
     service.aclEnabled = json.value(QStringLiteral("acl_enabled")).toBool();
@@ -139,10 +142,9 @@ Stream streamFromJson(const QJsonObject &json)
     return stream;
 }
 
-QJsonObject listJson(const QString &key, const QJsonArray &items, const QString &listUrl,
-                     int page, int pageSize, const std::optional<QString> &pageToken,
-                     const std::optional<QString> &nextPageToken,
-                     const std::optional<QString> &previousPageToken)
+QJsonObject listJson(const QString &key, const QJsonArray &items, const QString &listUrl, int page,
+    int pageSize, const std::optional<QString> &pageToken,
+    const std::optional<QString> &nextPageToken, const std::optional<QString> &previousPageToken)
 {
     const auto pageUrl = [&](int number, const std::optional<QString> &token) {
         QString url = listUrl + QStringLiteral("?PageSize=%1&Page=%2").arg(pageSize).arg(number);

@@ -8,7 +8,6 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
-
 #include <optional>
 
 // The REST resource shapes of Sync v1: snake_case fields, absolute `url`/`links` built from the
@@ -32,9 +31,8 @@ Stream streamFromJson(const QJsonObject &json);
 
 /// A list page: `{<key>: [...], meta: {...}}`. `listUrl` is the absolute URL of the list
 /// without a query string.
-QJsonObject listJson(const QString &key, const QJsonArray &items, const QString &listUrl,
-                     int page, int pageSize, const std::optional<QString> &pageToken,
-                     const std::optional<QString> &nextPageToken,
-                     const std::optional<QString> &previousPageToken);
+QJsonObject listJson(const QString &key, const QJsonArray &items, const QString &listUrl, int page,
+    int pageSize, const std::optional<QString> &pageToken,
+    const std::optional<QString> &nextPageToken, const std::optional<QString> &previousPageToken);
 
 } // namespace streams::restjson

@@ -3,7 +3,6 @@
 #include "api/limits.h"
 
 #include <QString>
-
 #include <optional>
 
 namespace streams {
@@ -15,7 +14,7 @@ struct Service
     QString uniqueName; // null unless the engine assigned one (only "default" today)
     QString accountSid;
     QString friendlyName; // null when never set
-    QString webhookUrl;   // null when never set
+    QString webhookUrl; // null when never set
     bool reachabilityWebhooksEnabled = false;
     bool aclEnabled = false;
     bool reachabilityDebouncingEnabled = false;

@@ -6,7 +6,14 @@ namespace streams {
 
 /// The kinds of resource identifiers the engine hands out: a two-letter prefix and 32 lowercase
 /// hex digits (128 random bits).
-enum class SidKind { Account, Service, Stream, Message, ApiKey, RequestId };
+enum class SidKind {
+    Account,
+    Service,
+    Stream,
+    Message,
+    ApiKey,
+    RequestId
+};
 
 namespace sid {
 

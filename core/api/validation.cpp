@@ -64,17 +64,16 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
     const QJsonDocument document = QJsonDocument::fromJson(json.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError) {
         const auto [line, column] = lineAndColumn(json, parseError.offset);
-        return std::unexpected(JsonProblem{
-            ApiError::invalidJson(QStringLiteral("%1 at line %2, column %3")
-                                      .arg(parseError.errorString())
-                                      .arg(line)
-                                      .arg(column)),
-            parseError.offset, line, column});
+        return std::unexpected(
+            JsonProblem{ApiError::invalidJson(QStringLiteral("%1 at line %2, column %3")
+                                                  .arg(parseError.errorString())
+                                                  .arg(line)
+                                                  .arg(column)),
+                parseError.offset, line, column});
     }
     if (!document.isObject())
-        return std::unexpected(
-            JsonProblem{ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1,
-                        0, 0});
+        return std::unexpected(JsonProblem{
+            ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1, 0, 0});
     MessagePayload payload{document.object(), document.toJson(QJsonDocument::Compact)};
     if (payload.compact.size() > limits::kMaxMessageBytes)
         return std::unexpected(

@@ -47,9 +47,8 @@ bool EngineCredentials::accepts(QByteArrayView user, QByteArrayView password) co
     return (byToken | byKey) && !token.isEmpty() && !secret.isEmpty();
 }
 
-std::expected<EngineCredentials, QString>
-EngineCredentials::loadOrCreate(const QString &dataDir, const QProcessEnvironment &environment,
-                                bool *generated)
+std::expected<EngineCredentials, QString> EngineCredentials::loadOrCreate(
+    const QString &dataDir, const QProcessEnvironment &environment, bool *generated)
 {
     if (generated)
         *generated = false;
@@ -58,7 +57,8 @@ EngineCredentials::loadOrCreate(const QString &dataDir, const QProcessEnvironmen
     QFile file(path);
     if (file.exists()) {
         if (!file.open(QIODevice::ReadOnly))
-            return std::unexpected(QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+            return std::unexpected(
+                QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
         QJsonParseError error;
         const QJsonObject json = QJsonDocument::fromJson(file.readAll(), &error).object();
         if (error.error != QJsonParseError::NoError)
@@ -71,22 +71,25 @@ EngineCredentials::loadOrCreate(const QString &dataDir, const QProcessEnvironmen
         if (!sid::isValid(stored.accountSid, SidKind::Account) || stored.authToken.isEmpty()
             || !sid::isValid(stored.apiKeySid, SidKind::ApiKey) || stored.apiKeySecret.isEmpty())
             return std::unexpected(
-                QStringLiteral("%1 is incomplete; delete it to generate new credentials").arg(path));
+                QStringLiteral("%1 is incomplete; delete it to generate new credentials")
+                    .arg(path));
     } else {
         stored = {sid::generate(SidKind::Account), randomSecret(), sid::generate(SidKind::ApiKey),
-                  randomSecret()};
+            randomSecret()};
         QSaveFile out(path);
         if (!out.open(QIODevice::WriteOnly))
-            return std::unexpected(QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
+            return std::unexpected(
+                QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
         // Restrict before any secret byte is written.
         out.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         const QJsonObject json{{QStringLiteral("account_sid"), stored.accountSid},
-                               {QStringLiteral("auth_token"), stored.authToken},
-                               {QStringLiteral("api_key_sid"), stored.apiKeySid},
-                               {QStringLiteral("api_key_secret"), stored.apiKeySecret}};
+            {QStringLiteral("auth_token"), stored.authToken},
+            {QStringLiteral("api_key_sid"), stored.apiKeySid},
+            {QStringLiteral("api_key_secret"), stored.apiKeySecret}};
         out.write(QJsonDocument(json).toJson());
         if (!out.commit())
-            return std::unexpected(QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
+            return std::unexpected(
+                QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
         if (generated)
             *generated = true;
     }
@@ -102,9 +105,11 @@ EngineCredentials::loadOrCreate(const QString &dataDir, const QProcessEnvironmen
     fromEnvironment("TWILIO_API_KEY", result.apiKeySid);
     fromEnvironment("TWILIO_API_SECRET", result.apiKeySecret);
     if (!sid::isValid(result.accountSid, SidKind::Account))
-        return std::unexpected(QStringLiteral("TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits"));
+        return std::unexpected(
+            QStringLiteral("TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits"));
     if (!sid::isValid(result.apiKeySid, SidKind::ApiKey))
-        return std::unexpected(QStringLiteral("TWILIO_API_KEY must be SK followed by 32 hex digits"));
+        return std::unexpected(
+            QStringLiteral("TWILIO_API_KEY must be SK followed by 32 hex digits"));
     return result;
 }
 

@@ -2,7 +2,6 @@
 
 #include <QProcessEnvironment>
 #include <QString>
-
 #include <expected>
 
 namespace streams {
@@ -24,9 +23,8 @@ struct EngineCredentials
     /// `environment` win when set (and are never written to disk). Otherwise the pair is read from
     /// `<dataDir>/credentials.json`, or generated and stored there readable only by the user.
     /// `generated` is set when new secrets were written this time.
-    static std::expected<EngineCredentials, QString>
-    loadOrCreate(const QString &dataDir, const QProcessEnvironment &environment,
-                 bool *generated = nullptr);
+    static std::expected<EngineCredentials, QString> loadOrCreate(
+        const QString &dataDir, const QProcessEnvironment &environment, bool *generated = nullptr);
 
     static QString fileName();
 };

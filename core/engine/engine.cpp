@@ -43,10 +43,11 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
         return std::unexpected(QStringLiteral("no data directory given"));
     QDir dir(options.dataDir);
     if (!dir.exists() && !QDir().mkpath(options.dataDir))
-        return std::unexpected(QStringLiteral("cannot create the data directory %1").arg(options.dataDir));
+        return std::unexpected(
+            QStringLiteral("cannot create the data directory %1").arg(options.dataDir));
     // The directory holds credentials: only its owner may enter it.
-    QFile::setPermissions(options.dataDir,
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QFile::setPermissions(
+        options.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 
     std::unique_ptr<Engine> engine(new Engine);
     engine->m_dataDir = dir.absolutePath();
@@ -65,8 +66,8 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
                 .arg(engine->m_dataDir));
     }
 
-    auto credentials = EngineCredentials::loadOrCreate(engine->m_dataDir, options.environment,
-                                                       &engine->m_credentialsGenerated);
+    auto credentials = EngineCredentials::loadOrCreate(
+        engine->m_dataDir, options.environment, &engine->m_credentialsGenerated);
     if (!credentials)
         return std::unexpected(credentials.error());
     engine->m_credentials = *credentials;
@@ -79,8 +80,7 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
         *engine->m_clock, options.publishRatePerSecond, limits::kPublishBurstSeconds);
 
     Engine *raw = engine.get();
-    engine->m_expiry = std::make_unique<ExpiryScheduler>(
-        *engine->m_store, *engine->m_clock,
+    engine->m_expiry = std::make_unique<ExpiryScheduler>(*engine->m_store, *engine->m_clock,
         [raw](const QList<StreamStore::RemovedStream> &removed) {
             raw->onStreamsRemoved(pairs(removed));
         });
@@ -161,11 +161,11 @@ std::expected<void, ApiError> Engine::validate(const ServiceFields &fields) cons
     if (fields.reachabilityDebouncingWindowMs
         && (*fields.reachabilityDebouncingWindowMs < limits::kMinDebouncingWindowMs
             || *fields.reachabilityDebouncingWindowMs > limits::kMaxDebouncingWindowMs))
-        return std::unexpected(ApiError::invalidParameter(
-            QStringLiteral("ReachabilityDebouncingWindow"),
-            QStringLiteral("must be between %1 and %2 milliseconds")
-                .arg(limits::kMinDebouncingWindowMs)
-                .arg(limits::kMaxDebouncingWindowMs)));
+        return std::unexpected(
+            ApiError::invalidParameter(QStringLiteral("ReachabilityDebouncingWindow"),
+                QStringLiteral("must be between %1 and %2 milliseconds")
+                    .arg(limits::kMinDebouncingWindowMs)
+                    .arg(limits::kMaxDebouncingWindowMs)));
     if (fields.webhookUrl && !fields.webhookUrl->isEmpty()) {
         const QUrl url(*fields.webhookUrl, QUrl::StrictMode);
         if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")
@@ -229,13 +229,15 @@ std::expected<void, ApiError> Engine::deleteService(QStringView id)
     return {};
 }
 
-std::expected<Stream, ApiError> Engine::createStream(QStringView serviceId, const StreamCreate &create)
+std::expected<Stream, ApiError> Engine::createStream(
+    QStringView serviceId, const StreamCreate &create)
 {
     if (create.uniqueName) {
         if (auto problem = validation::checkUniqueName(*create.uniqueName))
             return std::unexpected(*problem);
     }
-    if (create.ttlSeconds && (*create.ttlSeconds < 0 || *create.ttlSeconds > limits::kMaxTtlSeconds))
+    if (create.ttlSeconds
+        && (*create.ttlSeconds < 0 || *create.ttlSeconds > limits::kMaxTtlSeconds))
         return std::unexpected(ApiError::invalidTtl(QString::number(*create.ttlSeconds)));
     auto service = resolveService(serviceId);
     if (!service)
@@ -268,8 +270,8 @@ std::expected<Stream, ApiError> Engine::fetchStream(QStringView serviceId, QStri
     return resolveStream(*service, streamId);
 }
 
-std::expected<Page<Stream>, ApiError> Engine::listStreams(QStringView serviceId,
-                                                         const PageRequest &request)
+std::expected<Page<Stream>, ApiError> Engine::listStreams(
+    QStringView serviceId, const PageRequest &request)
 {
     auto service = resolveService(serviceId);
     if (!service)
@@ -277,8 +279,8 @@ std::expected<Page<Stream>, ApiError> Engine::listStreams(QStringView serviceId,
     return m_store->listStreams(service->sid, request, m_clock->nowSeconds());
 }
 
-std::expected<Stream, ApiError> Engine::updateStream(QStringView serviceId, QStringView streamId,
-                                                     std::optional<qint64> ttlSeconds)
+std::expected<Stream, ApiError> Engine::updateStream(
+    QStringView serviceId, QStringView streamId, std::optional<qint64> ttlSeconds)
 {
     if (!ttlSeconds)
         return std::unexpected(ApiError::noParameters());
@@ -310,8 +312,8 @@ std::expected<void, ApiError> Engine::deleteStream(QStringView serviceId, QStrin
     return {};
 }
 
-std::expected<StreamMessage, ApiError> Engine::publish(QStringView serviceId, QStringView streamId,
-                                                       QByteArrayView data)
+std::expected<StreamMessage, ApiError> Engine::publish(
+    QStringView serviceId, QStringView streamId, QByteArrayView data)
 {
     auto payload = validation::parseMessageData(data);
     if (!payload)
@@ -319,8 +321,8 @@ std::expected<StreamMessage, ApiError> Engine::publish(QStringView serviceId, QS
     return publish(serviceId, streamId, *payload);
 }
 
-std::expected<StreamMessage, ApiError> Engine::publish(QStringView serviceId, QStringView streamId,
-                                                       const validation::MessagePayload &payload)
+std::expected<StreamMessage, ApiError> Engine::publish(
+    QStringView serviceId, QStringView streamId, const validation::MessagePayload &payload)
 {
     auto stream = fetchStream(serviceId, streamId);
     if (!stream)
@@ -329,21 +331,20 @@ std::expected<StreamMessage, ApiError> Engine::publish(QStringView serviceId, QS
         return std::unexpected(ApiError::dataTooLarge(payload.compact.size()));
     if (!m_limiter->tryAcquire(stream->sid))
         return std::unexpected(ApiError::rateLimitExceeded());
-    StreamMessage message{sid::generate(SidKind::Message), stream->serviceSid, stream->sid,
-                          payload.compact};
+    StreamMessage message{
+        sid::generate(SidKind::Message), stream->serviceSid, stream->sid, payload.compact};
     m_hub.publish(message);
     return message;
 }
 
-std::expected<std::shared_ptr<Subscription>, ApiError>
-Engine::subscribe(QStringView serviceId, QStringView streamId, std::function<void()> wake,
-                  qsizetype queueCapacity)
+std::expected<std::shared_ptr<Subscription>, ApiError> Engine::subscribe(QStringView serviceId,
+    QStringView streamId, std::function<void()> wake, qsizetype queueCapacity)
 {
     auto stream = fetchStream(serviceId, streamId);
     if (!stream)
         return failure(stream);
     return m_hub.subscribe(stream->serviceSid, stream->sid,
-                           queueCapacity > 0 ? queueCapacity : m_queueCapacity, std::move(wake));
+        queueCapacity > 0 ? queueCapacity : m_queueCapacity, std::move(wake));
 }
 
 } // namespace streams

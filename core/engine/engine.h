@@ -12,7 +12,6 @@
 #include <QLockFile>
 #include <QObject>
 #include <QProcessEnvironment>
-
 #include <expected>
 #include <memory>
 #include <optional>
@@ -74,22 +73,21 @@ public:
 
     std::expected<Stream, ApiError> createStream(QStringView serviceId, const StreamCreate &create);
     std::expected<Stream, ApiError> fetchStream(QStringView serviceId, QStringView streamId);
-    std::expected<Page<Stream>, ApiError> listStreams(QStringView serviceId,
-                                                      const PageRequest &request);
+    std::expected<Page<Stream>, ApiError> listStreams(
+        QStringView serviceId, const PageRequest &request);
     /// Sets a new expiry from now (0 = never expires).
-    std::expected<Stream, ApiError> updateStream(QStringView serviceId, QStringView streamId,
-                                                 std::optional<qint64> ttlSeconds);
+    std::expected<Stream, ApiError> updateStream(
+        QStringView serviceId, QStringView streamId, std::optional<qint64> ttlSeconds);
     std::expected<void, ApiError> deleteStream(QStringView serviceId, QStringView streamId);
 
     /// Validates `data` (54008/54006), applies the rate limit (54009) and fans the message out.
-    std::expected<StreamMessage, ApiError> publish(QStringView serviceId, QStringView streamId,
-                                                   QByteArrayView data);
-    std::expected<StreamMessage, ApiError> publish(QStringView serviceId, QStringView streamId,
-                                                   const validation::MessagePayload &payload);
+    std::expected<StreamMessage, ApiError> publish(
+        QStringView serviceId, QStringView streamId, QByteArrayView data);
+    std::expected<StreamMessage, ApiError> publish(
+        QStringView serviceId, QStringView streamId, const validation::MessagePayload &payload);
 
-    std::expected<std::shared_ptr<Subscription>, ApiError>
-    subscribe(QStringView serviceId, QStringView streamId, std::function<void()> wake,
-              qsizetype queueCapacity = 0);
+    std::expected<std::shared_ptr<Subscription>, ApiError> subscribe(QStringView serviceId,
+        QStringView streamId, std::function<void()> wake, qsizetype queueCapacity = 0);
 
     StreamStore &store() { return *m_store; }
     ExpiryScheduler &expiryScheduler() { return *m_expiry; }

@@ -11,8 +11,8 @@ namespace {
 constexpr qint64 kMaxTimerIntervalMs = 60'000;
 } // namespace
 
-ExpiryScheduler::ExpiryScheduler(StreamStore &store, const Clock &clock, ExpiredHandler onExpired,
-                                 QObject *parent)
+ExpiryScheduler::ExpiryScheduler(
+    StreamStore &store, const Clock &clock, ExpiredHandler onExpired, QObject *parent)
     : QObject(parent), m_store(store), m_clock(clock), m_onExpired(std::move(onExpired))
 {
     m_timer.setSingleShot(true);
@@ -55,7 +55,8 @@ void ExpiryScheduler::arm(std::optional<qint64> dateExpires)
         return;
     }
     // A stream is gone from its expiry second on; fire exactly at that boundary.
-    const qint64 delay = qBound<qint64>(0, *dateExpires * 1000 - m_clock.nowMs(), kMaxTimerIntervalMs);
+    const qint64 delay =
+        qBound<qint64>(0, *dateExpires * 1000 - m_clock.nowMs(), kMaxTimerIntervalMs);
     m_timer.start(std::chrono::milliseconds(delay));
 }
 

@@ -5,7 +5,6 @@
 
 #include <QObject>
 #include <QTimer>
-
 #include <functional>
 #include <optional>
 
@@ -24,7 +23,7 @@ public:
     using ExpiredHandler = std::function<void(const QList<StreamStore::RemovedStream> &)>;
 
     ExpiryScheduler(StreamStore &store, const Clock &clock, ExpiredHandler onExpired,
-                    QObject *parent = nullptr);
+        QObject *parent = nullptr);
 
     /// Sweeps what is already due and arms the timer.
     void start();

@@ -3,9 +3,7 @@
 namespace streams {
 
 std::shared_ptr<Subscription> FanoutHub::subscribe(const QString &serviceSid,
-                                                   const QString &streamSid,
-                                                   qsizetype queueCapacity,
-                                                   std::function<void()> wake)
+    const QString &streamSid, qsizetype queueCapacity, std::function<void()> wake)
 {
     auto subscription =
         std::make_shared<Subscription>(serviceSid, streamSid, queueCapacity, std::move(wake));

@@ -4,7 +4,6 @@
 
 #include <QHash>
 #include <QReadWriteLock>
-
 #include <memory>
 
 namespace streams {
@@ -19,7 +18,7 @@ public:
     FanoutHub() = default;
 
     std::shared_ptr<Subscription> subscribe(const QString &serviceSid, const QString &streamSid,
-                                            qsizetype queueCapacity, std::function<void()> wake);
+        qsizetype queueCapacity, std::function<void()> wake);
     void unsubscribe(const std::shared_ptr<Subscription> &subscription);
 
     /// Delivers to every current subscriber of the message's stream; returns how many.

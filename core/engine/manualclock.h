@@ -10,7 +10,7 @@ namespace streams {
 class ManualClock final : public Clock
 {
 public:
-    explicit ManualClock(qint64 startMs = 1'795'000'000'000) : m_ms(startMs) {}
+    explicit ManualClock(qint64 startMs = 1'795'000'000'000) : m_ms(startMs) { }
     qint64 nowMs() const override { return m_ms.load(); }
     void setNowMs(qint64 ms) { m_ms.store(ms); }
     void advanceMs(qint64 ms) { m_ms.fetch_add(ms); }

@@ -2,12 +2,12 @@
 
 namespace streams {
 
-PublishLimiter::PublishLimiter(const Clock &clock, std::optional<double> ratePerSecond,
-                               int burstSeconds)
-    : m_clock(clock), m_rate(ratePerSecond),
+PublishLimiter::PublishLimiter(
+    const Clock &clock, std::optional<double> ratePerSecond, int burstSeconds)
+    : m_clock(clock),
+      m_rate(ratePerSecond),
       m_capacity(ratePerSecond ? qMax(1.0, *ratePerSecond * burstSeconds) : 0)
-{
-}
+{ }
 
 bool PublishLimiter::tryAcquire(const QString &streamSid)
 {
@@ -19,7 +19,8 @@ bool PublishLimiter::tryAcquire(const QString &streamSid)
         it = m_buckets.insert(streamSid, Bucket{m_capacity, now}); // a new stream starts full
     Bucket &bucket = *it;
     if (now > bucket.refilledAtMs) {
-        bucket.tokens = qMin(m_capacity, bucket.tokens + (now - bucket.refilledAtMs) * *m_rate / 1000.0);
+        bucket.tokens =
+            qMin(m_capacity, bucket.tokens + (now - bucket.refilledAtMs) * *m_rate / 1000.0);
         bucket.refilledAtMs = now;
     }
     if (bucket.tokens < 1.0)

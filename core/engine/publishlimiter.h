@@ -4,7 +4,6 @@
 
 #include <QHash>
 #include <QString>
-
 #include <optional>
 
 namespace streams {
@@ -15,8 +14,7 @@ namespace streams {
 class PublishLimiter final
 {
 public:
-    PublishLimiter(const Clock &clock, std::optional<double> ratePerSecond,
-                   int burstSeconds);
+    PublishLimiter(const Clock &clock, std::optional<double> ratePerSecond, int burstSeconds);
 
     /// Takes one token for `streamSid`; false means the publish must be refused (54009).
     bool tryAcquire(const QString &streamSid);

@@ -5,7 +5,6 @@
 #include <QAtomicInteger>
 #include <QSqlError>
 #include <QVariant>
-
 #include <algorithm>
 
 namespace streams {
@@ -94,15 +93,19 @@ std::optional<PageCursor> decodeCursor(QStringView token)
 struct StreamStore::Statements
 {
     explicit Statements(const QSqlDatabase &db)
-        : findStreamBySid(db), findStreamByName(db), insertStream(db), deleteStream(db),
-          updateExpiry(db), findServiceBySid(db), findServiceByName(db)
-    {
-    }
+        : findStreamBySid(db),
+          findStreamByName(db),
+          insertStream(db),
+          deleteStream(db),
+          updateExpiry(db),
+          findServiceBySid(db),
+          findServiceByName(db)
+    { }
     QSqlQuery findStreamBySid, findStreamByName, insertStream, deleteStream, updateExpiry;
     QSqlQuery findServiceBySid, findServiceByName;
 };
 
-StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(connectionName)) {}
+StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(connectionName)) { }
 
 StreamStore::~StreamStore()
 {
@@ -126,15 +129,14 @@ std::expected<std::unique_ptr<StreamStore>, QString> StreamStore::open(const QSt
         return std::unexpected(
             QStringLiteral("cannot open %1: %2").arg(filePath, store->m_db.lastError().text()));
     if (auto migrated = store->migrate(); !migrated)
-        return std::unexpected(QStringLiteral("cannot prepare %1: %2")
-                                   .arg(filePath, migrated.error().message()));
+        return std::unexpected(
+            QStringLiteral("cannot prepare %1: %2").arg(filePath, migrated.error().message()));
     return store;
 }
 
 ApiError StreamStore::storageError(const QSqlQuery &query) const
 {
-    return ApiError::internal(
-        QStringLiteral("Storage error: %1").arg(query.lastError().text()));
+    return ApiError::internal(QStringLiteral("Storage error: %1").arg(query.lastError().text()));
 }
 
 std::expected<void, ApiError> StreamStore::migrate()
@@ -160,33 +162,31 @@ std::expected<void, ApiError> StreamStore::migrate()
             QStringLiteral("the data file is from a newer version (schema %1)").arg(version)));
     if (version < 1) {
         const QStringList schema = {
-            QStringLiteral(
-                "CREATE TABLE services ("
-                " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                " sid TEXT NOT NULL UNIQUE,"
-                " unique_name TEXT UNIQUE,"
-                " account_sid TEXT NOT NULL,"
-                " friendly_name TEXT,"
-                " webhook_url TEXT,"
-                " reachability_webhooks_enabled INTEGER NOT NULL,"
-                " acl_enabled INTEGER NOT NULL,"
-                " reachability_debouncing_enabled INTEGER NOT NULL,"
-                " reachability_debouncing_window INTEGER NOT NULL,"
-                " webhooks_from_rest_enabled INTEGER NOT NULL,"
-                " date_created INTEGER NOT NULL,"
-                " date_updated INTEGER NOT NULL)"),
-            QStringLiteral(
-                "CREATE TABLE streams ("
-                " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                " sid TEXT NOT NULL UNIQUE,"
-                " service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
-                " unique_name TEXT,"
-                " account_sid TEXT NOT NULL,"
-                " created_by TEXT NOT NULL,"
-                " date_created INTEGER NOT NULL,"
-                " date_updated INTEGER NOT NULL,"
-                " date_expires INTEGER,"
-                " UNIQUE (service_sid, unique_name))"),
+            QStringLiteral("CREATE TABLE services ("
+                           " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                           " sid TEXT NOT NULL UNIQUE,"
+                           " unique_name TEXT UNIQUE,"
+                           " account_sid TEXT NOT NULL,"
+                           " friendly_name TEXT,"
+                           " webhook_url TEXT,"
+                           " reachability_webhooks_enabled INTEGER NOT NULL,"
+                           " acl_enabled INTEGER NOT NULL,"
+                           " reachability_debouncing_enabled INTEGER NOT NULL,"
+                           " reachability_debouncing_window INTEGER NOT NULL,"
+                           " webhooks_from_rest_enabled INTEGER NOT NULL,"
+                           " date_created INTEGER NOT NULL,"
+                           " date_updated INTEGER NOT NULL)"),
+            QStringLiteral("CREATE TABLE streams ("
+                           " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                           " sid TEXT NOT NULL UNIQUE,"
+                           " service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,"
+                           " unique_name TEXT,"
+                           " account_sid TEXT NOT NULL,"
+                           " created_by TEXT NOT NULL,"
+                           " date_created INTEGER NOT NULL,"
+                           " date_updated INTEGER NOT NULL,"
+                           " date_expires INTEGER,"
+                           " UNIQUE (service_sid, unique_name))"),
             QStringLiteral("CREATE INDEX streams_by_service ON streams (service_sid, seq)"),
             QStringLiteral("CREATE INDEX streams_by_expiry ON streams (date_expires)"
                            " WHERE date_expires IS NOT NULL"),
@@ -207,10 +207,10 @@ std::expected<void, ApiError> StreamStore::migrate()
 
     m_statements = std::make_unique<Statements>(m_db);
     Statements &s = *m_statements;
-    const bool prepared =
-        s.findStreamBySid.prepare(QStringLiteral("SELECT %1 FROM streams WHERE service_sid = ? AND "
-                                                 "sid = ? AND (date_expires IS NULL OR date_expires > ?)")
-                                      .arg(kStreamColumns))
+    const bool prepared = s.findStreamBySid.prepare(QStringLiteral(
+                              "SELECT %1 FROM streams WHERE service_sid = ? AND "
+                              "sid = ? AND (date_expires IS NULL OR date_expires > ?)")
+                                                        .arg(kStreamColumns))
         && s.findStreamByName.prepare(
             QStringLiteral("SELECT %1 FROM streams WHERE service_sid = ? AND unique_name = ? AND "
                            "(date_expires IS NULL OR date_expires > ?)")
@@ -219,8 +219,8 @@ std::expected<void, ApiError> StreamStore::migrate()
             "INSERT INTO streams (sid, unique_name, account_sid, service_sid, created_by, "
             "date_created, date_updated, date_expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
         && s.deleteStream.prepare(QStringLiteral("DELETE FROM streams WHERE sid = ?"))
-        && s.updateExpiry.prepare(QStringLiteral(
-            "UPDATE streams SET date_expires = ?, date_updated = ? WHERE sid = ?"))
+        && s.updateExpiry.prepare(
+            QStringLiteral("UPDATE streams SET date_expires = ?, date_updated = ? WHERE sid = ?"))
         && s.findServiceBySid.prepare(
             QStringLiteral("SELECT %1 FROM services WHERE sid = ?").arg(kServiceColumns))
         && s.findServiceByName.prepare(
@@ -259,7 +259,8 @@ std::expected<void, ApiError> StreamStore::updateService(const Service &service)
 {
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
-        "UPDATE services SET friendly_name = ?, webhook_url = ?, reachability_webhooks_enabled = ?, "
+        "UPDATE services SET friendly_name = ?, webhook_url = ?, reachability_webhooks_enabled = "
+        "?, "
         "acl_enabled = ?, reachability_debouncing_enabled = ?, reachability_debouncing_window = ?, "
         "webhooks_from_rest_enabled = ?, date_updated = ? WHERE sid = ?"));
     q.addBindValue(textOrNull(service.friendlyName));
@@ -276,8 +277,8 @@ std::expected<void, ApiError> StreamStore::updateService(const Service &service)
     return {};
 }
 
-std::expected<QList<StreamStore::RemovedStream>, ApiError>
-StreamStore::deleteService(const QString &serviceSid)
+std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteService(
+    const QString &serviceSid)
 {
     if (!m_db.transaction())
         return std::unexpected(ApiError::internal(m_db.lastError().text()));
@@ -305,10 +306,12 @@ StreamStore::deleteService(const QString &serviceSid)
     return removed;
 }
 
-std::expected<std::optional<Service>, ApiError> StreamStore::findService(QStringView sidOrUniqueName)
+std::expected<std::optional<Service>, ApiError> StreamStore::findService(
+    QStringView sidOrUniqueName)
 {
-    QSqlQuery &q = sid::isValid(sidOrUniqueName, SidKind::Service) ? m_statements->findServiceBySid
-                                                                   : m_statements->findServiceByName;
+    QSqlQuery &q = sid::isValid(sidOrUniqueName, SidKind::Service)
+        ? m_statements->findServiceBySid
+        : m_statements->findServiceByName;
     q.bindValue(0, sidOrUniqueName.toString());
     if (!q.exec())
         return std::unexpected(storageError(q));
@@ -334,8 +337,9 @@ std::expected<void, ApiError> StreamStore::insertStream(const Stream &stream)
     q.bindValue(4, stream.createdBy);
     q.bindValue(5, stream.dateCreated);
     q.bindValue(6, stream.dateUpdated);
-    q.bindValue(7, stream.dateExpires ? QVariant(*stream.dateExpires)
-                                      : QVariant(QMetaType::fromType<qint64>()));
+    q.bindValue(7,
+        stream.dateExpires ? QVariant(*stream.dateExpires)
+                           : QVariant(QMetaType::fromType<qint64>()));
     if (!q.exec()) {
         // SQLITE_CONSTRAINT_UNIQUE on (service_sid, unique_name): the only unique key a caller
         // can collide with (SIDs are 128 random bits).
@@ -347,9 +351,8 @@ std::expected<void, ApiError> StreamStore::insertStream(const Stream &stream)
     return {};
 }
 
-std::expected<void, ApiError> StreamStore::updateStreamExpiry(const QString &streamSid,
-                                                              std::optional<qint64> dateExpires,
-                                                              qint64 dateUpdated)
+std::expected<void, ApiError> StreamStore::updateStreamExpiry(
+    const QString &streamSid, std::optional<qint64> dateExpires, qint64 dateUpdated)
 {
     QSqlQuery &q = m_statements->updateExpiry;
     q.bindValue(0, dateExpires ? QVariant(*dateExpires) : QVariant(QMetaType::fromType<qint64>()));
@@ -372,8 +375,8 @@ std::expected<bool, ApiError> StreamStore::deleteStream(const QString &streamSid
     return deleted;
 }
 
-std::expected<std::optional<Stream>, ApiError>
-StreamStore::findStream(const QString &serviceSid, QStringView sidOrUniqueName, qint64 nowSeconds)
+std::expected<std::optional<Stream>, ApiError> StreamStore::findStream(
+    const QString &serviceSid, QStringView sidOrUniqueName, qint64 nowSeconds)
 {
     // Unique names can never have a SID's shape, so the form of the segment decides.
     QSqlQuery &q = sid::isValid(sidOrUniqueName, SidKind::Stream) ? m_statements->findStreamBySid
@@ -390,20 +393,18 @@ StreamStore::findStream(const QString &serviceSid, QStringView sidOrUniqueName, 
     return found;
 }
 
-std::expected<Page<Stream>, ApiError>
-StreamStore::listStreams(const QString &serviceSid, const PageRequest &request, qint64 nowSeconds)
+std::expected<Page<Stream>, ApiError> StreamStore::listStreams(
+    const QString &serviceSid, const PageRequest &request, qint64 nowSeconds)
 {
     return listPage<Stream>(QStringLiteral("streams"),
-                            QStringLiteral("service_sid = ? AND (date_expires IS NULL OR "
-                                           "date_expires > ?)"),
-                            {serviceSid, nowSeconds}, request, streamFromRow);
+        QStringLiteral("service_sid = ? AND (date_expires IS NULL OR "
+                       "date_expires > ?)"),
+        {serviceSid, nowSeconds}, request, streamFromRow);
 }
 
 template<typename T>
-std::expected<Page<T>, ApiError>
-StreamStore::listPage(const QString &table, const QString &filter,
-                      const QVariantList &filterValues, const PageRequest &request,
-                      T (*fromRow)(const QSqlQuery &))
+std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, const QString &filter,
+    const QVariantList &filterValues, const PageRequest &request, T (*fromRow)(const QSqlQuery &))
 {
     std::optional<PageCursor> cursor;
     if (!request.pageToken.isEmpty()) {
@@ -495,12 +496,13 @@ StreamStore::listPage(const QString &table, const QString &filter,
     return page;
 }
 
-std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteExpired(qint64 nowSeconds)
+std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteExpired(
+    qint64 nowSeconds)
 {
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral(
-        "DELETE FROM streams WHERE date_expires IS NOT NULL AND date_expires <= ? "
-        "RETURNING service_sid, sid"));
+    q.prepare(
+        QStringLiteral("DELETE FROM streams WHERE date_expires IS NOT NULL AND date_expires <= ? "
+                       "RETURNING service_sid, sid"));
     q.addBindValue(nowSeconds);
     if (!q.exec())
         return std::unexpected(storageError(q));
@@ -514,7 +516,8 @@ std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteEx
 std::expected<std::optional<qint64>, ApiError> StreamStore::nextExpiry()
 {
     QSqlQuery q(m_db);
-    if (!q.exec(QStringLiteral("SELECT MIN(date_expires) FROM streams WHERE date_expires IS NOT NULL"))
+    if (!q.exec(
+            QStringLiteral("SELECT MIN(date_expires) FROM streams WHERE date_expires IS NOT NULL"))
         || !q.next())
         return std::unexpected(storageError(q));
     if (q.value(0).isNull())

@@ -8,7 +8,6 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QString>
-
 #include <expected>
 #include <memory>
 #include <optional>
@@ -45,16 +44,14 @@ public:
 
     /// 54301 when the unique name is taken in the service.
     std::expected<void, ApiError> insertStream(const Stream &stream);
-    std::expected<void, ApiError> updateStreamExpiry(const QString &streamSid,
-                                                     std::optional<qint64> dateExpires,
-                                                     qint64 dateUpdated);
+    std::expected<void, ApiError> updateStreamExpiry(
+        const QString &streamSid, std::optional<qint64> dateExpires, qint64 dateUpdated);
     std::expected<bool, ApiError> deleteStream(const QString &streamSid);
     /// Streams whose expiry has passed (`dateExpires <= nowSeconds`) are treated as gone.
-    std::expected<std::optional<Stream>, ApiError>
-    findStream(const QString &serviceSid, QStringView sidOrUniqueName, qint64 nowSeconds);
-    std::expected<Page<Stream>, ApiError> listStreams(const QString &serviceSid,
-                                                      const PageRequest &request,
-                                                      qint64 nowSeconds);
+    std::expected<std::optional<Stream>, ApiError> findStream(
+        const QString &serviceSid, QStringView sidOrUniqueName, qint64 nowSeconds);
+    std::expected<Page<Stream>, ApiError> listStreams(
+        const QString &serviceSid, const PageRequest &request, qint64 nowSeconds);
 
     /// Deletes every stream with `date_expires <= nowSeconds` and returns them.
     std::expected<QList<RemovedStream>, ApiError> deleteExpired(qint64 nowSeconds);
@@ -72,9 +69,8 @@ private:
     std::expected<void, ApiError> migrate();
     template<typename T>
     std::expected<Page<T>, ApiError> listPage(const QString &table, const QString &filter,
-                                              const QVariantList &filterValues,
-                                              const PageRequest &request,
-                                              T (*fromRow)(const QSqlQuery &));
+        const QVariantList &filterValues, const PageRequest &request,
+        T (*fromRow)(const QSqlQuery &));
     ApiError storageError(const QSqlQuery &query) const;
 
     QString m_connectionName;

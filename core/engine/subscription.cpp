@@ -2,12 +2,13 @@
 
 namespace streams {
 
-Subscription::Subscription(QString serviceSid, QString streamSid, qsizetype capacity,
-                           std::function<void()> wake)
-    : m_serviceSid(std::move(serviceSid)), m_streamSid(std::move(streamSid)),
-      m_capacity(qMax<qsizetype>(1, capacity)), m_wake(std::move(wake))
-{
-}
+Subscription::Subscription(
+    QString serviceSid, QString streamSid, qsizetype capacity, std::function<void()> wake)
+    : m_serviceSid(std::move(serviceSid)),
+      m_streamSid(std::move(streamSid)),
+      m_capacity(qMax<qsizetype>(1, capacity)),
+      m_wake(std::move(wake))
+{ }
 
 Subscription::Batch Subscription::drain()
 {

@@ -4,7 +4,6 @@
 
 #include <QList>
 #include <QMutex>
-
 #include <deque>
 #include <functional>
 
@@ -23,14 +22,14 @@ public:
     struct Batch
     {
         QList<StreamMessage> messages;
-        quint64 dropped = 0;       // dropped since the previous drain
+        quint64 dropped = 0; // dropped since the previous drain
         bool streamRemoved = false; // the stream was deleted or expired; nothing more will come
     };
 
     /// `wake` is called (on the publisher's thread) when the queue goes from empty to non-empty
     /// or the stream is removed; it must be cheap and thread-safe, e.g. a queued invokeMethod.
-    Subscription(QString serviceSid, QString streamSid, qsizetype capacity,
-                 std::function<void()> wake);
+    Subscription(
+        QString serviceSid, QString streamSid, qsizetype capacity, std::function<void()> wake);
 
     const QString &serviceSid() const { return m_serviceSid; }
     const QString &streamSid() const { return m_streamSid; }

@@ -14,21 +14,21 @@ const QString kAllowRemote = QStringLiteral("allow-remote");
 void EngineCommandLine::addOptions(QCommandLineParser &parser)
 {
     parser.addOption({kListen,
-                      QStringLiteral("Address and port to listen on (default 127.0.0.1:%1; port 0 "
-                                     "picks a free one).")
-                          .arg(kDefaultPort),
-                      QStringLiteral("HOST:PORT")});
+        QStringLiteral("Address and port to listen on (default 127.0.0.1:%1; port 0 "
+                       "picks a free one).")
+            .arg(kDefaultPort),
+        QStringLiteral("HOST:PORT")});
     parser.addOption({kDataDir,
-                      QStringLiteral("Where services, streams and credentials are kept (default %1).")
-                          .arg(defaultDataDir()),
-                      QStringLiteral("DIR")});
+        QStringLiteral("Where services, streams and credentials are kept (default %1).")
+            .arg(defaultDataDir()),
+        QStringLiteral("DIR")});
     parser.addOption({kPublishRate,
-                      QStringLiteral("Messages per second per stream, with a 10 s burst budget "
-                                     "(default 30), or 'unlimited' for load tests."),
-                      QStringLiteral("N|unlimited")});
+        QStringLiteral("Messages per second per stream, with a 10 s burst budget "
+                       "(default 30), or 'unlimited' for load tests."),
+        QStringLiteral("N|unlimited")});
     parser.addOption({kAllowRemote,
-                      QStringLiteral("Allow --listen on an address other than loopback. Anyone "
-                                     "who can reach it and holds the credentials gets in.")});
+        QStringLiteral("Allow --listen on an address other than loopback. Anyone "
+                       "who can reach it and holds the credentials gets in.")});
 }
 
 QString EngineCommandLine::defaultDataDir()
@@ -37,8 +37,8 @@ QString EngineCommandLine::defaultDataDir()
         + QStringLiteral("/sync-streams-console/engine");
 }
 
-std::expected<std::pair<QHostAddress, quint16>, QString>
-EngineCommandLine::parseListen(const QString &text)
+std::expected<std::pair<QHostAddress, quint16>, QString> EngineCommandLine::parseListen(
+    const QString &text)
 {
     QString host = QStringLiteral("127.0.0.1");
     QString portText = text;
@@ -64,7 +64,8 @@ EngineCommandLine::parseListen(const QString &text)
     return std::pair{address, quint16(port)};
 }
 
-std::expected<std::optional<double>, QString> EngineCommandLine::parsePublishRate(const QString &text)
+std::expected<std::optional<double>, QString> EngineCommandLine::parsePublishRate(
+    const QString &text)
 {
     if (text.compare(u"unlimited", Qt::CaseInsensitive) == 0)
         return std::optional<double>();
@@ -77,12 +78,11 @@ std::expected<std::optional<double>, QString> EngineCommandLine::parsePublishRat
     return std::optional<double>(rate);
 }
 
-std::expected<EngineCommandLine::Settings, QString>
-EngineCommandLine::read(const QCommandLineParser &parser)
+std::expected<EngineCommandLine::Settings, QString> EngineCommandLine::read(
+    const QCommandLineParser &parser)
 {
     Settings settings;
-    settings.engine.dataDir =
-        parser.isSet(kDataDir) ? parser.value(kDataDir) : defaultDataDir();
+    settings.engine.dataDir = parser.isSet(kDataDir) ? parser.value(kDataDir) : defaultDataDir();
     if (parser.isSet(kListen)) {
         auto listen = parseListen(parser.value(kListen));
         if (!listen)

@@ -4,7 +4,6 @@
 
 #include <QCommandLineParser>
 #include <QHostAddress>
-
 #include <expected>
 
 namespace streams {
@@ -29,7 +28,8 @@ public:
     static std::expected<Settings, QString> read(const QCommandLineParser &parser);
 
     /// "127.0.0.1:18080", "[::1]:0", "localhost:8080", or just a port.
-    static std::expected<std::pair<QHostAddress, quint16>, QString> parseListen(const QString &text);
+    static std::expected<std::pair<QHostAddress, quint16>, QString> parseListen(
+        const QString &text);
     /// A positive number of messages per second, or "unlimited" (empty result).
     static std::expected<std::optional<double>, QString> parsePublishRate(const QString &text);
     /// The data directory used when none is given.

@@ -17,8 +17,8 @@ int hexValue(char c)
 }
 } // namespace
 
-std::expected<QString, ApiError> FormDecoder::decodeComponent(QByteArrayView encoded,
-                                                              bool plusIsSpace)
+std::expected<QString, ApiError> FormDecoder::decodeComponent(
+    QByteArrayView encoded, bool plusIsSpace)
 {
     QByteArray bytes;
     bytes.reserve(encoded.size());

@@ -4,7 +4,6 @@
 
 #include <QHash>
 #include <QString>
-
 #include <expected>
 
 namespace streams {
@@ -20,8 +19,8 @@ public:
 
     static std::expected<Fields, ApiError> decode(QByteArrayView encoded);
     /// Percent-decodes one component; `plusIsSpace` for form encoding, not for paths.
-    static std::expected<QString, ApiError> decodeComponent(QByteArrayView encoded,
-                                                            bool plusIsSpace);
+    static std::expected<QString, ApiError> decodeComponent(
+        QByteArrayView encoded, bool plusIsSpace);
 };
 
 } // namespace streams

@@ -7,7 +7,14 @@
 namespace streams {
 
 namespace {
-enum class PathShape { None, Services, Service, Streams, Stream, Messages };
+enum class PathShape {
+    None,
+    Services,
+    Service,
+    Streams,
+    Stream,
+    Messages
+};
 
 struct ParsedPath
 {
@@ -43,9 +50,11 @@ ParsedPath parsePath(QByteArrayView path)
     switch (segments.size()) {
     case 2: return {PathShape::Services, {}, {}};
     case 3: return {PathShape::Service, segments[2], {}};
-    case 4: return is(3, "Streams") ? ParsedPath{PathShape::Streams, segments[2], {}} : ParsedPath{};
+    case 4:
+        return is(3, "Streams") ? ParsedPath{PathShape::Streams, segments[2], {}} : ParsedPath{};
     case 5:
-        return is(3, "Streams") ? ParsedPath{PathShape::Stream, segments[2], segments[4]} : ParsedPath{};
+        return is(3, "Streams") ? ParsedPath{PathShape::Stream, segments[2], segments[4]}
+                                : ParsedPath{};
     case 6:
         return is(3, "Streams") && is(5, "Messages")
             ? ParsedPath{PathShape::Messages, segments[2], segments[4]}
@@ -124,8 +133,8 @@ std::expected<RestRoute, ApiError> RestRouter::route(QByteArrayView method, QByt
     case PathShape::None: break;
     }
     if (!matched)
-        return std::unexpected(
-            ApiError::methodNotAllowed(QString::fromLatin1(method.first(qMin<qsizetype>(method.size(), 16))), printablePath));
+        return std::unexpected(ApiError::methodNotAllowed(
+            QString::fromLatin1(method.first(qMin<qsizetype>(method.size(), 16))), printablePath));
     return route;
 }
 

@@ -4,7 +4,6 @@
 
 #include <QByteArray>
 #include <QString>
-
 #include <expected>
 
 namespace streams {
@@ -28,7 +27,7 @@ struct RestRoute
 {
     RestOperation operation;
     QString serviceId; // SID or unique name, percent-decoded
-    QString streamId;  // SID or unique name, percent-decoded
+    QString streamId; // SID or unique name, percent-decoded
 };
 
 /// Maps a method and a still percent-encoded path to an operation: 404 for paths outside the

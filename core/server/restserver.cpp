@@ -69,7 +69,8 @@ std::expected<std::optional<bool>, ApiError> booleanField(const Fields &fields, 
         return std::optional<bool>();
     const auto value = validation::parseBoolean(*it);
     if (!value)
-        return std::unexpected(ApiError::invalidParameter(key, QStringLiteral("must be true or false")));
+        return std::unexpected(
+            ApiError::invalidParameter(key, QStringLiteral("must be true or false")));
     return value;
 }
 
@@ -97,8 +98,9 @@ std::expected<ServiceFields, ApiError> serviceFields(const Fields &fields)
         bool ok = false;
         const int window = it->toInt(&ok);
         if (!ok)
-            return std::unexpected(ApiError::invalidParameter(
-                QStringLiteral("ReachabilityDebouncingWindow"), QStringLiteral("must be an integer")));
+            return std::unexpected(
+                ApiError::invalidParameter(QStringLiteral("ReachabilityDebouncingWindow"),
+                    QStringLiteral("must be an integer")));
         out.reachabilityDebouncingWindowMs = window;
     }
     return out;
@@ -121,11 +123,12 @@ std::expected<PageRequest, ApiError> pageRequest(const Fields &query)
     if (const auto it = query.constFind(QStringLiteral("PageSize")); it != query.cend()) {
         bool ok = false;
         request.pageSize = it->toInt(&ok);
-        if (!ok || request.pageSize < limits::kMinPageSize || request.pageSize > limits::kMaxPageSize)
-            return std::unexpected(ApiError::invalidParameter(
-                QStringLiteral("PageSize"), QStringLiteral("must be an integer from %1 to %2")
-                                                .arg(limits::kMinPageSize)
-                                                .arg(limits::kMaxPageSize)));
+        if (!ok || request.pageSize < limits::kMinPageSize
+            || request.pageSize > limits::kMaxPageSize)
+            return std::unexpected(ApiError::invalidParameter(QStringLiteral("PageSize"),
+                QStringLiteral("must be an integer from %1 to %2")
+                    .arg(limits::kMinPageSize)
+                    .arg(limits::kMaxPageSize)));
     }
     if (const auto it = query.constFind(QStringLiteral("Page")); it != query.cend()) {
         bool ok = false;
@@ -140,7 +143,7 @@ std::expected<PageRequest, ApiError> pageRequest(const Fields &query)
 
 template<typename T, typename ToJson>
 RestServer::Reply listReply(const std::expected<Page<T>, ApiError> &page, const QString &key,
-                            const QString &listUrl, const PageRequest &request, ToJson toJson)
+    const QString &listUrl, const PageRequest &request, ToJson toJson)
 {
     if (!page)
         return errorReply(page.error());
@@ -149,12 +152,15 @@ RestServer::Reply listReply(const std::expected<Page<T>, ApiError> &page, const 
         items.append(toJson(item));
     const std::optional<QString> token =
         request.pageToken.isEmpty() ? std::nullopt : std::optional<QString>(request.pageToken);
-    return jsonReply(200, restjson::listJson(key, items, listUrl, page->page, page->pageSize, token,
-                                             page->nextPageToken, page->previousPageToken));
+    return jsonReply(200,
+        restjson::listJson(key, items, listUrl, page->page, page->pageSize, token,
+            page->nextPageToken, page->previousPageToken));
 }
 } // namespace
 
-RestServer::RestServer(Engine &engine, QObject *parent) : QAbstractHttpServer(parent), m_engine(engine) {}
+RestServer::RestServer(Engine &engine, QObject *parent)
+    : QAbstractHttpServer(parent), m_engine(engine)
+{ }
 
 RestServer::~RestServer() = default;
 
@@ -175,8 +181,8 @@ bool RestServer::authorized(QByteArrayView authorization) const
 {
     if (!authorization.startsWith("Basic "))
         return false;
-    const auto result = QByteArray::fromBase64Encoding(authorization.sliced(6).trimmed().toByteArray(),
-                                                       QByteArray::AbortOnBase64DecodingErrors);
+    const auto result = QByteArray::fromBase64Encoding(
+        authorization.sliced(6).trimmed().toByteArray(), QByteArray::AbortOnBase64DecodingErrors);
     if (!result)
         return false;
     const QByteArrayView decoded = result.decoded;
@@ -187,8 +193,8 @@ bool RestServer::authorized(QByteArrayView authorization) const
 }
 
 RestServer::Reply RestServer::handle(QByteArrayView method, QByteArrayView encodedPath,
-                                     QByteArrayView encodedQuery, QByteArrayView authorization,
-                                     QByteArrayView body, const QString &baseUrl)
+    QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
+    const QString &baseUrl)
 {
     if (body.size() > limits::kMaxRequestBodyBytes)
         return errorReply(ApiError::payloadTooLarge(body.size()));
@@ -208,8 +214,7 @@ RestServer::Reply RestServer::handle(QByteArrayView method, QByteArrayView encod
 }
 
 RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView encodedQuery,
-                                       QByteArrayView body, const QString &baseUrl,
-                                       const QString &listUrl)
+    QByteArrayView body, const QString &baseUrl, const QString &listUrl)
 {
     auto form = FormDecoder::decode(body);
     if (!form)
@@ -228,9 +233,9 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
             return errorReply(request.error());
         if (route.operation == RestOperation::ListServices)
             return listReply(m_engine.listServices(*request), QStringLiteral("services"), listUrl,
-                             *request, serviceJson);
+                *request, serviceJson);
         return listReply(m_engine.listStreams(route.serviceId, *request), QStringLiteral("streams"),
-                         listUrl, *request, streamJson);
+            listUrl, *request, streamJson);
     }
     case RestOperation::CreateService:
     case RestOperation::UpdateService: {
@@ -240,7 +245,8 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
         const bool create = route.operation == RestOperation::CreateService;
         auto service = create ? m_engine.createService(*fields)
                               : m_engine.updateService(route.serviceId, *fields);
-        return service ? jsonReply(create ? 201 : 200, serviceJson(*service)) : errorReply(service.error());
+        return service ? jsonReply(create ? 201 : 200, serviceJson(*service))
+                       : errorReply(service.error());
     }
     case RestOperation::FetchService: {
         auto service = m_engine.fetchService(route.serviceId);
@@ -279,12 +285,14 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
     case RestOperation::CreateStreamMessage: {
         const auto data = form->constFind(QStringLiteral("Data"));
         if (data == form->cend())
-            return errorReply(ApiError::invalidJson(QStringLiteral("the Data parameter is required")));
+            return errorReply(
+                ApiError::invalidJson(QStringLiteral("the Data parameter is required")));
         auto message = m_engine.publish(route.serviceId, route.streamId, data->toUtf8());
         if (!message)
             return errorReply(message.error());
         // The reply carries exactly the bytes subscribers receive.
-        QByteArray reply = "{\"sid\":\"" + message->sid.toLatin1() + "\",\"data\":" + message->data + '}';
+        QByteArray reply =
+            "{\"sid\":\"" + message->sid.toLatin1() + "\",\"data\":" + message->data + '}';
         return {201, reply, {}};
     }
     }
@@ -302,8 +310,8 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     if (!isPlausibleHost(host)) {
         const QHostAddress local = socket->localAddress();
         host = (local.protocol() == QAbstractSocket::IPv6Protocol
-                    ? '[' + local.toString().toLatin1() + ']'
-                    : local.toString().toLatin1())
+                       ? '[' + local.toString().toLatin1() + ']'
+                       : local.toString().toLatin1())
             + ':' + QByteArray::number(socket->localPort());
     }
     const QString baseUrl = QStringLiteral("http://") + QString::fromLatin1(host);
@@ -321,17 +329,15 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         responder.write(status);
     } else if (!reply.allow.isEmpty()) {
         responder.write(reply.body,
-                        {{"Content-Type", "application/json; charset=utf-8"}, {"Allow", reply.allow}},
-                        status);
+            {{"Content-Type", "application/json; charset=utf-8"}, {"Allow", reply.allow}}, status);
     } else if (reply.status == 401) {
         responder.write(reply.body,
-                        {{"Content-Type", "application/json; charset=utf-8"},
-                         {"WWW-Authenticate", "Basic realm=\"Twilio API\""}},
-                        status);
+            {{"Content-Type", "application/json; charset=utf-8"},
+                {"WWW-Authenticate", "Basic realm=\"Twilio API\""}},
+            status);
     } else if (reply.status == 429) {
         responder.write(reply.body,
-                        {{"Content-Type", "application/json; charset=utf-8"}, {"Retry-After", "1"}},
-                        status);
+            {{"Content-Type", "application/json; charset=utf-8"}, {"Retry-After", "1"}}, status);
     } else {
         responder.write(reply.body, {{"Content-Type", "application/json; charset=utf-8"}}, status);
     }
@@ -344,7 +350,7 @@ void RestServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *s
                                 .toJson(QJsonDocument::Compact);
     makeResponder(request, socket)
         .write(body, {{"Content-Type", "application/json; charset=utf-8"}},
-               QHttpServerResponder::StatusCode::NotFound);
+            QHttpServerResponder::StatusCode::NotFound);
 }
 
 } // namespace streams

@@ -35,7 +35,7 @@ public:
         QByteArray allow; // for 405
     };
     Reply handle(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
-                 QByteArrayView authorization, QByteArrayView body, const QString &baseUrl);
+        QByteArrayView authorization, QByteArrayView body, const QString &baseUrl);
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -43,7 +43,7 @@ protected:
 
 private:
     Reply dispatch(const RestRoute &route, QByteArrayView encodedQuery, QByteArrayView body,
-                   const QString &baseUrl, const QString &listUrl);
+        const QString &baseUrl, const QString &listUrl);
     bool authorized(QByteArrayView authorization) const;
 
     Engine &m_engine;

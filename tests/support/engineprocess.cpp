@@ -43,12 +43,14 @@ bool EngineProcess::start(const QStringList &extraArguments, int timeoutMs)
     environment.insert(QStringLiteral("TWILIO_API_SECRET"), m_apiKeySecret);
     m_process.setProcessEnvironment(environment);
     m_output.clear();
-    m_process.start(binary(), QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                                          QStringLiteral("--data-dir"), m_dataDir}
-                                  + extraArguments);
+    m_process.start(binary(),
+        QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--data-dir"), m_dataDir}
+            + extraArguments);
     if (!m_process.waitForStarted(timeoutMs))
         return false;
-    static const QRegularExpression listening(QStringLiteral("listening on (http://[^\\s:]+:(\\d+))"));
+    static const QRegularExpression listening(
+        QStringLiteral("listening on (http://[^\\s:]+:(\\d+))"));
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         if (!m_process.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())))) {

@@ -1,0 +1,414 @@
+// The streams-engine binary over real HTTP: what every client sees on the wire.
+
+#include "engineprocess.h"
+#include "httpclient.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QTest>
+
+using namespace streams::testing;
+
+class TestEngineHttp final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void authentication_data();
+    void authentication();
+    void errorsHaveTwilioShape_data();
+    void errorsHaveTwilioShape();
+    void methodNotAllowedListsAllowedMethods();
+    void oversizedBodyIs413();
+    void formDecoding();
+    void urlsFollowTheHostTheClientUsed();
+    void lifecycleStatusCodes();
+    void publishEchoesSidAndData();
+    void streamExpiresWithinASecond();
+    void pagingFollowsNextPageUrl();
+
+    void versionAndHelp();
+    void refusesNonLoopbackWithoutFlag();
+    void secondEngineOnSameDataDirIsRefused();
+    void sigtermShutsDownCleanly();
+
+private:
+    HttpResponse call(
+        const QByteArray &method, const QByteArray &target, const QByteArray &body = {})
+    {
+        return httpExchange(m_engine.port(), method, target, m_engine.authorization(), body);
+    }
+
+    EngineProcess m_engine;
+};
+
+void TestEngineHttp::initTestCase()
+{
+    QVERIFY2(m_engine.start(), m_engine.output().constData());
+}
+
+void TestEngineHttp::cleanupTestCase()
+{
+    m_engine.stop();
+}
+
+void TestEngineHttp::authentication_data()
+{
+    QTest::addColumn<QByteArray>("authorization");
+    QTest::addColumn<int>("status");
+    const auto basic = [](const QString &user, const QString &password) {
+        return "Basic " + (user + u':' + password).toUtf8().toBase64();
+    };
+    QTest::addRow("account sid + auth token")
+        << basic(m_engine.accountSid(), m_engine.authToken()) << 200;
+    QTest::addRow("api key + secret")
+        << basic(m_engine.apiKeySid(), m_engine.apiKeySecret()) << 200;
+    QTest::addRow("no header") << QByteArray() << 401;
+    QTest::addRow("wrong token") << basic(m_engine.accountSid(), QStringLiteral("nope")) << 401;
+    QTest::addRow("token with key sid") << basic(m_engine.apiKeySid(), m_engine.authToken()) << 401;
+    QTest::addRow("secret with account sid")
+        << basic(m_engine.accountSid(), m_engine.apiKeySecret()) << 401;
+    QTest::addRow("empty password") << basic(m_engine.accountSid(), QString()) << 401;
+    QTest::addRow("not base64") << QByteArray("Basic %%%") << 401;
+    QTest::addRow("no colon") << ("Basic " + m_engine.accountSid().toUtf8().toBase64()) << 401;
+    QTest::addRow("bearer") << QByteArray("Bearer abc") << 401;
+}
+
+void TestEngineHttp::authentication()
+{
+    QFETCH(QByteArray, authorization);
+    QFETCH(int, status);
+    for (const QByteArray &target : {QByteArray("/v1/Services"), QByteArray("/v1/nowhere")}) {
+        const HttpResponse response = httpExchange(m_engine.port(), "GET", target, authorization);
+        if (status == 401) {
+            // Every route, known or not, refuses first.
+            QCOMPARE(response.status, 401);
+            QCOMPARE(response.json().value(QStringLiteral("code")).toInt(), 20003);
+            QCOMPARE(response.json().value(QStringLiteral("status")).toInt(), 401);
+            QVERIFY(response.header("WWW-Authenticate").startsWith("Basic"));
+        } else {
+            QCOMPARE(response.status, target == "/v1/Services" ? 200 : 404);
+        }
+    }
+}
+
+void TestEngineHttp::errorsHaveTwilioShape_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QByteArray>("target");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<int>("code");
+    QTest::addRow("unknown route")
+        << QByteArray("GET") << QByteArray("/v2/Services") << QByteArray() << 404 << 20404;
+    QTest::addRow("documents are not served")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Documents") << QByteArray() << 404
+        << 20404;
+    QTest::addRow("missing service")
+        << QByteArray("GET") << QByteArray("/v1/Services/IS00000000000000000000000000000000")
+        << QByteArray() << 404 << 20404;
+    QTest::addRow("missing stream")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams/nope") << QByteArray()
+        << 404 << 20404;
+    QTest::addRow("wrong method") << QByteArray("PUT") << QByteArray("/v1/Services/default")
+                                  << QByteArray() << 405 << 20405;
+    QTest::addRow("malformed percent in body")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams")
+        << QByteArray("UniqueName=%zz") << 400 << 20400;
+    QTest::addRow("truncated percent in body")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams")
+        << QByteArray("UniqueName=a%4") << 400 << 20400;
+    QTest::addRow("invalid utf-8 in body")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams")
+        << QByteArray("UniqueName=%C3%28") << 400 << 20400;
+    QTest::addRow("invalid utf-8 in path")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams/%FF") << QByteArray()
+        << 400 << 20400;
+    QTest::addRow("ttl too large")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams")
+        << QByteArray("Ttl=31536001") << 400 << 54011;
+    QTest::addRow("ttl negative") << QByteArray("POST")
+                                  << QByteArray("/v1/Services/default/Streams")
+                                  << QByteArray("Ttl=-1") << 400 << 54011;
+    QTest::addRow("empty unique name")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams")
+        << QByteArray("UniqueName=") << 400 << 54302;
+    QTest::addRow("sid-shaped unique name")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams")
+        << QByteArray("UniqueName=TO0123456789abcdef0123456789abcdef") << 400 << 54302;
+    QTest::addRow("bad boolean") << QByteArray("POST") << QByteArray("/v1/Services")
+                                 << QByteArray("AclEnabled=maybe") << 400 << 20400;
+    QTest::addRow("debounce window low")
+        << QByteArray("POST") << QByteArray("/v1/Services")
+        << QByteArray("ReachabilityDebouncingWindow=999") << 400 << 20400;
+    QTest::addRow("page size 0") << QByteArray("GET")
+                                 << QByteArray("/v1/Services/default/Streams?PageSize=0")
+                                 << QByteArray() << 400 << 20400;
+    QTest::addRow("page size 101")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageSize=101")
+        << QByteArray() << 400 << 20400;
+    QTest::addRow("bad page token")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageToken=garbage")
+        << QByteArray() << 400 << 21481;
+    QTest::addRow("update without ttl")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/httpstream")
+        << QByteArray() << 400 << 54010;
+    QTest::addRow("data missing") << QByteArray("POST")
+                                  << QByteArray("/v1/Services/default/Streams/httpstream/Messages")
+                                  << QByteArray() << 400 << 54008;
+    QTest::addRow("data not json")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/httpstream/Messages")
+        << QByteArray("Data=not-json") << 400 << 54008;
+    QTest::addRow("data an array")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/httpstream/Messages")
+        << QByteArray("Data=%5B1%5D") << 400 << 54008;
+    QTest::addRow("data too large")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/httpstream/Messages")
+        << ("Data=" + QByteArray("{\"k\":\"" + QByteArray(4090, 'x') + "\"}").toPercentEncoding())
+        << 413 << 54006;
+}
+
+void TestEngineHttp::errorsHaveTwilioShape()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QByteArray, target);
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QFETCH(int, code);
+    // A stream the message rows can address.
+    call("POST", "/v1/Services/default/Streams", "UniqueName=httpstream");
+
+    const HttpResponse response = call(method, target, body);
+    QCOMPARE(response.status, status);
+    QVERIFY(response.header("Content-Type").startsWith("application/json"));
+    const QJsonObject error = response.json();
+    QCOMPARE(error.value(QStringLiteral("code")).toInt(), code);
+    QCOMPARE(error.value(QStringLiteral("status")).toInt(), status);
+    QCOMPARE(error.value(QStringLiteral("more_info")).toString(),
+        QStringLiteral("https://www.twilio.com/docs/errors/%1").arg(code));
+    QVERIFY(!error.value(QStringLiteral("message")).toString().isEmpty());
+    // twilio-node switches exception class when it sees type+title.
+    QVERIFY(!error.contains(QStringLiteral("type")));
+    QVERIFY(!error.contains(QStringLiteral("title")));
+    QCOMPARE(error.size(), 4);
+}
+
+void TestEngineHttp::methodNotAllowedListsAllowedMethods()
+{
+    QCOMPARE(call("DELETE", "/v1/Services").header("Allow"), QByteArray("GET, POST"));
+    QCOMPARE(
+        call("GET", "/v1/Services/default/Streams/x/Messages").header("Allow"), QByteArray("POST"));
+    QCOMPARE(call("PATCH", "/v1/Services/default/Streams/x").header("Allow"),
+        QByteArray("GET, POST, DELETE"));
+}
+
+void TestEngineHttp::oversizedBodyIs413()
+{
+    const QByteArray body = "FriendlyName=" + QByteArray(1024 * 1024, 'a');
+    const HttpResponse response = call("POST", "/v1/Services", body);
+    QCOMPARE(response.status, 413);
+    QCOMPARE(response.json().value(QStringLiteral("code")).toInt(), 20413);
+    // Exactly at the limit is still served.
+    QCOMPARE(
+        call("POST", "/v1/Services", "FriendlyName=" + QByteArray(1024 * 1024 - 13, 'a')).status,
+        201);
+}
+
+void TestEngineHttp::formDecoding()
+{
+    // '+' and %20 are spaces, %2B is a plus, booleans in any case, unknown fields ignored.
+    HttpResponse response = call("POST", "/v1/Services",
+        "FriendlyName=a+b%20c%2Bd&AclEnabled=TRUE&WebhooksFromRestEnabled=True"
+        "&ReachabilityDebouncingWindow=1000&Whatever=1");
+    QCOMPARE(response.status, 201);
+    QJsonObject service = response.json();
+    QCOMPARE(service.value(QStringLiteral("friendly_name")).toString(), QStringLiteral("a b c+d"));
+    QCOMPARE(service.value(QStringLiteral("acl_enabled")).toBool(), true);
+    QCOMPARE(service.value(QStringLiteral("webhooks_from_rest_enabled")).toBool(), true);
+    QCOMPARE(service.value(QStringLiteral("reachability_debouncing_window")).toInt(), 1000);
+
+    // A unique name with spaces and non-ASCII, addressed through a percent-encoded path.
+    response = call("POST", "/v1/Services/default/Streams", "UniqueName=a+b+%C3%BC");
+    QCOMPARE(response.status, 201);
+    const QString sid = response.json().value(QStringLiteral("sid")).toString();
+    response = call("GET", "/v1/Services/default/Streams/a%20b%20%C3%BC");
+    QCOMPARE(response.status, 200);
+    QCOMPARE(response.json().value(QStringLiteral("sid")).toString(), sid);
+    QCOMPARE(
+        response.json().value(QStringLiteral("unique_name")).toString(), QStringLiteral("a b ü"));
+}
+
+void TestEngineHttp::urlsFollowTheHostTheClientUsed()
+{
+    const HttpResponse response = httpExchange(m_engine.port(), "GET", "/v1/Services/default",
+        m_engine.authorization(), {}, {{"Host", "localhost:4242"}});
+    QCOMPARE(response.status, 200);
+    const QString url = response.json().value(QStringLiteral("url")).toString();
+    QVERIFY2(
+        url.startsWith(QStringLiteral("http://localhost:4242/v1/Services/IS")), qPrintable(url));
+    // A Host header that could inject into URLs is not echoed.
+    const HttpResponse hostile = httpExchange(m_engine.port(), "GET", "/v1/Services/default",
+        m_engine.authorization(), {}, {{"Host", "evil.test/\"><x"}});
+    QCOMPARE(hostile.status, 200);
+    QVERIFY(hostile.json()
+                .value(QStringLiteral("url"))
+                .toString()
+                .startsWith(QStringLiteral("http://127.0.0.1:%1/").arg(m_engine.port())));
+}
+
+void TestEngineHttp::lifecycleStatusCodes()
+{
+    static const QRegularExpression date(
+        QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$"));
+    HttpResponse response = call("POST", "/v1/Services", "FriendlyName=lifecycle");
+    QCOMPARE(response.status, 201);
+    const QByteArray service = response.json().value(QStringLiteral("sid")).toString().toLatin1();
+    QVERIFY(
+        date.match(response.json().value(QStringLiteral("date_created")).toString()).hasMatch());
+
+    response = call("POST", "/v1/Services/" + service + "/Streams", "UniqueName=orders&Ttl=3600");
+    QCOMPARE(response.status, 201);
+    const QJsonObject stream = response.json();
+    QCOMPARE(stream.value(QStringLiteral("created_by")).toString(), QStringLiteral("system"));
+    const QDateTime created =
+        QDateTime::fromString(stream.value(QStringLiteral("date_created")).toString(), Qt::ISODate);
+    const QDateTime expires =
+        QDateTime::fromString(stream.value(QStringLiteral("date_expires")).toString(), Qt::ISODate);
+    QCOMPARE(created.secsTo(expires), 3600);
+    QCOMPARE(stream.value(QStringLiteral("links"))
+                 .toObject()
+                 .value(QStringLiteral("messages"))
+                 .toString(),
+        stream.value(QStringLiteral("url")).toString() + QStringLiteral("/Messages"));
+
+    QCOMPARE(call("POST", "/v1/Services/" + service + "/Streams", "UniqueName=orders").status, 409);
+    response = call("POST", "/v1/Services/" + service + "/Streams/orders", "Ttl=0");
+    QCOMPARE(response.status, 200);
+    QVERIFY(response.json().value(QStringLiteral("date_expires")).isNull());
+
+    response = call("DELETE", "/v1/Services/" + service + "/Streams/orders");
+    QCOMPARE(response.status, 204);
+    QVERIFY(response.body.isEmpty());
+    QCOMPARE(call("GET", "/v1/Services/" + service + "/Streams/orders").status, 404);
+
+    QCOMPARE(call("POST", "/v1/Services/" + service + "/Streams", "UniqueName=child").status, 201);
+    QCOMPARE(call("DELETE", "/v1/Services/" + service).status, 204);
+    QCOMPARE(call("GET", "/v1/Services/" + service + "/Streams/child").status, 404);
+}
+
+void TestEngineHttp::publishEchoesSidAndData()
+{
+    QCOMPARE(call("POST", "/v1/Services/default/Streams", "UniqueName=echo").status, 201);
+    // python-twilio's json.dumps spacing, '+' for spaces.
+    const HttpResponse response = call("POST", "/v1/Services/default/Streams/echo/Messages",
+        "Data=%7B%22a%22%3A+1%2C+%22s%22%3A+%22%C3%BC+%26+%3D%22%7D");
+    QCOMPARE(response.status, 201);
+    const QJsonObject message = response.json();
+    QVERIFY(QRegularExpression(QStringLiteral("^TZ[0-9a-f]{32}$"))
+                .match(message.value(QStringLiteral("sid")).toString())
+                .hasMatch());
+    const QJsonObject data = message.value(QStringLiteral("data")).toObject();
+    QCOMPARE(data.value(QStringLiteral("a")).toInt(), 1);
+    QCOMPARE(data.value(QStringLiteral("s")).toString(), QStringLiteral("ü & ="));
+}
+
+void TestEngineHttp::streamExpiresWithinASecond()
+{
+    const HttpResponse created = call("POST", "/v1/Services/default/Streams", "Ttl=1");
+    QCOMPARE(created.status, 201);
+    const QByteArray url = "/v1/Services/default/Streams/"
+        + created.json().value(QStringLiteral("sid")).toString().toLatin1();
+    const qint64 expiresMs = QDateTime::fromString(
+        created.json().value(QStringLiteral("date_expires")).toString(), Qt::ISODate)
+                                 .toMSecsSinceEpoch();
+    QTRY_VERIFY_WITH_TIMEOUT(call("GET", url).status == 404, 5000);
+    // Gone no later than a second after date_expires.
+    QVERIFY(QDateTime::currentMSecsSinceEpoch() - expiresMs < 1000);
+}
+
+void TestEngineHttp::pagingFollowsNextPageUrl()
+{
+    const HttpResponse service = call("POST", "/v1/Services", "FriendlyName=paging");
+    const QByteArray sid = service.json().value(QStringLiteral("sid")).toString().toLatin1();
+    QSet<QString> created;
+    for (int i = 0; i < 7; ++i)
+        created.insert(call("POST", "/v1/Services/" + sid + "/Streams", {})
+                           .json()
+                           .value(QStringLiteral("sid"))
+                           .toString());
+
+    QSet<QString> seen;
+    QByteArray target = "/v1/Services/" + sid + "/Streams?PageSize=3";
+    int pages = 0;
+    while (!target.isEmpty()) {
+        const HttpResponse response = call("GET", target);
+        QCOMPARE(response.status, 200);
+        const QJsonObject meta = response.json().value(QStringLiteral("meta")).toObject();
+        QCOMPARE(meta.value(QStringLiteral("key")).toString(), QStringLiteral("streams"));
+        QCOMPARE(meta.value(QStringLiteral("page")).toInt(), pages);
+        QCOMPARE(meta.value(QStringLiteral("page_size")).toInt(), 3);
+        QCOMPARE(meta.value(QStringLiteral("previous_page_url")).isNull(), pages == 0);
+        for (const QJsonValue stream : response.json().value(QStringLiteral("streams")).toArray()) {
+            const QString streamSid = stream.toObject().value(QStringLiteral("sid")).toString();
+            QVERIFY2(!seen.contains(streamSid), "duplicate across pages");
+            seen.insert(streamSid);
+        }
+        const QJsonValue next = meta.value(QStringLiteral("next_page_url"));
+        target = next.isNull()
+            ? QByteArray()
+            : QUrl(next.toString()).toString(QUrl::RemoveScheme | QUrl::RemoveAuthority).toLatin1();
+        ++pages;
+    }
+    QCOMPARE(seen, created);
+    QCOMPARE(pages, 3);
+}
+
+void TestEngineHttp::versionAndHelp()
+{
+    QProcess process;
+    process.start(EngineProcess::binary(), {QStringLiteral("--version")});
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitCode(), 0);
+    QVERIFY(process.readAllStandardOutput().contains(STREAMS_VERSION));
+
+    process.start(EngineProcess::binary(), {QStringLiteral("--help")});
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitCode(), 0);
+    const QByteArray help = process.readAllStandardOutput();
+    for (const char *option : {"--listen", "--data-dir", "--publish-rate", "--allow-remote"})
+        QVERIFY2(help.contains(option), option);
+}
+
+void TestEngineHttp::refusesNonLoopbackWithoutFlag()
+{
+    EngineProcess engine;
+    QProcess &process = engine.process();
+    process.start(EngineProcess::binary(),
+        {QStringLiteral("--listen"), QStringLiteral("0.0.0.0:0"), QStringLiteral("--data-dir"),
+            engine.dataDir()});
+    QVERIFY(process.waitForFinished(10000));
+    QCOMPARE(process.exitCode(), 2);
+    QVERIFY(process.readAll().contains("--allow-remote"));
+}
+
+void TestEngineHttp::secondEngineOnSameDataDirIsRefused()
+{
+    EngineProcess second(m_engine.dataDir());
+    QVERIFY(!second.start());
+    QVERIFY2(second.output().contains("another engine"), second.output().constData());
+}
+
+void TestEngineHttp::sigtermShutsDownCleanly()
+{
+    EngineProcess engine;
+    QVERIFY(engine.start());
+    QCOMPARE(engine.stop(), 0);
+    QVERIFY(engine.output().contains("shutting down"));
+}
+
+QTEST_GUILESS_MAIN(TestEngineHttp)
+#include "tst_enginehttp.moc"
