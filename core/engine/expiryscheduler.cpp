@@ -2,7 +2,7 @@
 
 #include <QLoggingCategory>
 
-Q_LOGGING_CATEGORY(lcExpiry, "streams.engine.expiry")
+Q_LOGGING_CATEGORY(lcExpiry, "streams.engine.expiry", QtInfoMsg)
 
 namespace streams {
 

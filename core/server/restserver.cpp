@@ -14,7 +14,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 
-Q_LOGGING_CATEGORY(lcHttp, "streams.server.http")
+Q_LOGGING_CATEGORY(lcHttp, "streams.server.http", QtWarningMsg)
 
 namespace streams {
 

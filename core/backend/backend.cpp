@@ -1,0 +1,7 @@
+#include "backend/backend.h"
+
+namespace streams {
+
+Backend::~Backend() = default;
+
+} // namespace streams

@@ -1,0 +1,99 @@
+#pragma once
+
+#include "api/apierror.h"
+#include "api/page.h"
+#include "api/service.h"
+#include "api/stream.h"
+#include "api/streammessage.h"
+
+#include <QFuture>
+#include <QObject>
+#include <expected>
+#include <memory>
+#include <optional>
+
+namespace streams {
+
+class LiveSubscription;
+
+template<typename T>
+using ApiResult = std::expected<T, ApiError>;
+
+/// The one seam the console and the CLI see: a connection to a Sync Streams service, local or
+/// remote. Every call is asynchronous and returns a QFuture; attach a continuation with
+/// `future.then(contextObject, …)` to get the result on the context's thread. Nothing here blocks
+/// the caller, and no caller ever sees SQL, sockets or protocol frames.
+class Backend : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Backend)
+
+public:
+    enum class State {
+        Connecting,
+        Connected,
+        Reconnecting,
+        Disconnected,
+        Failed
+    };
+    Q_ENUM(State)
+
+    /// Where the connection points and who it authenticates as (no secrets).
+    struct Endpoint
+    {
+        QString displayName;
+        QString baseUrl;
+        QString accountSid;
+        QString apiKeySid;
+        bool embedded = false;
+    };
+
+    struct StreamCreate
+    {
+        std::optional<QString> uniqueName;
+        std::optional<qint64> ttlSeconds;
+    };
+
+    using QObject::QObject;
+    ~Backend() override;
+
+    virtual State state() const = 0;
+    virtual Endpoint endpoint() const = 0;
+    /// Messages per second per stream the service allows; empty when unlimited or unknown.
+    virtual std::optional<double> publishRatePerSecond() const = 0;
+
+    virtual QFuture<ApiResult<Page<Service>>> listServices(const PageRequest &request) = 0;
+    virtual QFuture<ApiResult<Service>> createService(const ServiceFields &fields) = 0;
+    virtual QFuture<ApiResult<Service>> fetchService(const QString &serviceId) = 0;
+    virtual QFuture<ApiResult<Service>> updateService(
+        const QString &serviceId, const ServiceFields &fields) = 0;
+    virtual QFuture<ApiResult<void>> deleteService(const QString &serviceId) = 0;
+
+    virtual QFuture<ApiResult<Page<Stream>>> listStreams(
+        const QString &serviceId, const PageRequest &request) = 0;
+    virtual QFuture<ApiResult<Stream>> createStream(
+        const QString &serviceId, const StreamCreate &create) = 0;
+    virtual QFuture<ApiResult<Stream>> fetchStream(
+        const QString &serviceId, const QString &streamId) = 0;
+    /// A new TTL counted from now; 0 = never expires.
+    virtual QFuture<ApiResult<Stream>> updateStream(
+        const QString &serviceId, const QString &streamId, qint64 ttlSeconds) = 0;
+    virtual QFuture<ApiResult<void>> deleteStream(
+        const QString &serviceId, const QString &streamId) = 0;
+
+    /// Publishes `data` (a JSON object's text; validated again by the service).
+    virtual QFuture<ApiResult<StreamMessage>> publish(
+        const QString &serviceId, const QString &streamId, const QByteArray &data) = 0;
+
+    /// Starts receiving the stream's messages. The subscription reports on the caller's thread
+    /// and stops when destroyed.
+    virtual std::unique_ptr<LiveSubscription> subscribe(
+        const QString &serviceSid, const QString &streamSid) = 0;
+
+Q_SIGNALS:
+    void stateChanged(streams::Backend::State state);
+    /// A stream went away (deleted anywhere, expired, or with its service).
+    void streamRemoved(const QString &serviceSid, const QString &streamSid);
+};
+
+} // namespace streams

@@ -1,0 +1,103 @@
+#include "server/enginehost.h"
+
+#include "server/restserver.h"
+
+#include <QMetaObject>
+#include <QSemaphore>
+
+namespace streams {
+
+QString EngineHost::Listening::baseUrl() const
+{
+    const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
+        ? QStringLiteral("[%1]").arg(address.toString())
+        : address.toString();
+    return QStringLiteral("http://%1:%2").arg(host).arg(port);
+}
+
+std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(
+    const EngineOptions &options, const QHostAddress &address, quint16 port)
+{
+    std::unique_ptr<EngineHost> host(new EngineHost);
+    host->m_thread.setObjectName(QStringLiteral("engine"));
+    host->m_context = new QObject; // owned by the thread, deleted with it
+    host->m_context->moveToThread(&host->m_thread);
+    connect(&host->m_thread, &QThread::finished, host->m_context, &QObject::deleteLater);
+    host->m_thread.start();
+
+    // Open on the engine thread so every QObject (timers, sockets, SQLite connection) has the
+    // thread affinity it will be used with.
+    QString error;
+    QSemaphore done;
+    EngineHost *raw = host.get();
+    QMetaObject::invokeMethod(
+        host->m_context,
+        [&] {
+            auto engine = Engine::open(options);
+            if (!engine) {
+                error = engine.error();
+                done.release();
+                return;
+            }
+            raw->m_engine = std::move(*engine);
+            raw->m_server = new RestServer(*raw->m_engine);
+            QString listenError;
+            const quint16 bound = raw->m_server->start(address, port, &listenError);
+            if (bound == 0) {
+                error = QStringLiteral("cannot listen on %1:%2: %3")
+                            .arg(address.toString())
+                            .arg(port)
+                            .arg(listenError);
+                delete raw->m_server;
+                raw->m_server = nullptr;
+                raw->m_engine.reset();
+            } else {
+                raw->m_listening = {address, bound};
+                raw->m_credentials = raw->m_engine->credentials();
+                raw->m_publishRate = raw->m_engine->publishRatePerSecond();
+                raw->m_dataDir = raw->m_engine->dataDir();
+                connect(raw->m_engine.get(), &Engine::streamRemoved, raw,
+                    &EngineHost::streamRemoved, Qt::DirectConnection);
+            }
+            done.release();
+        },
+        Qt::QueuedConnection);
+    done.acquire();
+    if (!error.isEmpty())
+        return std::unexpected(error);
+    return host;
+}
+
+EngineHost::~EngineHost()
+{
+    if (m_thread.isRunning()) {
+        // Tear down on the engine thread, where the objects live.
+        QSemaphore done;
+        QMetaObject::invokeMethod(
+            m_context,
+            [this, &done] {
+                delete m_server;
+                m_server = nullptr;
+                m_engine.reset();
+                done.release();
+            },
+            Qt::QueuedConnection);
+        done.acquire();
+        m_thread.quit();
+        m_thread.wait();
+    }
+}
+
+QObject *EngineHost::engineContext() const
+{
+    return m_context;
+}
+
+void EngineHost::run(std::function<void(Engine &)> work)
+{
+    QMetaObject::invokeMethod(
+        m_context, [engine = m_engine.get(), work = std::move(work)] { work(*engine); },
+        Qt::QueuedConnection);
+}
+
+} // namespace streams

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "engine/engine.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QThread>
+#include <expected>
+#include <functional>
+#include <memory>
+
+namespace streams {
+
+class RestServer;
+
+/// Runs an Engine and its RestServer on a thread of their own, so a GUI that embeds the engine
+/// never waits on SQLite or sockets. Everything that touches the engine goes through run(),
+/// which executes on the engine thread; the fan-out hub is thread-safe and may be used directly.
+class EngineHost final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EngineHost)
+
+public:
+    struct Listening
+    {
+        QHostAddress address;
+        quint16 port = 0;
+        QString baseUrl() const;
+    };
+
+    ~EngineHost() override;
+
+    /// Opens the engine and starts listening, on the new thread; blocks the caller until both
+    /// are done (start-up only: milliseconds). `port` 0 picks a free port.
+    static std::expected<std::unique_ptr<EngineHost>, QString> start(
+        const EngineOptions &options, const QHostAddress &address, quint16 port);
+
+    const Listening &listening() const { return m_listening; }
+    /// Fixed for the engine's life; safe to read from any thread.
+    const EngineCredentials &credentials() const { return m_credentials; }
+    std::optional<double> publishRatePerSecond() const { return m_publishRate; }
+    QString dataDir() const { return m_dataDir; }
+    FanoutHub &hub() { return m_engine->hub(); }
+
+    /// Queues `work` to run on the engine thread with the engine.
+    void run(std::function<void(Engine &)> work);
+    /// The object living on the engine thread (a context for connections).
+    QObject *engineContext() const;
+
+Q_SIGNALS:
+    /// Emitted on the engine thread; connect with a queued connection.
+    void streamRemoved(const QString &serviceSid, const QString &streamSid);
+
+private:
+    EngineHost() = default;
+
+    QThread m_thread;
+    QObject *m_context = nullptr; // lives on m_thread
+    std::unique_ptr<Engine> m_engine;
+    RestServer *m_server = nullptr;
+    Listening m_listening;
+    EngineCredentials m_credentials;
+    std::optional<double> m_publishRate;
+    QString m_dataDir;
+};
+
+} // namespace streams

@@ -1,0 +1,217 @@
+// LocalBackend: the embedded engine behind the async Backend seam, on its own thread.
+
+#include "backend/livesubscription.h"
+#include "backend/localbackend.h"
+#include "engine/engine.h"
+#include "httpclient.h"
+#include "server/enginehost.h"
+
+#include <QFutureWatcher>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+using namespace streams;
+using namespace streams::testing;
+
+namespace {
+// Waits for a future without blocking the event loop, and checks the continuation ran on the
+// caller's thread.
+template<typename T>
+T await(QFuture<T> future)
+{
+    QFutureWatcher<T> watcher;
+    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
+    watcher.setFuture(future);
+    if (!future.isFinished())
+        finished.wait(10000);
+    return future.result();
+}
+} // namespace
+
+class TestLocalBackend final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void resultsArriveOnTheCallersThread();
+    void crudThroughTheSeam();
+    void subscriptionReceivesInProcessAndRestPublishes();
+    void restDeleteEndsSubscriptionAndSignalsRemoval();
+    void subscribingToAMissingStreamFails();
+    void destroyingASubscriptionUnderLoadIsSafe();
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<LocalBackend> m_backend;
+    QString m_serviceSid;
+};
+
+void TestLocalBackend::initTestCase()
+{
+    EngineOptions options;
+    options.dataDir = m_dir.path();
+    options.publishRatePerSecond = std::nullopt;
+    options.environment = QProcessEnvironment();
+    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
+    m_backend = std::move(*backend);
+    QVERIFY(m_backend->host().listening().port != 0);
+    const auto service = await(m_backend->fetchService(QStringLiteral("default")));
+    QVERIFY(service);
+    m_serviceSid = service->sid;
+}
+
+void TestLocalBackend::cleanupTestCase()
+{
+    m_backend.reset();
+}
+
+void TestLocalBackend::resultsArriveOnTheCallersThread()
+{
+    QThread *engineThread = nullptr;
+    m_backend->host().run([&engineThread](Engine &) { engineThread = QThread::currentThread(); });
+    QThread *continuationThread = nullptr;
+    bool done = false;
+    m_backend->listServices({}).then(this, [&](const ApiResult<Page<Service>> &page) {
+        continuationThread = QThread::currentThread();
+        done = page.has_value();
+    });
+    QTRY_VERIFY(done);
+    QCOMPARE(continuationThread, QThread::currentThread());
+    QVERIFY(engineThread != nullptr);
+    QVERIFY(engineThread != QThread::currentThread());
+}
+
+void TestLocalBackend::crudThroughTheSeam()
+{
+    auto stream = await(m_backend->createStream(m_serviceSid, {QStringLiteral("seam"), 60}));
+    QVERIFY(stream);
+    QCOMPARE(stream->uniqueName, QStringLiteral("seam"));
+    QVERIFY(stream->dateExpires.has_value());
+
+    auto duplicate = await(m_backend->createStream(m_serviceSid, {QStringLiteral("seam"), {}}));
+    QVERIFY(!duplicate);
+    QCOMPARE(duplicate.error().code(), 54301);
+
+    auto updated = await(m_backend->updateStream(m_serviceSid, QStringLiteral("seam"), 0));
+    QVERIFY(updated);
+    QVERIFY(!updated->dateExpires);
+
+    auto page = await(m_backend->listStreams(m_serviceSid, {}));
+    QVERIFY(page);
+    QVERIFY(std::any_of(page->items.cbegin(), page->items.cend(),
+        [&](const Stream &s) { return s.sid == stream->sid; }));
+
+    auto bad = await(m_backend->publish(m_serviceSid, stream->sid, "[1]"));
+    QVERIFY(!bad);
+    QCOMPARE(bad.error().code(), 54008);
+
+    QVERIFY(await(m_backend->deleteStream(m_serviceSid, stream->sid)));
+    auto gone = await(m_backend->fetchStream(m_serviceSid, stream->sid));
+    QVERIFY(!gone);
+    QCOMPARE(gone.error().code(), 20404);
+}
+
+void TestLocalBackend::subscriptionReceivesInProcessAndRestPublishes()
+{
+    auto stream = await(m_backend->createStream(m_serviceSid, {QStringLiteral("live"), {}}));
+    QVERIFY(stream);
+    auto subscription = m_backend->subscribe(m_serviceSid, stream->sid);
+    QSignalSpy received(subscription.get(), &LiveSubscription::messagesReceived);
+    QTRY_COMPARE(subscription->state(), LiveSubscription::State::Active);
+
+    QVERIFY(await(m_backend->publish(m_serviceSid, stream->sid, R"({"from":"seam"})")));
+
+    // The engine also listens on loopback: a publish from "the user's code" reaches the console.
+    const Backend::Endpoint endpoint = m_backend->endpoint();
+    const QByteArray auth =
+        "Basic " + (endpoint.accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
+    const HttpResponse rest = httpExchange(m_backend->host().listening().port, "POST",
+        "/v1/Services/default/Streams/live/Messages", auth, "Data=%7B%22from%22%3A%22rest%22%7D");
+    QCOMPARE(rest.status, 201);
+
+    QList<StreamMessage> messages;
+    QTRY_VERIFY([&] {
+        for (const QList<QVariant> &args : std::as_const(received))
+            messages += args.at(0).value<QList<StreamMessage>>();
+        received.clear();
+        return messages.size() >= 2;
+    }());
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages.at(0).data, QByteArray(R"({"from":"seam"})"));
+    QCOMPARE(messages.at(1).data, QByteArray(R"({"from":"rest"})"));
+    QCOMPARE(messages.at(1).sid, rest.json().value(QStringLiteral("sid")).toString());
+}
+
+void TestLocalBackend::restDeleteEndsSubscriptionAndSignalsRemoval()
+{
+    auto stream = await(m_backend->createStream(m_serviceSid, {QStringLiteral("doomed"), {}}));
+    QVERIFY(stream);
+    auto subscription = m_backend->subscribe(m_serviceSid, stream->sid);
+    QSignalSpy ended(subscription.get(), &LiveSubscription::streamRemoved);
+    QSignalSpy removed(m_backend.get(), &Backend::streamRemoved);
+    QTRY_COMPARE(subscription->state(), LiveSubscription::State::Active);
+
+    const QByteArray auth = "Basic "
+        + (m_backend->endpoint().accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
+    QCOMPARE(httpExchange(m_backend->host().listening().port, "DELETE",
+                 "/v1/Services/default/Streams/doomed", auth)
+                 .status,
+        204);
+    QTRY_COMPARE(ended.size(), 1);
+    QTRY_COMPARE(removed.size(), 1);
+    QCOMPARE(removed.at(0).at(1).toString(), stream->sid);
+    QCOMPARE(subscription->state(), LiveSubscription::State::Ended);
+}
+
+void TestLocalBackend::subscribingToAMissingStreamFails()
+{
+    auto subscription =
+        m_backend->subscribe(m_serviceSid, QStringLiteral("TO00000000000000000000000000000000"));
+    QSignalSpy failed(subscription.get(), &LiveSubscription::failed);
+    QTRY_COMPARE(failed.size(), 1);
+    QCOMPARE(failed.at(0).at(0).value<ApiError>().code(), 20404);
+}
+
+void TestLocalBackend::destroyingASubscriptionUnderLoadIsSafe()
+{
+    auto stream = await(m_backend->createStream(m_serviceSid, {QStringLiteral("churn"), {}}));
+    QVERIFY(stream);
+    // Publish continuously on the engine thread while subscriptions come and go here. The pump
+    // re-queues itself until told to stop, and says when it has.
+    struct Pump
+    {
+        std::atomic<bool> stop = false;
+        std::atomic<bool> stopped = false;
+        std::function<void(Engine &)> step;
+    };
+    auto pump = std::make_shared<Pump>();
+    EngineHost &host = m_backend->host();
+    const QString service = m_serviceSid, streamSid = stream->sid;
+    pump->step = [weak = std::weak_ptr<Pump>(pump), &host, service, streamSid](Engine &engine) {
+        const auto self = weak.lock();
+        if (!self)
+            return;
+        for (int i = 0; i < 200; ++i)
+            engine.publish(service, streamSid, QByteArrayView(R"({"n":1})"));
+        if (self->stop)
+            self->stopped = true;
+        else
+            host.run(self->step);
+    };
+    host.run(pump->step);
+    for (int round = 0; round < 50; ++round) {
+        auto subscription = m_backend->subscribe(m_serviceSid, stream->sid);
+        QTest::qWait(1); // let a few wake-ups queue up against it
+    }
+    pump->stop = true;
+    QTRY_VERIFY(pump->stopped);
+    QTRY_COMPARE(m_backend->host().hub().subscriberCount(stream->sid), 0);
+}
+
+QTEST_GUILESS_MAIN(TestLocalBackend)
+#include "tst_localbackend.moc"
