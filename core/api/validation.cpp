@@ -27,8 +27,12 @@ std::optional<ApiError> checkUniqueName(QStringView name)
 
 std::expected<qint64, ApiError> parseTtl(QStringView text)
 {
+    // Error 54011 reads "must either be empty or an integer between 0 and 31 536 000": empty is
+    // allowed and, like 0, means the stream never expires (clients send `Ttl=` for ttl: '').
+    if (text.isEmpty())
+        return 0;
     // Digits only: no sign, no spaces, no exponent. Long runs are refused before they overflow.
-    if (text.isEmpty() || text.size() > 12)
+    if (text.size() > 12)
         return std::unexpected(ApiError::invalidTtl(text.toString()));
     qint64 value = 0;
     for (QChar c : text) {

@@ -15,7 +15,8 @@ namespace streams::validation {
 /// 54302 for an empty name, one longer than the limit, or one shaped like a SID.
 std::optional<ApiError> checkUniqueName(QStringView name);
 
-/// Parses a Ttl parameter: decimal digits only, 0..31,536,000 (0 = never expires); else 54011.
+/// Parses a Ttl parameter: empty or decimal digits, 0..31,536,000 (empty and 0 = never
+/// expires); else 54011.
 std::expected<qint64, ApiError> parseTtl(QStringView text);
 
 /// A stream message payload that passed validation.

@@ -104,6 +104,11 @@ std::expected<EngineCredentials, QString> EngineCredentials::loadOrCreate(
     fromEnvironment("TWILIO_AUTH_TOKEN", result.authToken);
     fromEnvironment("TWILIO_API_KEY", result.apiKeySid);
     fromEnvironment("TWILIO_API_SECRET", result.apiKeySecret);
+    // Secrets from the environment are the user's own; only freshly generated ones in effect are
+    // news to them.
+    if (generated
+        && (result.authToken != stored.authToken || result.apiKeySecret != stored.apiKeySecret))
+        *generated = false;
     if (!sid::isValid(result.accountSid, SidKind::Account))
         return std::unexpected(
             QStringLiteral("TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits"));

@@ -22,7 +22,8 @@ struct EngineCredentials
     /// TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN and TWILIO_API_KEY/TWILIO_API_SECRET from
     /// `environment` win when set (and are never written to disk). Otherwise the pair is read from
     /// `<dataDir>/credentials.json`, or generated and stored there readable only by the user.
-    /// `generated` is set when new secrets were written this time.
+    /// `generated` is set when secrets were generated this time and are the ones in effect (not
+    /// replaced by the environment), i.e. when the user has never seen them.
     static std::expected<EngineCredentials, QString> loadOrCreate(
         const QString &dataDir, const QProcessEnvironment &environment, bool *generated = nullptr);
 

@@ -35,6 +35,8 @@ private Q_SLOTS:
     void refusesNonLoopbackWithoutFlag();
     void secondEngineOnSameDataDirIsRefused();
     void sigtermShutsDownCleanly();
+    void emptyTtlMeansNeverExpires();
+    void environmentSecretsAreNeverPrinted();
 
 private:
     HttpResponse call(
@@ -408,6 +410,29 @@ void TestEngineHttp::sigtermShutsDownCleanly()
     QVERIFY(engine.start());
     QCOMPARE(engine.stop(), 0);
     QVERIFY(engine.output().contains("shutting down"));
+}
+
+void TestEngineHttp::emptyTtlMeansNeverExpires()
+{
+    // 54011: "must either be empty or an integer between 0 and 31 536 000".
+    HttpResponse response =
+        call("POST", "/v1/Services/default/Streams", "UniqueName=emptyttl&Ttl=");
+    QCOMPARE(response.status, 201);
+    QVERIFY(response.json().value(QStringLiteral("date_expires")).isNull());
+    QCOMPARE(call("POST", "/v1/Services/default/Streams/emptyttl", "Ttl=60").status, 200);
+    response = call("POST", "/v1/Services/default/Streams/emptyttl", "Ttl=");
+    QCOMPARE(response.status, 200);
+    QVERIFY(response.json().value(QStringLiteral("date_expires")).isNull());
+}
+
+void TestEngineHttp::environmentSecretsAreNeverPrinted()
+{
+    // The secrets came from TWILIO_* variables on a fresh data directory: never echo them.
+    const QByteArray output = m_engine.output();
+    QVERIFY(output.contains(m_engine.accountSid().toLatin1()));
+    QVERIFY(!output.contains(m_engine.authToken().toLatin1()));
+    QVERIFY(!output.contains(m_engine.apiKeySecret().toLatin1()));
+    QVERIFY(!output.contains("new credentials"));
 }
 
 QTEST_GUILESS_MAIN(TestEngineHttp)
