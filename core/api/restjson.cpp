@@ -31,14 +31,16 @@ QString formatDate(qint64 secondsSinceEpoch)
 
 std::optional<qint64> parseDate(QStringView text)
 {
-    if (text.size() != 20 || !text.endsWith(u'Z'))
+    if (text.size() != 20 || text[10] != u'T' || !text.endsWith(u'Z'))
         return std::nullopt;
-    QDateTime parsed =
-        QDateTime::fromString(text.toString(), QStringLiteral("yyyy-MM-ddTHH:mm:ssZ"));
-    if (!parsed.isValid())
+    // Date and time are parsed apart and joined in UTC: parsed as one date-time they would be
+    // read as local time first, and a UTC instant in the local zone's DST gap (such as
+    // 2024-03-10T02:30:00Z in New York) would be refused.
+    const QDate date = QDate::fromString(text.first(10).toString(), QStringLiteral("yyyy-MM-dd"));
+    const QTime time = QTime::fromString(text.sliced(11, 8).toString(), QStringLiteral("HH:mm:ss"));
+    if (!date.isValid() || !time.isValid())
         return std::nullopt;
-    parsed.setTimeZone(QTimeZone::utc());
-    return parsed.toSecsSinceEpoch();
+    return QDateTime(date, time, QTimeZone::utc()).toSecsSinceEpoch();
 }
 
 QString serviceUrl(QStringView baseUrl, QStringView serviceSid)

@@ -81,8 +81,13 @@ std::optional<PageCursor> decodeCursor(QStringView token)
 {
     if (token.size() != 18 || !(token.startsWith(u"PA") || token.startsWith(u"PB")))
         return std::nullopt;
+    // Exactly 16 hex digits: toLongLong alone would also take a sign, spaces or "0x".
+    const QStringView digits = token.sliced(2);
+    const bool allHex = std::all_of(digits.begin(), digits.end(), [](QChar c) {
+        return (c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'f') || (c >= u'A' && c <= u'F');
+    });
     bool ok = false;
-    const qint64 seq = token.mid(2).toLongLong(&ok, 16);
+    const qint64 seq = allHex ? digits.toLongLong(&ok, 16) : -1;
     if (!ok || seq < 0)
         return std::nullopt;
     return PageCursor{token.startsWith(u"PA"), seq};
@@ -489,6 +494,14 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
             page.previousPageToken = encodeCursor(false, firstSeq);
     } else if (cursor && cursor->forward && cursor->seq > 0) {
         page.previousPageToken = encodeCursor(false, cursor->seq + 1);
+    } else if (backward && cursor->seq > 0) {
+        // Everything before the page the client came from is gone: still lead back to it, or a
+        // client that stepped back could never reach the rest of the list.
+        auto next = existsBeyond(true, cursor->seq - 1);
+        if (!next)
+            return std::unexpected(next.error());
+        if (*next)
+            page.nextPageToken = encodeCursor(true, cursor->seq - 1);
     }
     page.items.reserve(rows.size());
     for (auto &row : rows)

@@ -1,0 +1,414 @@
+#include "api/limits.h"
+#include "api/validation.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+using namespace streams;
+
+namespace {
+QString repeated(const QString &unit, qsizetype count)
+{
+    return unit.repeated(count);
+}
+
+// Compact JSON `{"k":"<filler…>"}` of exactly `totalBytes` UTF-8 bytes: as many `filler`
+// characters as fit, then ASCII 'a' for the remainder, so the byte count is exact while the
+// character count is far lower.
+QByteArray compactPayload(qsizetype totalBytes, const QString &filler)
+{
+    const QByteArray open = "{\"k\":\"";
+    const QByteArray close = "\"}";
+    const qsizetype room = totalBytes - open.size() - close.size();
+    const QByteArray unit = filler.toUtf8();
+    const qsizetype count = room / unit.size();
+    return open + unit.repeated(count) + QByteArray(room - count * unit.size(), 'a') + close;
+}
+} // namespace
+
+class TestValidation final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void checkUniqueName_data();
+    void checkUniqueName();
+    void parseTtl_data();
+    void parseTtl();
+    void parseMessageDataSize_data();
+    void parseMessageDataSize();
+    void parseMessageDataMeasuresCompact_data();
+    void parseMessageDataMeasuresCompact();
+    void parseMessageDataRejects_data();
+    void parseMessageDataRejects();
+    void parseMessageDataSyntaxPosition_data();
+    void parseMessageDataSyntaxPosition();
+    void compactSize_data();
+    void compactSize();
+    void lineAndColumn_data();
+    void lineAndColumn();
+    void parseBoolean_data();
+    void parseBoolean();
+};
+
+void TestValidation::checkUniqueName_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("valid");
+
+    const QString umlaut = QString::fromUtf8("\xC3\xBC"); // ü: 1 UTF-16 unit, 2 bytes
+    const QString emoji = QString::fromUtf8("\xF0\x9F\x98\x80"); // 😀: 2 UTF-16 units, 4 bytes
+    QTest::addRow("empty") << QString() << false;
+    QTest::addRow("empty, not null") << QStringLiteral("") << false;
+    QTest::addRow("1 char") << QStringLiteral("a") << true;
+    QTest::addRow("320 chars") << repeated(QStringLiteral("a"), 320) << true;
+    QTest::addRow("321 chars") << repeated(QStringLiteral("a"), 321) << false;
+    QTest::addRow("320 x u-umlaut") << repeated(umlaut, 320) << true;
+    QTest::addRow("321 x u-umlaut") << repeated(umlaut, 321) << false;
+    // 640 UTF-16 code units but 320 characters: the limit counts characters.
+    QTest::addRow("320 emoji") << repeated(emoji, 320) << true;
+    QTest::addRow("321 emoji") << repeated(emoji, 321) << false;
+    QTest::addRow("200 emoji + 120 ascii")
+        << repeated(emoji, 200) + repeated(QStringLiteral("x"), 120) << true;
+    QTest::addRow("200 emoji + 121 ascii")
+        << repeated(emoji, 200) + repeated(QStringLiteral("x"), 121) << false;
+    QTest::addRow("spaces and punctuation") << QStringLiteral("my stream/with:odd?chars") << true;
+
+    const QString hex = QStringLiteral("0123456789abcdef0123456789abcdef");
+    QTest::addRow("stream SID shape") << QStringLiteral("TO") + hex << false;
+    QTest::addRow("service SID shape") << QStringLiteral("IS") + hex << false;
+    QTest::addRow("unknown SID prefix") << QStringLiteral("ZZ") + hex << false;
+    QTest::addRow("SID shape, uppercase hex") << QStringLiteral("TO") + hex.toUpper() << false;
+    QTest::addRow("lowercase prefix is a name") << QStringLiteral("to") + hex << true;
+    QTest::addRow("SID plus a char is a name") << QStringLiteral("TO") + hex + u'0' << true;
+    QTest::addRow("SID minus a char is a name") << QStringLiteral("TO") + hex.first(31) << true;
+}
+
+void TestValidation::checkUniqueName()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, valid);
+
+    const std::optional<ApiError> problem = validation::checkUniqueName(name);
+    QCOMPARE(!problem.has_value(), valid);
+    if (problem) {
+        QCOMPARE(problem->code(), 54302);
+        QCOMPARE(problem->httpStatus(), 400);
+        QVERIFY(!problem->message().isEmpty());
+    }
+}
+
+void TestValidation::parseTtl_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<qint64>("expected");
+
+    QTest::addRow("0") << QStringLiteral("0") << true << qint64(0);
+    QTest::addRow("1") << QStringLiteral("1") << true << qint64(1);
+    QTest::addRow("3600") << QStringLiteral("3600") << true << qint64(3600);
+    QTest::addRow("31536000") << QStringLiteral("31536000") << true << qint64(31'536'000);
+    QTest::addRow("31536001") << QStringLiteral("31536001") << false << qint64(0);
+    QTest::addRow("99999999") << QStringLiteral("99999999") << false << qint64(0);
+    QTest::addRow("-1") << QStringLiteral("-1") << false << qint64(0);
+    QTest::addRow("-0") << QStringLiteral("-0") << false << qint64(0);
+    QTest::addRow("+1") << QStringLiteral("+1") << false << qint64(0);
+    QTest::addRow("1.5") << QStringLiteral("1.5") << false << qint64(0);
+    QTest::addRow("1.0") << QStringLiteral("1.0") << false << qint64(0);
+    QTest::addRow("leading space") << QStringLiteral(" 1") << false << qint64(0);
+    QTest::addRow("trailing space") << QStringLiteral("1 ") << false << qint64(0);
+    QTest::addRow("1e3") << QStringLiteral("1e3") << false << qint64(0);
+    QTest::addRow("hex") << QStringLiteral("0x10") << false << qint64(0);
+    // 54011 reads "must either be empty or an integer…": empty means never expires, like 0.
+    QTest::addRow("empty") << QString() << true << qint64(0);
+    QTest::addRow("empty, not null") << QStringLiteral("") << true << qint64(0);
+    QTest::addRow("abc") << QStringLiteral("abc") << false << qint64(0);
+    QTest::addRow("fullwidth digit") << QString(QChar(0xFF11)) << false << qint64(0);
+    QTest::addRow("arabic-indic digit") << QString(QChar(0x0661)) << false << qint64(0);
+    QTest::addRow("12 nines") << QStringLiteral("999999999999") << false << qint64(0);
+    QTest::addRow("20 digits (overflows 64 bits)")
+        << QStringLiteral("18446744073709551617") << false << qint64(0);
+    QTest::addRow("1000 digits") << QStringLiteral("9").repeated(1000) << false << qint64(0);
+}
+
+void TestValidation::parseTtl()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, valid);
+    QFETCH(qint64, expected);
+
+    const auto ttl = validation::parseTtl(text);
+    QCOMPARE(ttl.has_value(), valid);
+    if (valid) {
+        QCOMPARE(*ttl, expected);
+    } else {
+        QCOMPARE(ttl.error().code(), 54011);
+        QCOMPARE(ttl.error().httpStatus(), 400);
+    }
+}
+
+void TestValidation::parseMessageDataSize_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<qsizetype>("bytes");
+    QTest::addColumn<bool>("accepted");
+    QTest::addColumn<bool>("multiByte");
+
+    const struct
+    {
+        const char *name;
+        QString filler;
+    } fillers[] = {
+        {"e-acute (2 bytes)", QString::fromUtf8("\xC3\xA9")},
+        {"euro (3 bytes)", QString::fromUtf8("\xE2\x82\xAC")},
+        {"emoji (4 bytes)", QString::fromUtf8("\xF0\x9F\x98\x80")},
+        {"mixed", QString::fromUtf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80")},
+    };
+    for (const auto &filler : fillers) {
+        for (const qsizetype size : {4095, 4096, 4097}) {
+            QTest::addRow("%s, %d bytes", filler.name, int(size))
+                << compactPayload(size, filler.filler) << size << (size <= 4096) << true;
+        }
+    }
+    QTest::addRow("ascii, 4096 bytes")
+        << compactPayload(4096, QStringLiteral("a")) << qsizetype(4096) << true << false;
+    QTest::addRow("ascii, 4097 bytes")
+        << compactPayload(4097, QStringLiteral("a")) << qsizetype(4097) << false << false;
+}
+
+void TestValidation::parseMessageDataSize()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(qsizetype, bytes);
+    QFETCH(bool, accepted);
+    QFETCH(bool, multiByte);
+
+    // The fixture itself: exactly `bytes` bytes, and (unless ASCII) fewer characters than bytes.
+    QCOMPARE(json.size(), bytes);
+    const QString text = QString::fromUtf8(json);
+    if (multiByte)
+        QVERIFY(text.toUcs4().size() < bytes * 3 / 4);
+    else
+        QCOMPARE(text.toUcs4().size(), bytes);
+    QCOMPARE(limits::kMaxMessageBytes, 4096);
+
+    const auto payload = validation::parseMessageData(json);
+    QCOMPARE(payload.has_value(), accepted);
+    if (accepted) {
+        QCOMPARE(payload->compact, json); // already compact: measured and forwarded unchanged
+        QCOMPARE(payload->compact.size(), bytes);
+        QCOMPARE(payload->object.value(QStringLiteral("k")).toString(), text.sliced(6).chopped(2));
+    } else {
+        QCOMPARE(payload.error().error.code(), 54006);
+        QCOMPARE(payload.error().error.httpStatus(), 413);
+        QVERIFY2(payload.error().error.message().contains(QString::number(bytes)),
+            qPrintable(payload.error().error.message()));
+        QCOMPARE(payload.error().offset, qsizetype(-1));
+    }
+}
+
+void TestValidation::parseMessageDataMeasuresCompact_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QByteArray>("compact");
+    QTest::addColumn<bool>("accepted");
+
+    QTest::addRow("python json.dumps style")
+        << QByteArray("{\"a\": 1}") << QByteArray("{\"a\":1}") << true;
+    QTest::addRow("surrounding whitespace")
+        << QByteArray(" \n\t{ \"a\" : [ 1 , 2 ] , \"b\" : { } }\r\n ")
+        << QByteArray("{\"a\":[1,2],\"b\":{}}") << true;
+    QTest::addRow("empty object") << QByteArray("{}") << QByteArray("{}") << true;
+
+    // 4096 compact bytes, padded with ~4000 bytes of indentation: still accepted.
+    const QByteArray exact = compactPayload(4096, QString::fromUtf8("\xE2\x82\xAC"));
+    QByteArray padded = exact;
+    padded.replace("{\"k\":", QByteArray("{\n") + QByteArray(4000, ' ') + "\"k\" :\n  ");
+    padded.replace("\"}", "\"\n}\n");
+    QTest::addRow("4096 compact, 8100 padded") << padded << exact << true;
+
+    const QByteArray over = compactPayload(4097, QString::fromUtf8("\xE2\x82\xAC"));
+    QByteArray overPadded = over;
+    overPadded.replace("{\"k\":", "{ \"k\": ");
+    QTest::addRow("4097 compact, padded") << overPadded << over << false;
+}
+
+void TestValidation::parseMessageDataMeasuresCompact()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QByteArray, compact);
+    QFETCH(bool, accepted);
+
+    const auto payload = validation::parseMessageData(json);
+    QCOMPARE(payload.has_value(), accepted);
+    if (accepted) {
+        QCOMPARE(payload->compact, compact);
+        QCOMPARE(validation::compactSize(payload->object), compact.size());
+    } else {
+        QCOMPARE(payload.error().error.code(), 54006);
+        QCOMPARE(payload.error().error.httpStatus(), 413);
+        QVERIFY(payload.error().error.message().contains(QString::number(compact.size())));
+    }
+}
+
+void TestValidation::parseMessageDataRejects_data()
+{
+    QTest::addColumn<QByteArray>("json");
+
+    QTest::addRow("empty") << QByteArray();
+    QTest::addRow("whitespace only") << QByteArray(" \n ");
+    QTest::addRow("not json") << QByteArray("hello");
+    QTest::addRow("unterminated object") << QByteArray("{\"a\":");
+    QTest::addRow("trailing comma") << QByteArray("{\"a\":1,}");
+    QTest::addRow("single quotes") << QByteArray("{'a':1}");
+    QTest::addRow("garbage after object") << QByteArray("{} x");
+    QTest::addRow("two objects") << QByteArray("{}{}");
+    QTest::addRow("array") << QByteArray("[1,2]");
+    QTest::addRow("empty array") << QByteArray("[]");
+    QTest::addRow("array of an object") << QByteArray("[{\"a\":1}]");
+    QTest::addRow("string") << QByteArray("\"text\"");
+    QTest::addRow("number") << QByteArray("42");
+    QTest::addRow("true") << QByteArray("true");
+    QTest::addRow("null") << QByteArray("null");
+}
+
+void TestValidation::parseMessageDataRejects()
+{
+    QFETCH(QByteArray, json);
+    const auto payload = validation::parseMessageData(json);
+    QVERIFY(!payload);
+    QCOMPARE(payload.error().error.code(), 54008);
+    QCOMPARE(payload.error().error.httpStatus(), 400);
+    QVERIFY(!payload.error().error.message().isEmpty());
+}
+
+void TestValidation::parseMessageDataSyntaxPosition_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<qsizetype>("offset");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+
+    QTest::addRow("unterminated") << QByteArray("{\"a\":") << qsizetype(5) << 1 << 6;
+    QTest::addRow("bad value, third line")
+        << QByteArray("{\n  \"a\": 1,\n  \"b\": ?\n}") << qsizetype(19) << 3 << 8;
+    // 'é' is two bytes but one column.
+    QTest::addRow("after a multi-byte key")
+        << QByteArray("{\"\xC3\xA9\": ?}") << qsizetype(7) << 1 << 7;
+    QTest::addRow("garbage on a later line") << QByteArray("{}\n\n  x") << qsizetype(6) << 3 << 3;
+}
+
+void TestValidation::parseMessageDataSyntaxPosition()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(qsizetype, offset);
+    QFETCH(int, line);
+    QFETCH(int, column);
+
+    const auto payload = validation::parseMessageData(json);
+    QVERIFY(!payload);
+    const validation::JsonProblem &problem = payload.error();
+    QCOMPARE(problem.error.code(), 54008);
+    QCOMPARE(problem.offset, offset);
+    QCOMPARE(problem.line, line);
+    QCOMPARE(problem.column, column);
+    const QString where = QStringLiteral("line %1, column %2").arg(line).arg(column);
+    QVERIFY2(problem.error.message().contains(where), qPrintable(problem.error.message()));
+}
+
+void TestValidation::compactSize_data()
+{
+    QTest::addColumn<QJsonObject>("object");
+    QTest::addColumn<qsizetype>("expected");
+
+    QTest::addRow("empty") << QJsonObject() << qsizetype(2);
+    QTest::addRow("one int") << QJsonObject{{QStringLiteral("a"), 1}} << qsizetype(7);
+    // {"k":"é€😀"} = 6 + 2 + 3 + 4 + 2 bytes.
+    QTest::addRow("multi-byte") << QJsonObject{{QStringLiteral("k"),
+        QString::fromUtf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80")}}
+                                << qsizetype(17);
+    QTest::addRow("nested") << QJsonObject{{QStringLiteral("a"), QJsonArray{1, true, QJsonValue()}}}
+                            << qsizetype(19);
+}
+
+void TestValidation::compactSize()
+{
+    QFETCH(QJsonObject, object);
+    QFETCH(qsizetype, expected);
+    QCOMPARE(validation::compactSize(object), expected);
+}
+
+void TestValidation::lineAndColumn_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<qsizetype>("offset");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<int>("column");
+
+    const QByteArray multi = "{\n  \"a\": 1,\n\n  \"b\": 2\n}";
+    QTest::addRow("start") << multi << qsizetype(0) << 1 << 1;
+    QTest::addRow("end of line 1") << multi << qsizetype(1) << 1 << 2;
+    QTest::addRow("start of line 2") << multi << qsizetype(2) << 2 << 1;
+    QTest::addRow("inside line 2") << multi << qsizetype(4) << 2 << 3;
+    QTest::addRow("empty line 3") << multi << qsizetype(12) << 3 << 1;
+    QTest::addRow("line 4") << multi << qsizetype(15) << 4 << 3;
+    QTest::addRow("last char") << multi << qsizetype(multi.size() - 1) << 5 << 1;
+    QTest::addRow("end of text") << multi << qsizetype(multi.size()) << 5 << 2;
+    QTest::addRow("past the end is clamped") << multi << qsizetype(1000) << 5 << 2;
+    QTest::addRow("negative is clamped") << multi << qsizetype(-5) << 1 << 1;
+    // Columns count characters: é (2 bytes), € (3 bytes) and 😀 (4 bytes) are one column each.
+    const QByteArray utf8 = "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80x\n\xC3\xA9y";
+    QTest::addRow("after e-acute") << utf8 << qsizetype(2) << 1 << 2;
+    QTest::addRow("after euro") << utf8 << qsizetype(5) << 1 << 3;
+    QTest::addRow("after emoji") << utf8 << qsizetype(9) << 1 << 4;
+    QTest::addRow("after x") << utf8 << qsizetype(10) << 1 << 5;
+    QTest::addRow("line 2 after e-acute") << utf8 << qsizetype(13) << 2 << 2;
+    QTest::addRow("crlf") << QByteArray("a\r\nb") << qsizetype(3) << 2 << 1;
+    QTest::addRow("empty text") << QByteArray() << qsizetype(0) << 1 << 1;
+}
+
+void TestValidation::lineAndColumn()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(qsizetype, offset);
+    QFETCH(int, line);
+    QFETCH(int, column);
+    QCOMPARE(validation::lineAndColumn(text, offset), std::make_pair(line, column));
+}
+
+void TestValidation::parseBoolean_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("expected"); // -1 = not a boolean
+
+    QTest::addRow("true") << QStringLiteral("true") << 1;
+    QTest::addRow("True") << QStringLiteral("True") << 1;
+    QTest::addRow("TRUE") << QStringLiteral("TRUE") << 1;
+    QTest::addRow("tRuE") << QStringLiteral("tRuE") << 1;
+    QTest::addRow("false") << QStringLiteral("false") << 0;
+    QTest::addRow("False") << QStringLiteral("False") << 0;
+    QTest::addRow("FALSE") << QStringLiteral("FALSE") << 0;
+    QTest::addRow("fAlSe") << QStringLiteral("fAlSe") << 0;
+    QTest::addRow("empty") << QString() << -1;
+    QTest::addRow("1") << QStringLiteral("1") << -1;
+    QTest::addRow("0") << QStringLiteral("0") << -1;
+    QTest::addRow("yes") << QStringLiteral("yes") << -1;
+    QTest::addRow("t") << QStringLiteral("t") << -1;
+    QTest::addRow("leading space") << QStringLiteral(" true") << -1;
+    QTest::addRow("trailing space") << QStringLiteral("false ") << -1;
+    QTest::addRow("truex") << QStringLiteral("truex") << -1;
+}
+
+void TestValidation::parseBoolean()
+{
+    QFETCH(QString, text);
+    QFETCH(int, expected);
+    const std::optional<bool> value = validation::parseBoolean(text);
+    QCOMPARE(value.has_value(), expected >= 0);
+    if (value)
+        QCOMPARE(*value, expected == 1);
+}
+
+QTEST_GUILESS_MAIN(TestValidation)
+#include "tst_validation.moc"
