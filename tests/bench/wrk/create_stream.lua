@@ -1,0 +1,7 @@
+-- POST /v1/Services/default/Streams with no unique name: every request creates a stream, one
+-- SQLite commit each.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = "Ttl=3600"
