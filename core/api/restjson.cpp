@@ -7,11 +7,6 @@
 namespace streams::restjson {
 
 namespace {
-QJsonValue nullable(const QString &text)
-{
-    return text.isNull() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
-}
-
 QString nullableString(const QJsonValue &value)
 {
     return value.isString() ? value.toString() : QString();
@@ -25,8 +20,9 @@ qint64 dateOrZero(const QJsonValue &value)
 
 QString formatDate(qint64 secondsSinceEpoch)
 {
-    return QDateTime::fromSecsSinceEpoch(secondsSinceEpoch, QTimeZone::utc())
-        .toString(QStringLiteral("yyyy-MM-ddTHH:mm:ssZ"));
+    QByteArray text;
+    JsonWriter::appendDate(text, secondsSinceEpoch);
+    return QString::fromLatin1(text);
 }
 
 std::optional<qint64> parseDate(QStringView text)
@@ -55,56 +51,151 @@ QString streamUrl(QStringView baseUrl, QStringView serviceSid, QStringView strea
     return serviceUrl(baseUrl, serviceSid).append(QLatin1StringView("/Streams/")).append(streamSid);
 }
 
-QJsonObject serviceJson(const Service &service, QStringView baseUrl)
+void writeService(JsonWriter &json, const Service &service, QStringView baseUrl)
 {
     const QString url = serviceUrl(baseUrl, service.sid);
-    return QJsonObject{
-        {QStringLiteral("sid"), service.sid},
-        {QStringLiteral("unique_name"), nullable(service.uniqueName)},
-        {QStringLiteral("account_sid"), service.accountSid},
-        {QStringLiteral("friendly_name"), nullable(service.friendlyName)},
-        {QStringLiteral("date_created"), formatDate(service.dateCreated)},
-        {QStringLiteral("date_updated"), formatDate(service.dateUpdated)},
-        {QStringLiteral("url"), url},
-        {QStringLiteral("webhook_url"), nullable(service.webhookUrl)},
-        {QStringLiteral("webhooks_from_rest_enabled"), service.webhooksFromRestEnabled},
-        {QStringLiteral("reachability_webhooks_enabled"), service.reachabilityWebhooksEnabled},
-        {QStringLiteral("acl_enabled"), service.aclEnabled},
-        {QStringLiteral("reachability_debouncing_enabled"), service.reachabilityDebouncingEnabled},
-        {QStringLiteral("reachability_debouncing_window"), service.reachabilityDebouncingWindowMs},
-        {QStringLiteral("links"),
-            QJsonObject{{QStringLiteral("documents"), url + QLatin1StringView("/Documents")},
-                {QStringLiteral("lists"), url + QLatin1StringView("/Lists")},
-                {QStringLiteral("maps"), url + QLatin1StringView("/Maps")},
-                {QStringLiteral("streams"), url + QLatin1StringView("/Streams")}}},
+    json.beginObject()
+        .key(QLatin1StringView("sid"))
+        .value(QStringView(service.sid))
+        .key(QLatin1StringView("unique_name"))
+        .nullableValue(service.uniqueName)
+        .key(QLatin1StringView("account_sid"))
+        .value(QStringView(service.accountSid))
+        .key(QLatin1StringView("friendly_name"))
+        .nullableValue(service.friendlyName)
+        .key(QLatin1StringView("date_created"))
+        .dateValue(service.dateCreated)
+        .key(QLatin1StringView("date_updated"))
+        .dateValue(service.dateUpdated)
+        .key(QLatin1StringView("url"))
+        .value(QStringView(url))
+        .key(QLatin1StringView("webhook_url"))
+        .nullableValue(service.webhookUrl)
+        .key(QLatin1StringView("webhooks_from_rest_enabled"))
+        .value(service.webhooksFromRestEnabled)
+        .key(QLatin1StringView("reachability_webhooks_enabled"))
+        .value(service.reachabilityWebhooksEnabled)
+        .key(QLatin1StringView("acl_enabled"))
+        .value(service.aclEnabled)
+        .key(QLatin1StringView("reachability_debouncing_enabled"))
+        .value(service.reachabilityDebouncingEnabled)
+        .key(QLatin1StringView("reachability_debouncing_window"))
+        .value(service.reachabilityDebouncingWindowMs)
+        .key(QLatin1StringView("links"))
+        .beginObject()
+        .key(QLatin1StringView("documents"))
+        .value(QStringView(url + QLatin1StringView("/Documents")))
+        .key(QLatin1StringView("lists"))
+        .value(QStringView(url + QLatin1StringView("/Lists")))
+        .key(QLatin1StringView("maps"))
+        .value(QStringView(url + QLatin1StringView("/Maps")))
+        .key(QLatin1StringView("streams"))
+        .value(QStringView(url + QLatin1StringView("/Streams")))
+        .endObject()
+        .endObject();
+}
+
+void writeStream(JsonWriter &json, const Stream &stream, QStringView baseUrl)
+{
+    const QString url = streamUrl(baseUrl, stream.serviceSid, stream.sid);
+    json.beginObject()
+        .key(QLatin1StringView("sid"))
+        .value(QStringView(stream.sid))
+        .key(QLatin1StringView("unique_name"))
+        .nullableValue(stream.uniqueName)
+        .key(QLatin1StringView("account_sid"))
+        .value(QStringView(stream.accountSid))
+        .key(QLatin1StringView("service_sid"))
+        .value(QStringView(stream.serviceSid))
+        .key(QLatin1StringView("url"))
+        .value(QStringView(url))
+        .key(QLatin1StringView("links"))
+        .beginObject()
+        .key(QLatin1StringView("messages"))
+        .value(QStringView(url + QLatin1StringView("/Messages")))
+        .endObject()
+        .key(QLatin1StringView("date_expires"));
+    if (stream.dateExpires)
+        json.dateValue(*stream.dateExpires);
+    else
+        json.nullValue();
+    json.key(QLatin1StringView("date_created"))
+        .dateValue(stream.dateCreated)
+        .key(QLatin1StringView("date_updated"))
+        .dateValue(stream.dateUpdated)
+        .key(QLatin1StringView("created_by"))
+        .value(QStringView(stream.createdBy))
+        .endObject();
+}
+
+void writeMessage(JsonWriter &json, const StreamMessage &message)
+{
+    // `data` is validated compact JSON already: it goes out byte for byte as subscribers get it.
+    json.beginObject()
+        .key(QLatin1StringView("sid"))
+        .value(QStringView(message.sid))
+        .key(QLatin1StringView("data"))
+        .rawValue(message.data)
+        .endObject();
+}
+
+void writeListMeta(JsonWriter &json, QLatin1StringView key, const QString &listUrl, int page,
+    int pageSize, const std::optional<QString> &pageToken,
+    const std::optional<QString> &nextPageToken, const std::optional<QString> &previousPageToken)
+{
+    const auto pageUrl = [&](int number, const std::optional<QString> &token) {
+        QString url = listUrl + QStringLiteral("?PageSize=%1&Page=%2").arg(pageSize).arg(number);
+        if (token)
+            url += QLatin1StringView("&PageToken=") + *token; // tokens are URL-safe by construction
+        return url;
     };
+    const auto urlOrNull = [&](int number, const std::optional<QString> &token) {
+        if (token)
+            json.value(QStringView(pageUrl(number, token)));
+        else
+            json.nullValue();
+    };
+    json.key(QLatin1StringView("meta"))
+        .beginObject()
+        .key(QLatin1StringView("page"))
+        .value(page)
+        .key(QLatin1StringView("page_size"))
+        .value(pageSize)
+        .key(QLatin1StringView("first_page_url"))
+        .value(QStringView(pageUrl(0, std::nullopt)))
+        .key(QLatin1StringView("previous_page_url"));
+    urlOrNull(qMax(0, page - 1), previousPageToken);
+    json.key(QLatin1StringView("url"))
+        .value(QStringView(pageUrl(page, pageToken)))
+        .key(QLatin1StringView("next_page_url"));
+    urlOrNull(page + 1, nextPageToken);
+    json.key(QLatin1StringView("key")).value(key).endObject();
+}
+
+namespace {
+template<typename Write>
+QJsonObject asObject(Write write)
+{
+    QByteArray bytes;
+    JsonWriter json(bytes);
+    write(json);
+    return QJsonDocument::fromJson(bytes).object();
+}
+} // namespace
+
+QJsonObject serviceJson(const Service &service, QStringView baseUrl)
+{
+    return asObject([&](JsonWriter &json) { writeService(json, service, baseUrl); });
 }
 
 QJsonObject streamJson(const Stream &stream, QStringView baseUrl)
 {
-    const QString url = streamUrl(baseUrl, stream.serviceSid, stream.sid);
-    return QJsonObject{
-        {QStringLiteral("sid"), stream.sid},
-        {QStringLiteral("unique_name"), nullable(stream.uniqueName)},
-        {QStringLiteral("account_sid"), stream.accountSid},
-        {QStringLiteral("service_sid"), stream.serviceSid},
-        {QStringLiteral("url"), url},
-        {QStringLiteral("links"),
-            QJsonObject{{QStringLiteral("messages"), url + QLatin1StringView("/Messages")}}},
-        {QStringLiteral("date_expires"),
-            stream.dateExpires ? QJsonValue(formatDate(*stream.dateExpires))
-                               : QJsonValue(QJsonValue::Null)},
-        {QStringLiteral("date_created"), formatDate(stream.dateCreated)},
-        {QStringLiteral("date_updated"), formatDate(stream.dateUpdated)},
-        {QStringLiteral("created_by"), stream.createdBy},
-    };
+    return asObject([&](JsonWriter &json) { writeStream(json, stream, baseUrl); });
 }
 
 QJsonObject messageJson(const StreamMessage &message)
 {
-    // `data` is already validated compact JSON; re-parsing it here keeps the object exact.
-    return QJsonObject{{QStringLiteral("sid"), message.sid},
-        {QStringLiteral("data"), QJsonDocument::fromJson(message.data).object()}};
+    return asObject([&](JsonWriter &json) { writeMessage(json, message); });
 }
 
 Service serviceFromJson(const QJsonObject &json)
@@ -148,25 +239,15 @@ QJsonObject listJson(const QString &key, const QJsonArray &items, const QString 
     int pageSize, const std::optional<QString> &pageToken,
     const std::optional<QString> &nextPageToken, const std::optional<QString> &previousPageToken)
 {
-    const auto pageUrl = [&](int number, const std::optional<QString> &token) {
-        QString url = listUrl + QStringLiteral("?PageSize=%1&Page=%2").arg(pageSize).arg(number);
-        if (token)
-            url += QLatin1StringView("&PageToken=") + *token; // tokens are URL-safe by construction
-        return url;
-    };
-    const auto nullableUrl = [&](int number, const std::optional<QString> &token) {
-        return token ? QJsonValue(pageUrl(number, token)) : QJsonValue(QJsonValue::Null);
-    };
-    QJsonObject meta{
-        {QStringLiteral("page"), page},
-        {QStringLiteral("page_size"), pageSize},
-        {QStringLiteral("first_page_url"), pageUrl(0, std::nullopt)},
-        {QStringLiteral("previous_page_url"), nullableUrl(qMax(0, page - 1), previousPageToken)},
-        {QStringLiteral("url"), pageUrl(page, pageToken)},
-        {QStringLiteral("next_page_url"), nullableUrl(page + 1, nextPageToken)},
-        {QStringLiteral("key"), key},
-    };
-    return QJsonObject{{key, items}, {QStringLiteral("meta"), meta}};
+    const QByteArray keyBytes = key.toLatin1();
+    return asObject([&](JsonWriter &json) {
+        json.beginObject()
+            .key(QLatin1StringView(keyBytes))
+            .rawValue(QJsonDocument(items).toJson(QJsonDocument::Compact));
+        writeListMeta(json, QLatin1StringView(keyBytes), listUrl, page, pageSize, pageToken,
+            nextPageToken, previousPageToken);
+        json.endObject();
+    });
 }
 
 } // namespace streams::restjson

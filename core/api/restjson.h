@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/jsonwriter.h"
 #include "api/page.h"
 #include "api/service.h"
 #include "api/stream.h"
@@ -21,6 +22,16 @@ std::optional<qint64> parseDate(QStringView text);
 
 QString serviceUrl(QStringView baseUrl, QStringView serviceSid);
 QString streamUrl(QStringView baseUrl, QStringView serviceSid, QStringView streamSid);
+
+/// The resources as the REST API writes them, appended to `json`. These are the one definition
+/// of each shape; the QJsonObject forms below are derived from them.
+void writeService(JsonWriter &json, const Service &service, QStringView baseUrl);
+void writeStream(JsonWriter &json, const Stream &stream, QStringView baseUrl);
+void writeMessage(JsonWriter &json, const StreamMessage &message);
+/// `"meta": {...}` of a list page, inside the page object.
+void writeListMeta(JsonWriter &json, QLatin1StringView key, const QString &listUrl, int page,
+    int pageSize, const std::optional<QString> &pageToken,
+    const std::optional<QString> &nextPageToken, const std::optional<QString> &previousPageToken);
 
 QJsonObject serviceJson(const Service &service, QStringView baseUrl);
 QJsonObject streamJson(const Stream &stream, QStringView baseUrl);

@@ -95,9 +95,38 @@ std::optional<double> Engine::publishRatePerSecond() const
     return m_limiter->ratePerSecond();
 }
 
+void Engine::cacheService(const Service &service)
+{
+    m_servicesBySid.insert(service.sid, service);
+    if (!service.uniqueName.isEmpty())
+        m_serviceSidByName.insert(service.uniqueName, service.sid);
+}
+
+void Engine::cacheStream(const Stream &stream)
+{
+    if (m_streamsBySid.size() >= kMaxCachedStreams) {
+        m_streamsBySid.clear();
+        m_streamSidByName.clear();
+    }
+    m_streamsBySid.insert(stream.sid, stream);
+    if (!stream.uniqueName.isEmpty())
+        m_streamSidByName.insert({stream.serviceSid, stream.uniqueName}, stream.sid);
+}
+
+void Engine::forgetStream(const QString &streamSid)
+{
+    const auto it = m_streamsBySid.constFind(streamSid);
+    if (it == m_streamsBySid.cend())
+        return;
+    if (!it->uniqueName.isEmpty())
+        m_streamSidByName.remove({it->serviceSid, it->uniqueName});
+    m_streamsBySid.erase(it);
+}
+
 void Engine::onStreamsRemoved(const QList<std::pair<QString, QString>> &removed)
 {
     for (const auto &[serviceSid, streamSid] : removed) {
+        forgetStream(streamSid);
         m_limiter->forget(streamSid);
         m_hub.removeStream(streamSid);
         Q_EMIT streamRemoved(serviceSid, streamSid);
@@ -129,16 +158,23 @@ std::expected<Service, ApiError> Engine::ensureDefaultService()
     service.dateCreated = service.dateUpdated = now;
     if (auto inserted = m_store->insertService(service); !inserted)
         return failure(inserted);
+    cacheService(service);
     return service;
 }
 
 std::expected<Service, ApiError> Engine::resolveService(QStringView id)
 {
+    const QString key = id.toString();
+    const QString sid = sid::isValid(id, SidKind::Service) ? key : m_serviceSidByName.value(key);
+    if (const auto it = m_servicesBySid.constFind(sid); it != m_servicesBySid.cend())
+        return *it;
     auto found = m_store->findService(id);
     if (!found)
         return failure(found);
-    if (*found)
+    if (*found) {
+        cacheService(**found);
         return **found;
+    }
     // Like Twilio, addressing "default" provisions the default service if it was deleted.
     if (id == kDefaultServiceName)
         return ensureDefaultService();
@@ -147,12 +183,27 @@ std::expected<Service, ApiError> Engine::resolveService(QStringView id)
 
 std::expected<Stream, ApiError> Engine::resolveStream(const Service &service, QStringView streamId)
 {
-    auto found = m_store->findStream(service.sid, streamId, m_clock->nowSeconds());
+    const qint64 now = m_clock->nowSeconds();
+    const auto notFound = [&] {
+        return std::unexpected(ApiError::notFound(
+            QStringLiteral("/v1/Services/%1/Streams/%2").arg(service.sid).arg(streamId)));
+    };
+    const QString key = streamId.toString();
+    const QString sid =
+        sid::isValid(streamId, SidKind::Stream) ? key : m_streamSidByName.value({service.sid, key});
+    if (const auto it = m_streamsBySid.constFind(sid);
+        it != m_streamsBySid.cend() && it->serviceSid == service.sid) {
+        // Expired is gone, even in the moment before the scheduler deletes it.
+        if (it->dateExpires && *it->dateExpires <= now)
+            return notFound();
+        return *it;
+    }
+    auto found = m_store->findStream(service.sid, streamId, now);
     if (!found)
         return failure(found);
     if (!*found)
-        return std::unexpected(ApiError::notFound(
-            QStringLiteral("/v1/Services/%1/Streams/%2").arg(service.sid).arg(streamId)));
+        return notFound();
+    cacheStream(**found);
     return **found;
 }
 
@@ -188,6 +239,7 @@ std::expected<Service, ApiError> Engine::createService(const ServiceFields &fiel
     fields.applyTo(service);
     if (auto inserted = m_store->insertService(service); !inserted)
         return failure(inserted);
+    cacheService(service);
     return service;
 }
 
@@ -212,6 +264,7 @@ std::expected<Service, ApiError> Engine::updateService(QStringView id, const Ser
     service->dateUpdated = m_clock->nowSeconds();
     if (auto updated = m_store->updateService(*service); !updated)
         return failure(updated);
+    cacheService(*service);
     return service;
 }
 
@@ -225,6 +278,9 @@ std::expected<void, ApiError> Engine::deleteService(QStringView id)
     auto removed = m_store->deleteService((*found)->sid);
     if (!removed)
         return failure(removed);
+    m_servicesBySid.remove((*found)->sid);
+    if (!(*found)->uniqueName.isEmpty())
+        m_serviceSidByName.remove((*found)->uniqueName);
     onStreamsRemoved(pairs(*removed));
     return {};
 }
@@ -257,6 +313,7 @@ std::expected<Stream, ApiError> Engine::createStream(
         stream.dateExpires = now + *create.ttlSeconds;
     if (auto inserted = m_store->insertStream(stream); !inserted)
         return failure(inserted);
+    cacheStream(stream);
     if (stream.dateExpires)
         m_expiry->noteExpiry(*stream.dateExpires);
     return stream;
@@ -295,6 +352,7 @@ std::expected<Stream, ApiError> Engine::updateStream(
     stream->dateExpires = *ttlSeconds > 0 ? std::optional<qint64>(now + *ttlSeconds) : std::nullopt;
     if (auto updated = m_store->updateStreamExpiry(stream->sid, stream->dateExpires, now); !updated)
         return failure(updated);
+    cacheStream(*stream);
     if (stream->dateExpires)
         m_expiry->noteExpiry(*stream->dateExpires);
     return stream;

@@ -104,6 +104,9 @@ private:
     void onStreamsRemoved(const QList<std::pair<QString, QString>> &removed);
     void sweepIfDue();
     std::expected<void, ApiError> validate(const ServiceFields &fields) const;
+    void cacheService(const Service &service);
+    void cacheStream(const Stream &stream);
+    void forgetStream(const QString &streamSid);
 
     QString m_dataDir;
     std::unique_ptr<QLockFile> m_lock;
@@ -115,6 +118,15 @@ private:
     std::unique_ptr<PublishLimiter> m_limiter;
     std::unique_ptr<ExpiryScheduler> m_expiry;
     FanoutHub m_hub;
+
+    // Lookups for the hot paths (fetch, publish), so they do not query SQLite each time. The
+    // engine thread is the only writer, so every change updates these in the same place it
+    // updates the store. Streams are bounded: past the limit the cache starts over.
+    static constexpr qsizetype kMaxCachedStreams = 100'000;
+    QHash<QString, Service> m_servicesBySid;
+    QHash<QString, QString> m_serviceSidByName;
+    QHash<QString, Stream> m_streamsBySid;
+    QHash<std::pair<QString, QString>, QString> m_streamSidByName; // (service, unique name)
 };
 
 } // namespace streams

@@ -114,6 +114,7 @@ StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(co
 
 StreamStore::~StreamStore()
 {
+    m_prepared.clear();
     m_statements.reset();
     m_db.close();
     m_db = QSqlDatabase();
@@ -142,6 +143,18 @@ std::expected<std::unique_ptr<StreamStore>, QString> StreamStore::open(const QSt
 ApiError StreamStore::storageError(const QSqlQuery &query) const
 {
     return ApiError::internal(QStringLiteral("Storage error: %1").arg(query.lastError().text()));
+}
+
+QSqlQuery *StreamStore::prepared(const QString &sql)
+{
+    auto it = m_prepared.find(sql);
+    if (it == m_prepared.end()) {
+        auto query = std::make_unique<QSqlQuery>(m_db);
+        if (!query->prepare(sql))
+            return nullptr;
+        it = m_prepared.emplace(sql, std::move(query)).first;
+    }
+    return it->second.get();
 }
 
 std::expected<void, ApiError> StreamStore::migrate()
@@ -423,24 +436,25 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
     const int size = request.pageSize;
 
     // Fetch one row more than a page to learn whether another page follows.
-    QSqlQuery q(m_db);
+    QString sql;
     QVariantList values = filterValues;
     if (cursor && cursor->forward) {
-        q.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq > ? ORDER BY seq LIMIT ?")
-                      .arg(columns, table, where));
+        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq > ? ORDER BY seq LIMIT ?");
         values << cursor->seq << size + 1;
     } else if (cursor) {
-        q.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq < ? ORDER BY seq DESC LIMIT ?")
-                      .arg(columns, table, where));
+        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq < ? ORDER BY seq DESC LIMIT ?");
         values << cursor->seq << size + 1;
     } else {
         // No token: `Page` alone is an offset, as Twilio allows for simple clients.
-        q.prepare(QStringLiteral("SELECT %1 FROM %2 WHERE %3 ORDER BY seq LIMIT ? OFFSET ?")
-                      .arg(columns, table, where));
+        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 ORDER BY seq LIMIT ? OFFSET ?");
         values << size + 1 << qint64(request.page) * size;
     }
-    for (const QVariant &value : std::as_const(values))
-        q.addBindValue(value);
+    QSqlQuery *query = prepared(sql.arg(columns, table, where));
+    if (!query)
+        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+    QSqlQuery &q = *query;
+    for (int i = 0; i < values.size(); ++i)
+        q.bindValue(i, values.at(i));
     if (!q.exec())
         return std::unexpected(storageError(q));
 
@@ -456,15 +470,20 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
         std::reverse(rows.begin(), rows.end());
 
     const auto existsBeyond = [&](bool after, qint64 seq) -> std::expected<bool, ApiError> {
-        QSqlQuery probe(m_db);
-        probe.prepare(QStringLiteral("SELECT 1 FROM %1 WHERE %2 AND seq %3 ? LIMIT 1")
-                          .arg(table, where, after ? QStringLiteral(">") : QStringLiteral("<")));
+        QSqlQuery *probe =
+            prepared(QStringLiteral("SELECT 1 FROM %1 WHERE %2 AND seq %3 ? LIMIT 1")
+                         .arg(table, where, after ? QStringLiteral(">") : QStringLiteral("<")));
+        if (!probe)
+            return std::unexpected(ApiError::internal(m_db.lastError().text()));
+        int i = 0;
         for (const QVariant &value : filterValues)
-            probe.addBindValue(value);
-        probe.addBindValue(seq);
-        if (!probe.exec())
-            return std::unexpected(storageError(probe));
-        return probe.next();
+            probe->bindValue(i++, value);
+        probe->bindValue(i, seq);
+        if (!probe->exec())
+            return std::unexpected(storageError(*probe));
+        const bool exists = probe->next();
+        probe->finish();
+        return exists;
     };
 
     Page<T> page;

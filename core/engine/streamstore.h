@@ -11,6 +11,7 @@
 #include <expected>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 namespace streams {
 
@@ -72,10 +73,13 @@ private:
         const QVariantList &filterValues, const PageRequest &request,
         T (*fromRow)(const QSqlQuery &));
     ApiError storageError(const QSqlQuery &query) const;
+    /// A statement prepared once per distinct SQL text (lists build a few shapes).
+    QSqlQuery *prepared(const QString &sql);
 
     QString m_connectionName;
     QSqlDatabase m_db;
     std::unique_ptr<Statements> m_statements;
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
 };
 
 } // namespace streams

@@ -42,11 +42,6 @@ RestServer::Reply errorReply(const ApiError &error)
     return {error.httpStatus(), QJsonDocument(error.toJson()).toJson(QJsonDocument::Compact), {}};
 }
 
-RestServer::Reply jsonReply(int status, const QJsonObject &object)
-{
-    return {status, QJsonDocument(object).toJson(QJsonDocument::Compact), {}};
-}
-
 // A Host header is echoed into every URL we return, so only host[:port] characters pass.
 bool isPlausibleHost(QByteArrayView host)
 {
@@ -141,20 +136,37 @@ std::expected<PageRequest, ApiError> pageRequest(const Fields &query)
     return request;
 }
 
-template<typename T, typename ToJson>
-RestServer::Reply listReply(const std::expected<Page<T>, ApiError> &page, const QString &key,
-    const QString &listUrl, const PageRequest &request, ToJson toJson)
+template<typename T, typename Write>
+RestServer::Reply listReply(const std::expected<Page<T>, ApiError> &page, QLatin1StringView key,
+    const QString &listUrl, const PageRequest &request, Write write)
 {
     if (!page)
         return errorReply(page.error());
-    QJsonArray items;
-    for (const T &item : page->items)
-        items.append(toJson(item));
     const std::optional<QString> token =
         request.pageToken.isEmpty() ? std::nullopt : std::optional<QString>(request.pageToken);
-    return jsonReply(200,
-        restjson::listJson(key, items, listUrl, page->page, page->pageSize, token,
-            page->nextPageToken, page->previousPageToken));
+    RestServer::Reply reply{200, {}, {}};
+    reply.body.reserve(256 + 600 * page->items.size());
+    JsonWriter json(reply.body);
+    json.beginObject().key(key).beginArray();
+    for (const T &item : page->items)
+        write(json, item);
+    json.endArray();
+    restjson::writeListMeta(json, key, listUrl, page->page, page->pageSize, token,
+        page->nextPageToken, page->previousPageToken);
+    json.endObject();
+    return reply;
+}
+
+template<typename T, typename Write>
+RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &resource, Write write)
+{
+    if (!resource)
+        return errorReply(resource.error());
+    RestServer::Reply reply{status, {}, {}};
+    reply.body.reserve(640);
+    JsonWriter json(reply.body);
+    write(json, *resource);
+    return reply;
 }
 } // namespace
 
@@ -219,8 +231,12 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
     auto form = FormDecoder::decode(body);
     if (!form)
         return errorReply(form.error());
-    const auto serviceJson = [&](const Service &s) { return restjson::serviceJson(s, baseUrl); };
-    const auto streamJson = [&](const Stream &s) { return restjson::streamJson(s, baseUrl); };
+    const auto service = [&](JsonWriter &json, const Service &s) {
+        restjson::writeService(json, s, baseUrl);
+    };
+    const auto stream = [&](JsonWriter &json, const Stream &s) {
+        restjson::writeStream(json, s, baseUrl);
+    };
 
     switch (route.operation) {
     case RestOperation::ListServices:
@@ -232,26 +248,22 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
         if (!request)
             return errorReply(request.error());
         if (route.operation == RestOperation::ListServices)
-            return listReply(m_engine.listServices(*request), QStringLiteral("services"), listUrl,
-                *request, serviceJson);
-        return listReply(m_engine.listStreams(route.serviceId, *request), QStringLiteral("streams"),
-            listUrl, *request, streamJson);
+            return listReply(m_engine.listServices(*request), QLatin1StringView("services"),
+                listUrl, *request, service);
+        return listReply(m_engine.listStreams(route.serviceId, *request),
+            QLatin1StringView("streams"), listUrl, *request, stream);
     }
     case RestOperation::CreateService:
     case RestOperation::UpdateService: {
         auto fields = serviceFields(*form);
         if (!fields)
             return errorReply(fields.error());
-        const bool create = route.operation == RestOperation::CreateService;
-        auto service = create ? m_engine.createService(*fields)
-                              : m_engine.updateService(route.serviceId, *fields);
-        return service ? jsonReply(create ? 201 : 200, serviceJson(*service))
-                       : errorReply(service.error());
+        if (route.operation == RestOperation::CreateService)
+            return resourceReply(201, m_engine.createService(*fields), service);
+        return resourceReply(200, m_engine.updateService(route.serviceId, *fields), service);
     }
-    case RestOperation::FetchService: {
-        auto service = m_engine.fetchService(route.serviceId);
-        return service ? jsonReply(200, serviceJson(*service)) : errorReply(service.error());
-    }
+    case RestOperation::FetchService:
+        return resourceReply(200, m_engine.fetchService(route.serviceId), service);
     case RestOperation::DeleteService: {
         auto deleted = m_engine.deleteService(route.serviceId);
         return deleted ? Reply{204, {}, {}} : errorReply(deleted.error());
@@ -264,19 +276,16 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
         if (!ttl)
             return errorReply(ttl.error());
         create.ttlSeconds = *ttl;
-        auto stream = m_engine.createStream(route.serviceId, create);
-        return stream ? jsonReply(201, streamJson(*stream)) : errorReply(stream.error());
+        return resourceReply(201, m_engine.createStream(route.serviceId, create), stream);
     }
-    case RestOperation::FetchStream: {
-        auto stream = m_engine.fetchStream(route.serviceId, route.streamId);
-        return stream ? jsonReply(200, streamJson(*stream)) : errorReply(stream.error());
-    }
+    case RestOperation::FetchStream:
+        return resourceReply(200, m_engine.fetchStream(route.serviceId, route.streamId), stream);
     case RestOperation::UpdateStream: {
         auto ttl = ttlField(*form);
         if (!ttl)
             return errorReply(ttl.error());
-        auto stream = m_engine.updateStream(route.serviceId, route.streamId, *ttl);
-        return stream ? jsonReply(200, streamJson(*stream)) : errorReply(stream.error());
+        return resourceReply(
+            200, m_engine.updateStream(route.serviceId, route.streamId, *ttl), stream);
     }
     case RestOperation::DeleteStream: {
         auto deleted = m_engine.deleteStream(route.serviceId, route.streamId);
@@ -287,13 +296,9 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
         if (data == form->cend())
             return errorReply(
                 ApiError::invalidJson(QStringLiteral("the Data parameter is required")));
-        auto message = m_engine.publish(route.serviceId, route.streamId, data->toUtf8());
-        if (!message)
-            return errorReply(message.error());
         // The reply carries exactly the bytes subscribers receive.
-        QByteArray reply =
-            "{\"sid\":\"" + message->sid.toLatin1() + "\",\"data\":" + message->data + '}';
-        return {201, reply, {}};
+        return resourceReply(201, m_engine.publish(route.serviceId, route.streamId, data->toUtf8()),
+            restjson::writeMessage);
     }
     }
     return errorReply(ApiError::internal(QStringLiteral("unhandled operation")));

@@ -29,6 +29,13 @@ QString EngineProcess::binary()
     return QString::fromLocal8Bit(STREAMS_ENGINE_BINARY);
 }
 
+QByteArray EngineProcess::output()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        m_output += m_process.readAll();
+    return m_output;
+}
+
 QByteArray EngineProcess::authorization() const
 {
     return "Basic " + (m_accountSid + u':' + m_authToken).toUtf8().toBase64();

@@ -28,7 +28,8 @@ public:
     quint16 port() const { return m_port; }
     QString dataDir() const { return m_dataDir; }
     QProcess &process() { return m_process; }
-    QByteArray output() const { return m_output; }
+    /// Everything the engine printed so far (reads what is pending).
+    QByteArray output();
 
     QString accountSid() const { return m_accountSid; }
     QString authToken() const { return m_authToken; }

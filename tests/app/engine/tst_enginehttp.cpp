@@ -428,6 +428,8 @@ void TestEngineHttp::emptyTtlMeansNeverExpires()
 void TestEngineHttp::environmentSecretsAreNeverPrinted()
 {
     // The secrets came from TWILIO_* variables on a fresh data directory: never echo them.
+    // The start-up report follows the "listening" line; wait for all of it.
+    QTRY_VERIFY(m_engine.output().contains("account SID"));
     const QByteArray output = m_engine.output();
     QVERIFY(output.contains(m_engine.accountSid().toLatin1()));
     QVERIFY(!output.contains(m_engine.authToken().toLatin1()));
