@@ -62,6 +62,131 @@ std::pair<int, int> lineAndColumn(QByteArrayView text, qsizetype offset)
     return {line, column};
 }
 
+namespace {
+int hexDigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void appendUtf8(QByteArray &out, char32_t codePoint)
+{
+    if (codePoint < 0x80) {
+        out += char(codePoint);
+    } else if (codePoint < 0x800) {
+        out += char(0xC0 | (codePoint >> 6));
+        out += char(0x80 | (codePoint & 0x3F));
+    } else if (codePoint < 0x10000) {
+        out += char(0xE0 | (codePoint >> 12));
+        out += char(0x80 | ((codePoint >> 6) & 0x3F));
+        out += char(0x80 | (codePoint & 0x3F));
+    } else {
+        out += char(0xF0 | (codePoint >> 18));
+        out += char(0x80 | ((codePoint >> 12) & 0x3F));
+        out += char(0x80 | ((codePoint >> 6) & 0x3F));
+        out += char(0x80 | (codePoint & 0x3F));
+    }
+}
+
+// Re-emits JSON text that QJsonDocument has already accepted in its canonical compact form:
+// no whitespace between tokens, strings as raw UTF-8 with only the escapes JSON requires.
+// Unlike QJsonDocument::toJson this keeps the publisher's key order and number spelling, so a
+// subscriber receives the object as it was sent, and the size measured is that of what is sent.
+QByteArray canonicalCompact(QByteArrayView json)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    QByteArray out;
+    out.reserve(json.size());
+    qsizetype i = 0;
+    const qsizetype n = json.size();
+    const auto readHex4 = [&](qsizetype at) -> int {
+        if (at + 4 > n)
+            return -1;
+        int value = 0;
+        for (qsizetype k = at; k < at + 4; ++k) {
+            const int digit = hexDigit(json[k]);
+            if (digit < 0)
+                return -1;
+            value = value * 16 + digit;
+        }
+        return value;
+    };
+    while (i < n) {
+        const char c = json[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            ++i;
+            continue;
+        }
+        if (c != '"') {
+            out += c;
+            ++i;
+            continue;
+        }
+        out += '"';
+        ++i;
+        while (i < n && json[i] != '"') {
+            const char ch = json[i];
+            if (ch != '\\') {
+                out += ch;
+                ++i;
+                continue;
+            }
+            const char escape = i + 1 < n ? json[i + 1] : '\0';
+            i += 2;
+            switch (escape) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '/': out += '/'; break;
+            case 'b': out += "\\b"; break;
+            case 'f': out += "\\f"; break;
+            case 'n': out += "\\n"; break;
+            case 'r': out += "\\r"; break;
+            case 't': out += "\\t"; break;
+            case 'u': {
+                int unit = readHex4(i);
+                i += 4;
+                char32_t codePoint = char32_t(unit);
+                // A surrogate pair spells one code point in two escapes.
+                if (unit >= 0xD800 && unit < 0xDC00 && i + 1 < n && json[i] == '\\'
+                    && json[i + 1] == 'u') {
+                    const int low = readHex4(i + 2);
+                    if (low >= 0xDC00 && low < 0xE000) {
+                        codePoint =
+                            0x10000 + ((char32_t(unit) - 0xD800) << 10) + (char32_t(low) - 0xDC00);
+                        unit = -2;
+                        i += 6;
+                    }
+                }
+                if (unit == -2
+                    || (unit >= 0x20 && (unit < 0xD800 || unit >= 0xE000) && unit != '"'
+                        && unit != '\\')) {
+                    appendUtf8(out, codePoint);
+                } else if (unit == '"' || unit == '\\') {
+                    out += '\\';
+                    out += char(unit);
+                } else {
+                    // Control characters and lone surrogates stay escaped.
+                    out += "\\u";
+                    for (int shift = 12; shift >= 0; shift -= 4)
+                        out += hex[(unit >> shift) & 0xF];
+                }
+                break;
+            }
+            default: out += escape; break; // unreachable for text QJsonDocument accepted
+            }
+        }
+        out += '"';
+        ++i;
+    }
+    return out;
+}
+} // namespace
+
 std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
 {
     QJsonParseError parseError;
@@ -78,7 +203,7 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
     if (!document.isObject())
         return std::unexpected(JsonProblem{
             ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1, 0, 0});
-    MessagePayload payload{document.object(), document.toJson(QJsonDocument::Compact)};
+    MessagePayload payload{document.object(), canonicalCompact(json)};
     if (payload.compact.size() > limits::kMaxMessageBytes)
         return std::unexpected(
             JsonProblem{ApiError::dataTooLarge(payload.compact.size()), -1, 0, 0});

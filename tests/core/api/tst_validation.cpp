@@ -40,6 +40,8 @@ private Q_SLOTS:
     void parseMessageDataSize();
     void parseMessageDataMeasuresCompact_data();
     void parseMessageDataMeasuresCompact();
+    void parseMessageDataKeepsWhatWasSent_data();
+    void parseMessageDataKeepsWhatWasSent();
     void parseMessageDataRejects_data();
     void parseMessageDataRejects();
     void parseMessageDataSyntaxPosition_data();
@@ -250,6 +252,42 @@ void TestValidation::parseMessageDataMeasuresCompact()
         QCOMPARE(payload.error().error.httpStatus(), 413);
         QVERIFY(payload.error().error.message().contains(QString::number(compact.size())));
     }
+}
+
+void TestValidation::parseMessageDataKeepsWhatWasSent_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QByteArray>("compact");
+
+    // Subscribers get the object as published: key order and number spelling are the sender's.
+    QTest::addRow("key order") << QByteArray("{\"z\": 1, \"a\": 2, \"m\": {\"y\": 0, \"b\": 1}}")
+                               << QByteArray("{\"z\":1,\"a\":2,\"m\":{\"y\":0,\"b\":1}}");
+    QTest::addRow("number spelling") << QByteArray("{\"f\": 1.0, \"e\": 1E+2, \"n\": -0.50}")
+                                     << QByteArray("{\"f\":1.0,\"e\":1E+2,\"n\":-0.50}");
+    QTest::addRow("whitespace inside strings kept")
+        << QByteArray("{ \"a b\" : \" x \\t y \" }") << QByteArray("{\"a b\":\" x \\t y \"}");
+    // Strings come out as raw UTF-8 with only the escapes JSON needs (python's ensure_ascii
+    // output measures like JavaScript's).
+    QTest::addRow("\\u escapes to UTF-8") << QByteArray("{\"s\": \"\\u00fc\\u20ac\"}")
+                                          << QByteArray("{\"s\":\"\xC3\xBC\xE2\x82\xAC\"}");
+    QTest::addRow("surrogate pair")
+        << QByteArray("{\"s\": \"\\ud83d\\ude00\"}") << QByteArray("{\"s\":\"\xF0\x9F\x98\x80\"}");
+    QTest::addRow("needed escapes stay") << QByteArray("{\"s\": \"\\\"\\\\\\n\\u0001\\/\"}")
+                                         << QByteArray("{\"s\":\"\\\"\\\\\\n\\u0001/\"}");
+    QTest::addRow("escaped quote as \\u")
+        << QByteArray("{\"s\": \"\\u0022\"}") << QByteArray("{\"s\":\"\\\"\"}");
+}
+
+void TestValidation::parseMessageDataKeepsWhatWasSent()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QByteArray, compact);
+    const auto payload = validation::parseMessageData(json);
+    QVERIFY(payload.has_value());
+    QCOMPARE(payload->compact, compact);
+    // And it is the same JSON value.
+    QCOMPARE(
+        QJsonDocument::fromJson(payload->compact).object(), QJsonDocument::fromJson(json).object());
 }
 
 void TestValidation::parseMessageDataRejects_data()
