@@ -21,7 +21,7 @@ std::optional<ApiError> checkUniqueName(QStringView name)
                                                .arg(limits::kMaxUniqueNameLength));
     if (sid::looksLikeSid(name))
         return ApiError::invalidUniqueName(
-            QStringLiteral("'%1' has the shape of a SID").arg(name.toString()));
+            QStringLiteral("it has the shape of a SID (two capital letters and 32 hex digits)"));
     return std::nullopt;
 }
 

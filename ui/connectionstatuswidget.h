@@ -1,0 +1,40 @@
+#pragma once
+
+#include "backend/backend.h"
+
+#include <QPointer>
+#include <QWidget>
+
+class QLabel;
+class QToolButton;
+
+namespace streams {
+
+/// The status bar's view of one connection: its state, address and account, each with a copy
+/// button, and — for the embedded engine — its auth token, masked until the user asks.
+class ConnectionStatusWidget final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionStatusWidget)
+
+public:
+    explicit ConnectionStatusWidget(QWidget *parent = nullptr);
+    void setBackend(Backend *backend);
+    bool isSecretRevealed() const { return m_revealed; }
+    QString shownSecretText() const;
+
+private:
+    void refresh();
+    QToolButton *copyButton(const QString &toolTip, std::function<QString()> text);
+
+    QPointer<Backend> m_backend;
+    QLabel *m_state;
+    QLabel *m_address;
+    QLabel *m_account;
+    QLabel *m_secret;
+    QToolButton *m_reveal;
+    QToolButton *m_copySecret;
+    bool m_revealed = false;
+};
+
+} // namespace streams
