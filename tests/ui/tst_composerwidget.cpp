@@ -3,6 +3,7 @@
 // Pretty/Compact, Ctrl+Enter publishing seen by a subscriber, history, templates, publish
 // errors, and repeat publishing from the widget.
 
+#include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
@@ -32,19 +33,9 @@
 #include <QTest>
 
 using namespace streams;
+using streams::testing::await;
 
 namespace {
-
-template<typename T>
-T await(QFuture<T> future)
-{
-    QFutureWatcher<T> watcher;
-    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
-    watcher.setFuture(future);
-    if (!future.isFinished())
-        finished.wait(10000);
-    return future.result();
-}
 
 // A string whose UTF-8 form is exactly `bytes` long, mostly of 2-, 3- and 4-byte characters.
 QString multiByteContent(qsizetype bytes)

@@ -1,5 +1,6 @@
 // The lazy connection tree against a real embedded engine, under QAbstractItemModelTester.
 
+#include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "httpclient.h"
@@ -16,19 +17,6 @@
 using namespace streams;
 using namespace streams::testing;
 using Kind = ConnectionTreeModel::NodeKind;
-
-namespace {
-template<typename T>
-T await(QFuture<T> future)
-{
-    QFutureWatcher<T> watcher;
-    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
-    watcher.setFuture(future);
-    if (!future.isFinished())
-        finished.wait(10000);
-    return future.result();
-}
-} // namespace
 
 class TestConnectionTreeModel final : public QObject
 {

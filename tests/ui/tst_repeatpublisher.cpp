@@ -2,6 +2,7 @@
 // (a 20-message burst budget), where 429s must be met with back-off and retries until every
 // message has arrived exactly once.
 
+#include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
@@ -15,19 +16,9 @@
 #include <QTest>
 
 using namespace streams;
+using streams::testing::await;
 
 namespace {
-
-template<typename T>
-T await(QFuture<T> future)
-{
-    QFutureWatcher<T> watcher;
-    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
-    watcher.setFuture(future);
-    if (!future.isFinished())
-        finished.wait(10000);
-    return future.result();
-}
 
 // An engine of its own, with a stream to publish to and a subscriber collecting what arrives.
 struct Fixture

@@ -2,6 +2,7 @@
 // new TTL through the backend, the live countdown and expiry.
 
 #include "api/restjson.h"
+#include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "ui/durationformat.h"
@@ -22,20 +23,9 @@
 #include <QToolButton>
 
 using namespace streams;
+using streams::testing::await;
 
 namespace {
-
-// Waits for a future while the event loop runs (continuations land on this thread).
-template<typename T>
-T await(QFuture<T> future)
-{
-    QFutureWatcher<T> watcher;
-    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
-    watcher.setFuture(future);
-    if (!future.isFinished())
-        finished.wait(10000);
-    return future.result();
-}
 
 QString field(const StreamPropertiesWidget &widget, const char *name)
 {

@@ -1,5 +1,6 @@
 // LocalBackend: the embedded engine behind the async Backend seam, on its own thread.
 
+#include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
@@ -14,21 +15,6 @@
 
 using namespace streams;
 using namespace streams::testing;
-
-namespace {
-// Waits for a future without blocking the event loop, and checks the continuation ran on the
-// caller's thread.
-template<typename T>
-T await(QFuture<T> future)
-{
-    QFutureWatcher<T> watcher;
-    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
-    watcher.setFuture(future);
-    if (!future.isFinished())
-        finished.wait(10000);
-    return future.result();
-}
-} // namespace
 
 class TestLocalBackend final : public QObject
 {
