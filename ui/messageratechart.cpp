@@ -39,8 +39,9 @@ MessageRateChart::MessageRateChart(QWidget *parent) : QChartView(parent)
     chart->setMargins(QMargins(4, 4, 4, 4));
     chart->setBackgroundRoundness(0);
 
-    m_line = new QLineSeries;
-    m_baseline = new QLineSeries;
+    // QAreaSeries does not own its boundary series: parent them here or they leak.
+    m_line = new QLineSeries(this);
+    m_baseline = new QLineSeries(this);
     m_area = new QAreaSeries(m_line, m_baseline);
     m_area->setName(tr("messages/s"));
     chart->addSeries(m_area);
