@@ -50,8 +50,8 @@ std::expected<QList<RecordedFrame>, QString> loadRecordedFrames()
     if (!file.open(QIODevice::ReadOnly)) {
         return std::unexpected(
             QStringLiteral("the recorded frame log %1 is missing (%2): it is the reference "
-                           "these tests check against; check out shared/ beside the "
-                           "repository")
+                           "these tests check against (a copy of "
+                           "shared/reference/twilsock-frames.log)")
                 .arg(path, file.errorString()));
     }
     const QByteArray log = file.readAll();
