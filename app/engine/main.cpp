@@ -5,6 +5,7 @@
 #include "server/enginecommandline.h"
 #include "server/restserver.h"
 #include "server/shutdownsignals.h"
+#include "server/twilsockserver.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -85,6 +86,10 @@ int main(int argc, char *argv[])
         return 1;
     }
     RestServer server(**engine);
+    // Live delivery for the twilio-sync SDK on the same port; declared after the server so it
+    // is destroyed first.
+    TwilsockServer twilsock(**engine);
+    twilsock.attachTo(server);
     QString error;
     const quint16 port = server.start(settings->address, settings->port, &error);
     if (port == 0) {
@@ -106,6 +111,7 @@ int main(int argc, char *argv[])
     say(QStringLiteral("streams-engine %1 listening on http://%2:%3")
             .arg(app.applicationVersion(), host)
             .arg(port));
+    say(QStringLiteral("twilsock: ws://%1:%2%3").arg(host).arg(port).arg(TwilsockServer::kPath));
     say(QStringLiteral("data directory: %1").arg((*engine)->dataDir()));
     say(QStringLiteral("publish rate: %1")
             .arg(rate ? QStringLiteral("%1 messages/s per stream").arg(*rate)

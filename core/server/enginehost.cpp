@@ -1,6 +1,7 @@
 #include "server/enginehost.h"
 
 #include "server/restserver.h"
+#include "server/twilsockserver.h"
 
 #include <QMetaObject>
 #include <QSemaphore>
@@ -41,6 +42,10 @@ std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(
             }
             raw->m_engine = std::move(*engine);
             raw->m_server = new RestServer(*raw->m_engine);
+            // A child of the REST server: it goes first when the server is deleted, before
+            // the engine its connections subscribe to.
+            auto *twilsock = new TwilsockServer(*raw->m_engine, {}, raw->m_server);
+            twilsock->attachTo(*raw->m_server);
             QString listenError;
             const quint16 bound = raw->m_server->start(address, port, &listenError);
             if (bound == 0) {

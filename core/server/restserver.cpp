@@ -5,12 +5,14 @@
 #include "api/validation.h"
 #include "engine/engine.h"
 #include "server/formdecoder.h"
+#include "server/twilsockserver.h"
 
 #include <QHttpServerRequest>
 #include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QMetaMethod>
 #include <QTcpServer>
 #include <QTcpSocket>
 
@@ -309,6 +311,16 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     const QByteArray method = methodName(request.method());
     const QUrl url = request.url();
     const QByteArray path = url.path(QUrl::FullyEncoded).toUtf8();
+
+    // The twilsock endpoint shares this port. Qt versions that consult the handler for an
+    // upgrade hand the socket to newWebSocketConnection only when it is handled without a
+    // response; 6.4 upgrades before asking (TwilsockServer checks the path itself).
+    // Authentication happens inside, with the access token of the `init` frame.
+    if (request.method() == QHttpServerRequest::Method::Get
+        && path == QByteArrayView(TwilsockServer::kPath)
+        && request.value("Upgrade").compare("websocket", Qt::CaseInsensitive) == 0
+        && isSignalConnected(QMetaMethod::fromSignal(&QAbstractHttpServer::newWebSocketConnection)))
+        return true;
     const QByteArray query = url.query(QUrl::FullyEncoded).toUtf8();
 
     QByteArray host = request.value("Host");

@@ -1,0 +1,559 @@
+#include "server/twilsockconnection.h"
+
+#include "engine/clock.h"
+#include "engine/engine.h"
+#include "server/twilsockserver.h"
+
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QWebSocket>
+#include <algorithm>
+
+Q_DECLARE_LOGGING_CATEGORY(lcTwilsock)
+
+namespace streams {
+
+namespace {
+using twilsock::AccessToken;
+using twilsock::Frame;
+using twilsock::FrameCodec;
+
+// QWebSocket refuses larger messages itself (close code 1009). The slack lets a frame a little
+// over the codec's limit reach the codec, which answers in twilsock terms.
+constexpr qsizetype kMaxWebSocketMessageBytes = FrameCodec::kMaxFrameBytes + 16 * 1024;
+// Past this much unsent data, notifications wait in the subscription's bounded queue (which
+// drops its oldest) instead of piling up in the socket: a slow client loses its own messages.
+constexpr qint64 kMaxBufferedBytes = 512 * 1024;
+// QTimer takes an int; longer waits are re-armed when they fire.
+constexpr qint64 kMaxTimerMs = 24LL * 3600 * 1000;
+constexpr int kMaxSubscriptionBatch = 100;
+constexpr int kEstimatedDeliveryMs = 5000;
+constexpr int kSubscriptionTtlSeconds = 3600;
+// The Kotlin SDK's fixture for a server `close` at token expiry.
+constexpr int kTokenExpiredCloseErrorCode = 51207;
+
+QString key(const char *name)
+{
+    return QString::fromLatin1(name);
+}
+
+QJsonObject statusObject(
+    int code, QLatin1StringView status, const QString &description, int errorCode)
+{
+    QJsonObject object{{key("code"), code}, {key("status"), QString(status)}};
+    if (errorCode != 0)
+        object.insert(key("errorCode"), errorCode);
+    if (!description.isEmpty())
+        object.insert(key("description"), description);
+    return object;
+}
+
+// The host is echoed into every descriptor URL, so only host[:port] characters pass.
+bool isPlausibleHost(QStringView host)
+{
+    if (host.isEmpty() || host.size() > 255)
+        return false;
+    return std::all_of(host.begin(), host.end(), [](QChar c) {
+        return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+            || c == u'.' || c == u'-' || c == u':' || c == u'[' || c == u']' || c == u'_';
+    });
+}
+
+QJsonObject errorJson(const ApiError &error)
+{
+    return QJsonObject{{key("message"), error.message()}, {key("status"), error.httpStatus()},
+        {key("code"), error.code()}};
+}
+} // namespace
+
+TwilsockConnection::TwilsockConnection(
+    quint64 id, std::unique_ptr<QWebSocket> socket, Engine &engine, TwilsockServer &server)
+    : m_id(id), m_socket(std::move(socket)), m_engine(engine), m_server(server), m_router(engine)
+{
+    m_socket->setMaxAllowedIncomingMessageSize(quint64(kMaxWebSocketMessageBytes));
+    m_socket->setMaxAllowedIncomingFrameSize(quint64(kMaxWebSocketMessageBytes));
+    connect(m_socket.get(), &QWebSocket::binaryMessageReceived, this,
+        &TwilsockConnection::onBinaryMessage);
+    connect(
+        m_socket.get(), &QWebSocket::textMessageReceived, this, &TwilsockConnection::onTextMessage);
+    connect(m_socket.get(), &QWebSocket::disconnected, this, &TwilsockConnection::onDisconnected);
+    connect(m_socket.get(), &QWebSocket::bytesWritten, this, &TwilsockConnection::onBytesWritten);
+
+    for (QTimer *timer : {&m_initTimer, &m_warningTimer, &m_expiryTimer})
+        timer->setSingleShot(true);
+    connect(&m_warningTimer, &QTimer::timeout, this, &TwilsockConnection::onTokenWarning);
+    connect(&m_expiryTimer, &QTimer::timeout, this, &TwilsockConnection::onTokenExpiry);
+    connect(&m_initTimer, &QTimer::timeout, this, [this] {
+        if (m_state == State::AwaitingInit)
+            closeWith(401, QLatin1StringView("UNAUTHORIZED"),
+                QStringLiteral("No successful init within %1 ms")
+                    .arg(m_server.options().initTimeout.count()),
+                20101);
+    });
+    if (m_server.options().initTimeout.count() > 0)
+        m_initTimer.start(m_server.options().initTimeout);
+
+    // The peer may have gone between the upgrade and now: then no disconnected() will come.
+    if (m_socket->state() != QAbstractSocket::ConnectedState) {
+        m_state = State::Closing;
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT finished(m_id); }, Qt::QueuedConnection);
+    }
+}
+
+TwilsockConnection::~TwilsockConnection()
+{
+    cancelAll();
+    // The socket may emit while it is destroyed; nothing of this object may run then.
+    m_socket->disconnect(this);
+}
+
+void TwilsockConnection::send(const QByteArray &frame)
+{
+    if (m_socket->state() == QAbstractSocket::ConnectedState)
+        m_socket->sendBinaryMessage(frame);
+}
+
+void TwilsockConnection::deliver(const QString &streamSid)
+{
+    const auto it = m_subscriptions.constFind(streamSid);
+    if (it == m_subscriptions.cend())
+        return;
+    if (m_socket->bytesToWrite() > kMaxBufferedBytes) {
+        m_backlog.insert(streamSid);
+        return;
+    }
+    const std::shared_ptr<Subscription> subscription = *it;
+    const Subscription::Batch batch = subscription->drain();
+    for (const StreamMessage &message : batch.messages) {
+        if (!m_ownMessages.isEmpty() && m_ownMessages.remove(message.sid))
+            continue;
+        send(m_server.messageNotification(message));
+    }
+    if (batch.dropped > 0)
+        m_server.countDropped(batch.dropped);
+    if (batch.streamRemoved) {
+        // The hub has already forgotten this subscription.
+        send(m_server.removalNotification(streamSid));
+        m_subscriptions.remove(streamSid);
+        m_backlog.remove(streamSid);
+    }
+}
+
+void TwilsockConnection::onBytesWritten()
+{
+    if (m_backlog.isEmpty() || m_socket->bytesToWrite() > kMaxBufferedBytes / 2)
+        return;
+    const QSet<QString> backlog = std::exchange(m_backlog, {});
+    for (const QString &streamSid : backlog)
+        deliver(streamSid);
+}
+
+void TwilsockConnection::onTextMessage()
+{
+    if (m_state == State::Closing)
+        return;
+    // The SDK drops text frames itself ("unsupported protocol"); answer in kind.
+    const QString why = QStringLiteral("a text frame (twilsock frames are binary)");
+    rejectInput(why);
+    closeWith(406, QLatin1StringView("NOT_ACCEPTABLE"), why);
+}
+
+void TwilsockConnection::onDisconnected()
+{
+    if (m_state != State::Closing
+        && m_socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData)
+        rejectInput(
+            QStringLiteral("a websocket message over %1 bytes").arg(kMaxWebSocketMessageBytes));
+    m_state = State::Closing;
+    m_initTimer.stop();
+    m_warningTimer.stop();
+    m_expiryTimer.stop();
+    cancelAll();
+    Q_EMIT finished(m_id);
+}
+
+void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
+{
+    if (m_state == State::Closing)
+        return;
+    const auto frame = FrameCodec::decode(bytes);
+    if (!frame) {
+        // Without a parsed header there is no id to reply to: a fatal protocol error.
+        const QString why = FrameCodec::describe(frame.error());
+        rejectInput(why);
+        closeWith(406, QLatin1StringView("NOT_ACCEPTABLE"), why);
+        return;
+    }
+    const QString method = frame->method();
+    const QString id = frame->id();
+
+    // Acknowledgements of our frames and fire-and-forget telemetry need no answer.
+    if (method == u"reply" || method == u"telemetry.v1")
+        return;
+    if (method == u"close") {
+        m_state = State::Closing;
+        m_socket->close();
+        return;
+    }
+    const bool isRequest =
+        method == u"init" || method == u"update" || method == u"message" || method == u"ping";
+    if (method.isEmpty() || id.isEmpty()) {
+        const QString why = method.isEmpty()
+            ? QStringLiteral("a frame without a method")
+            : QStringLiteral("a %1 frame without an id").arg(method.left(64));
+        rejectInput(why);
+        closeWith(406, QLatin1StringView("NOT_ACCEPTABLE"), why);
+        return;
+    }
+    if (!isRequest) {
+        const QString why = QStringLiteral("unknown method \"%1\"").arg(method.left(64));
+        rejectInput(why);
+        replyStatus(id, 400, QLatin1StringView("BAD_REQUEST"), why);
+        return;
+    }
+    if (method == u"ping") {
+        replyStatus(id, 200, QLatin1StringView("OK"));
+        return;
+    }
+    if (method == u"init") {
+        if (m_state == State::Ready) {
+            const QString why = QStringLiteral("init on a connection that is already initialised");
+            rejectInput(why);
+            replyStatus(id, 400, QLatin1StringView("BAD_REQUEST"), why);
+            return;
+        }
+        handleInit(*frame);
+        return;
+    }
+    if (m_state != State::Ready) {
+        const QString why = QStringLiteral("%1 before a successful init").arg(method);
+        rejectInput(why);
+        replyStatus(id, 400, QLatin1StringView("BAD_REQUEST"), why);
+        return;
+    }
+    if (method == u"update")
+        handleUpdate(*frame);
+    else
+        handleUpstream(*frame);
+}
+
+std::expected<TwilsockConnection::Grant, TwilsockConnection::Denial> TwilsockConnection::authorize(
+    const QJsonValue &token) const
+{
+    if (!token.isString() || token.toString().isEmpty())
+        return std::unexpected(Denial{20101, QStringLiteral("Invalid Access Token: none given")});
+    const EngineCredentials &credentials = m_engine.credentials();
+    const auto secretFor = [&credentials](const QString &apiKeySid) -> std::optional<QByteArray> {
+        if (apiKeySid == credentials.apiKeySid)
+            return credentials.apiKeySecret.toUtf8();
+        return std::nullopt;
+    };
+    auto claims =
+        AccessToken::verify(token.toString().toUtf8(), secretFor, m_engine.clock().nowSeconds());
+    if (!claims)
+        return std::unexpected(
+            Denial{AccessToken::errorCode(claims.error()), AccessToken::describe(claims.error())});
+    if (claims->accountSid != credentials.accountSid)
+        return std::unexpected(
+            Denial{20101, QStringLiteral("Invalid Access Token: issued for another account")});
+    // A Sync grant without a service means the account's default service, as on Twilio.
+    const QString serviceId =
+        claims->serviceSid.isEmpty() ? QStringLiteral("default") : claims->serviceSid;
+    auto service = m_engine.fetchService(serviceId);
+    if (!service)
+        return std::unexpected(Denial{20101,
+            QStringLiteral("Invalid Access Token: the Sync service %1 does not exist")
+                .arg(serviceId.left(64))});
+    return Grant{*claims, service->sid};
+}
+
+void TwilsockConnection::handleInit(const Frame &frame)
+{
+    auto grant = authorize(frame.header.value(key("token")));
+    if (!grant) {
+        // The SDK treats 401 as terminal and closes the socket itself; the init timer closes
+        // it for clients that do not.
+        m_server.countFailedAuthorization();
+        qCDebug(lcTwilsock) << "twilsock connection" << m_id
+                            << "init refused:" << grant.error().description;
+        replyStatus(frame.id(), 401, QLatin1StringView("UNAUTHORIZED"), grant.error().description,
+            grant.error().errorCode);
+        return;
+    }
+    m_grant = std::move(*grant);
+    m_state = State::Ready;
+    m_initTimer.stop();
+
+    const QJsonValue offered = frame.header.value(key("continuation_token"));
+    const QString continuationToken = offered.isString() && !offered.toString().isEmpty()
+        ? offered.toString()
+        : QLatin1StringView("CT") + TwilsockServer::newFrameId().sliced(2);
+    // Stable per user of a service, so the SDK's local cache (browsers) survives reconnects.
+    const QString storageId = QString::fromLatin1(QCryptographicHash::hash(
+        (m_grant.serviceSid + u'/' + m_grant.claims.identity).toUtf8(), QCryptographicHash::Sha256)
+                                                      .toHex()
+                                                      .left(32));
+    const QJsonObject header{{key("method"), key("reply")}, {key("id"), frame.id()},
+        {key("status"), statusObject(200, QLatin1StringView("OK"), {}, 0)},
+        {key("capabilities"), QJsonArray{key("client_update")}},
+        {key("continuation_token"), continuationToken},
+        {key("continuation_token_status"), QJsonObject{{key("reissued"), false}}},
+        {key("offline_storage"),
+            QJsonObject{{key("data_sync"), QJsonObject{{key("storage_id"), storageId}}}}},
+        {key("init_registrations"), QJsonArray()}};
+    send(FrameCodec::encode(header));
+    armTokenTimers();
+}
+
+void TwilsockConnection::handleUpdate(const Frame &frame)
+{
+    auto grant = authorize(frame.header.value(key("token")));
+    if (grant && grant->serviceSid != m_grant.serviceSid)
+        grant = std::unexpected(
+            Denial{20101, QStringLiteral("Invalid Access Token: it grants another Sync service")});
+    if (!grant) {
+        // The current token stays in force until its own expiry.
+        m_server.countFailedAuthorization();
+        replyStatus(frame.id(), 401, QLatin1StringView("UNAUTHORIZED"), grant.error().description,
+            grant.error().errorCode);
+        return;
+    }
+    m_grant = std::move(*grant);
+    armTokenTimers();
+    replyStatus(frame.id(), 200, QLatin1StringView("OK"));
+}
+
+void TwilsockConnection::handleUpstream(const Frame &frame)
+{
+    const QJsonObject request = frame.header.value(key("http_request")).toObject();
+    const QString method = request.value(key("method")).toString().toUpper();
+    QString path = request.value(key("path")).toString();
+    if (method.isEmpty() || !path.startsWith(u'/')) {
+        const QString why = QStringLiteral("a message without http_request method and path");
+        rejectInput(why);
+        replyStatus(frame.id(), 400, QLatin1StringView("BAD_REQUEST"), why);
+        return;
+    }
+
+    QStringView route(path);
+    if (const qsizetype query = route.indexOf(u'?'); query >= 0)
+        route = route.first(query);
+    if (route.size() > 1 && route.endsWith(u'/'))
+        route.chop(1);
+    if (route == u"/v4/Subscriptions") {
+        if (method != u"POST") {
+            replyHttp(frame.id(), CdsRouter::errorReply(ApiError::notFound(route.toString())));
+            return;
+        }
+        QList<QByteArray> notifications;
+        replyHttp(frame.id(), handleSubscriptions(frame.payload, notifications));
+        // After the reply, as Twilio does: the SDK matches them by correlation id.
+        for (const QByteArray &notification : std::as_const(notifications))
+            send(notification);
+        return;
+    }
+
+    const CdsRouter::Caller caller{m_grant.serviceSid, m_grant.claims.identity,
+        baseUrl(request.value(key("host")).toString())};
+    const CdsRouter::Reply reply = m_router.route(caller, method, path, frame.payload);
+    if (reply.published && m_subscriptions.contains(reply.published->streamSid)) {
+        // Bounded: a message the hub dropped from our queue never comes to be removed.
+        if (m_ownMessages.size() >= 1024)
+            m_ownMessages.clear();
+        m_ownMessages.insert(reply.published->sid);
+    }
+    replyHttp(frame.id(), reply);
+}
+
+CdsRouter::Reply TwilsockConnection::handleSubscriptions(
+    QByteArrayView body, QList<QByteArray> &notifications)
+{
+    const QJsonObject object = QJsonDocument::fromJson(body.toByteArray()).object();
+    const QString action = object.value(key("action")).toString();
+    const QJsonValue requests = object.value(key("requests"));
+    if (action != u"establish" && action != u"cancel")
+        return CdsRouter::errorReply(
+            ApiError::badRequest(QStringLiteral("action must be establish or cancel")));
+    if (!requests.isArray() || requests.toArray().size() > kMaxSubscriptionBatch)
+        return CdsRouter::errorReply(ApiError::badRequest(
+            QStringLiteral("requests must be an array of at most %1").arg(kMaxSubscriptionBatch)));
+    const bool establish = action == u"establish";
+
+    QJsonArray done;
+    QJsonArray failed;
+    for (const QJsonValue &value : requests.toArray()) {
+        const QJsonObject request = value.toObject();
+        const QString objectSid = request.value(key("object_sid")).toString();
+        const QString objectType = request.value(key("object_type")).toString();
+        QJsonObject event{{key("object_sid"), objectSid}, {key("object_type"), objectType}};
+        if (!establish) {
+            if (const auto subscription = m_subscriptions.take(objectSid)) {
+                m_engine.hub().unsubscribe(subscription);
+                m_backlog.remove(objectSid);
+            }
+            done.append(event);
+            continue;
+        }
+        if (objectType != u"stream") {
+            // Documents, lists and maps are not part of this engine.
+            event.insert(key("error"),
+                errorJson(ApiError::notFound(
+                    QStringLiteral("/v3/%1/%2").arg(objectType.left(32), objectSid.left(64)))));
+            failed.append(event);
+            continue;
+        }
+        auto stream = m_engine.fetchStream(m_grant.serviceSid, objectSid);
+        if (stream && !m_subscriptions.contains(stream->sid)) {
+            auto subscription = m_engine.subscribe(
+                m_grant.serviceSid, stream->sid, m_server.wakeFor(m_id, stream->sid));
+            if (subscription)
+                m_subscriptions.insert(stream->sid, *subscription);
+            else
+                stream = std::unexpected(subscription.error());
+        }
+        if (!stream) {
+            const ApiError error = stream.error().code() == ApiError::NotFound
+                ? ApiError::notFound(QStringLiteral("/v3/Streams/%1").arg(objectSid.left(64)))
+                : stream.error();
+            event.insert(key("error"), errorJson(error));
+            failed.append(event);
+            continue;
+        }
+        // Streams have no history to replay: the subscription is live at once.
+        event.insert(key("replay_status"), key("completed"));
+        event.insert(key("last_event_id"), -1);
+        done.append(event);
+    }
+
+    const QJsonValue correlationId = object.value(key("correlation_id"));
+    const auto notify = [&](QLatin1StringView eventType, const QJsonArray &events) {
+        if (events.isEmpty())
+            return;
+        QJsonObject payload{{key("event_type"), QString(eventType)},
+            {key("event_protocol_version"), 4}, {key("events"), events}};
+        if (!correlationId.isUndefined())
+            payload.insert(key("correlation_id"), correlationId);
+        notifications.append(TwilsockServer::notificationFrame(
+            TwilsockServer::newFrameId(), QJsonDocument(payload).toJson(QJsonDocument::Compact)));
+    };
+    notify(establish ? QLatin1StringView("subscription_established")
+                     : QLatin1StringView("subscription_canceled"),
+        done);
+    notify(QLatin1StringView("subscription_failed"), failed);
+
+    CdsRouter::Reply reply{200, {}, {}};
+    reply.body = QJsonDocument(QJsonObject{{key("estimated_delivery_in_ms"), kEstimatedDeliveryMs},
+                                   {key("max_batch_size"), kMaxSubscriptionBatch},
+                                   {key("ttl_in_s"), kSubscriptionTtlSeconds}})
+                     .toJson(QJsonDocument::Compact);
+    return reply;
+}
+
+void TwilsockConnection::replyStatus(const QString &id, int code, QLatin1StringView status,
+    const QString &description, int errorCode)
+{
+    send(FrameCodec::encode(QJsonObject{{key("method"), key("reply")}, {key("id"), id},
+        {key("status"), statusObject(code, status, description, errorCode)}}));
+}
+
+void TwilsockConnection::replyHttp(const QString &id, const CdsRouter::Reply &reply)
+{
+    // The twilsock exchange succeeded (status 200); the Sync answer is http_status + payload.
+    const QJsonObject header{{key("method"), key("reply")}, {key("id"), id},
+        {key("payload_type"), key("application/json")},
+        {key("status"), statusObject(200, QLatin1StringView("OK"), {}, 0)},
+        {key("http_status"),
+            QJsonObject{{key("code"), reply.status},
+                {key("status"), QString(CdsRouter::statusName(reply.status))}}},
+        {key("http_headers"), QJsonObject{{key("Content-Type"), key("application/json")}}}};
+    send(FrameCodec::encode(header, reply.body));
+}
+
+void TwilsockConnection::closeWith(
+    int code, QLatin1StringView status, const QString &description, int errorCode)
+{
+    if (m_state == State::Closing)
+        return;
+    send(FrameCodec::encode(
+        QJsonObject{{key("method"), key("close")}, {key("id"), TwilsockServer::newFrameId()},
+            {key("status"), statusObject(code, status, description, errorCode)}}));
+    m_state = State::Closing;
+    m_initTimer.stop();
+    m_warningTimer.stop();
+    m_expiryTimer.stop();
+    m_socket->close(code == 406 ? QWebSocketProtocol::CloseCodeProtocolError
+                                : QWebSocketProtocol::CloseCodeNormal);
+}
+
+void TwilsockConnection::rejectInput(const QString &why)
+{
+    m_server.countRejectedInput();
+    if (std::exchange(m_loggedBadInput, true))
+        return;
+    qCWarning(lcTwilsock).noquote()
+        << QStringLiteral("twilsock connection %1 from %2: %3 (further bad input on this "
+                          "connection is not logged)")
+               .arg(m_id)
+               .arg(m_socket->peerAddress().toString(), why);
+}
+
+void TwilsockConnection::armTokenTimers()
+{
+    const qint64 untilExpiry = m_grant.claims.expiresAt * 1000 - m_engine.clock().nowMs();
+    const qint64 untilWarning = untilExpiry - m_server.options().tokenWarningLead.count();
+    m_expiryTimer.start(int(std::clamp<qint64>(untilExpiry, 0, kMaxTimerMs)));
+    m_warningTimer.start(int(std::clamp<qint64>(untilWarning, 0, kMaxTimerMs)));
+}
+
+void TwilsockConnection::onTokenWarning()
+{
+    if (m_state != State::Ready)
+        return;
+    // Timers may fire a little early, and long waits are capped: re-arm until it is time.
+    const qint64 untilWarning = m_grant.claims.expiresAt * 1000 - m_engine.clock().nowMs()
+        - m_server.options().tokenWarningLead.count();
+    if (untilWarning > 0) {
+        m_warningTimer.start(int(std::min(untilWarning, kMaxTimerMs)));
+        return;
+    }
+    send(FrameCodec::encode(QJsonObject{{key("method"), key("client_update")},
+        {key("id"), TwilsockServer::newFrameId()},
+        {key("client_update_type"), key("token_about_to_expire")}}));
+}
+
+void TwilsockConnection::onTokenExpiry()
+{
+    if (m_state != State::Ready)
+        return;
+    const qint64 untilExpiry = m_grant.claims.expiresAt * 1000 - m_engine.clock().nowMs();
+    if (untilExpiry > 0) {
+        m_expiryTimer.start(int(std::min(untilExpiry, kMaxTimerMs)));
+        return;
+    }
+    closeWith(410, QLatin1StringView("TOKEN_EXPIRED"), QStringLiteral("Access Token expired"),
+        kTokenExpiredCloseErrorCode);
+}
+
+void TwilsockConnection::cancelAll()
+{
+    const auto subscriptions = std::exchange(m_subscriptions, {});
+    for (const auto &subscription : subscriptions)
+        m_engine.hub().unsubscribe(subscription);
+    m_backlog.clear();
+}
+
+QString TwilsockConnection::baseUrl(const QString &host) const
+{
+    if (isPlausibleHost(host))
+        return QLatin1StringView("http://") + host;
+    const QHostAddress local = m_socket->localAddress();
+    const QString address = local.protocol() == QAbstractSocket::IPv6Protocol
+        ? QLatin1StringView("[") + local.toString() + u']'
+        : local.toString();
+    return QStringLiteral("http://%1:%2").arg(address).arg(m_socket->localPort());
+}
+
+} // namespace streams

@@ -1,0 +1,203 @@
+#include "server/twilsockserver.h"
+
+#include "api/jsonwriter.h"
+#include "api/sid.h"
+#include "api/streammessage.h"
+#include "engine/engine.h"
+#include "server/twilsockconnection.h"
+#include "twilsock/framecodec.h"
+
+#include <QAbstractHttpServer>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QWebSocket>
+
+Q_LOGGING_CATEGORY(lcTwilsock, "streams.server.twilsock", QtWarningMsg)
+
+namespace streams {
+
+TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject *parent)
+    : QObject(parent), m_engine(engine), m_options(options)
+{
+    if (m_options.pingInterval.count() > 0) {
+        m_pingTimer.setInterval(m_options.pingInterval);
+        connect(&m_pingTimer, &QTimer::timeout, this, &TwilsockServer::pingAll);
+        m_pingTimer.start();
+    }
+}
+
+TwilsockServer::~TwilsockServer()
+{
+    // Connections unsubscribe from the hub as they go; do it while every member still exists.
+    const auto connections = std::exchange(m_connections, {});
+    qDeleteAll(connections);
+}
+
+void TwilsockServer::attachTo(QAbstractHttpServer &http)
+{
+    m_http = &http;
+    connect(
+        &http, &QAbstractHttpServer::newWebSocketConnection, this, &TwilsockServer::onNewWebSocket);
+}
+
+void TwilsockServer::onNewWebSocket()
+{
+    while (m_http && m_http->hasPendingWebSocketConnections())
+        accept(m_http->nextPendingWebSocketConnection());
+}
+
+void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket)
+{
+    if (!socket)
+        return;
+    // Qt 6.4's QAbstractHttpServer upgrades a websocket on any path without asking the
+    // request handler, so the path is checked here.
+    if (socket->requestUrl().path() != kPath) {
+        QWebSocket *refused = socket.release();
+        connect(refused, &QWebSocket::disconnected, refused, &QObject::deleteLater);
+        // A peer that never completes the closing handshake does not keep the socket.
+        QTimer::singleShot(5000, refused, &QObject::deleteLater);
+        refused->close(QWebSocketProtocol::CloseCodePolicyViolated,
+            QStringLiteral("no websocket endpoint at this path"));
+        return;
+    }
+    const quint64 id = m_nextConnectionId++;
+    auto *connection = new TwilsockConnection(id, std::move(socket), m_engine, *this);
+    m_connections.insert(id, connection);
+    ++m_accepted;
+    ++m_open;
+    connect(connection, &TwilsockConnection::finished, this, &TwilsockServer::remove);
+    qCDebug(lcTwilsock) << "twilsock connection" << id << "opened";
+}
+
+void TwilsockServer::remove(quint64 connectionId)
+{
+    TwilsockConnection *connection = m_connections.take(connectionId);
+    if (!connection)
+        return;
+    --m_open;
+    qCDebug(lcTwilsock) << "twilsock connection" << connectionId << "closed";
+    // Deleted later: this runs inside one of the connection's own signal handlers.
+    connection->deleteLater();
+}
+
+TwilsockServer::Counters TwilsockServer::counters() const
+{
+    return {m_accepted.load(), m_open.load(), m_rejectedInputs.load(),
+        m_failedAuthorizations.load(), m_droppedMessages.load()};
+}
+
+QString TwilsockServer::newFrameId()
+{
+    return QLatin1StringView("TM") + sid::generate(SidKind::RequestId).sliced(2);
+}
+
+QByteArray TwilsockServer::notificationFrame(const QString &id, QByteArrayView payload)
+{
+    static const QJsonObject base{{QStringLiteral("method"), QStringLiteral("notification")},
+        {QStringLiteral("payload_type"), QStringLiteral("application/json")},
+        {QStringLiteral("message_type"), QStringLiteral("twilio.sync.event")},
+        {QStringLiteral("notification_ctx_id"), QString()}};
+    QJsonObject header = base;
+    header.insert(QStringLiteral("id"), id);
+    return twilsock::FrameCodec::encode(std::move(header), payload);
+}
+
+QByteArray TwilsockServer::messageNotification(const StreamMessage &message)
+{
+    if (const auto it = m_frames.constFind(message.sid); it != m_frames.cend())
+        return *it;
+    QByteArray payload;
+    payload.reserve(192 + message.data.size());
+    JsonWriter json(payload);
+    json.beginObject()
+        .key(QLatin1StringView("event_type"))
+        .value(QLatin1StringView("stream_message_published"))
+        .key(QLatin1StringView("event_protocol_version"))
+        .value(4)
+        .key(QLatin1StringView("event"))
+        .beginObject()
+        .key(QLatin1StringView("stream_sid"))
+        .value(QStringView(message.streamSid))
+        .key(QLatin1StringView("message_sid"))
+        .value(QStringView(message.sid))
+        .key(QLatin1StringView("message_data"))
+        .rawValue(message.data)
+        .endObject()
+        .endObject();
+    // "TM" + the message SID's hex: the same id for every receiver, so one frame serves all.
+    const QByteArray frame =
+        notificationFrame(QLatin1StringView("TM") + message.sid.sliced(2), payload);
+    if (m_frames.size() >= kMaxCachedFrames)
+        m_frames.clear();
+    m_frames.insert(message.sid, frame);
+    return frame;
+}
+
+QByteArray TwilsockServer::removalNotification(const QString &streamSid)
+{
+    const QString key = QLatin1StringView("removed:") + streamSid;
+    if (const auto it = m_frames.constFind(key); it != m_frames.cend())
+        return *it;
+    QByteArray payload;
+    JsonWriter json(payload);
+    json.beginObject()
+        .key(QLatin1StringView("event_type"))
+        .value(QLatin1StringView("stream_removed"))
+        .key(QLatin1StringView("event_protocol_version"))
+        .value(4)
+        .key(QLatin1StringView("event"))
+        .beginObject()
+        .key(QLatin1StringView("stream_sid"))
+        .value(QStringView(streamSid))
+        .endObject()
+        .endObject();
+    const QByteArray frame = notificationFrame(newFrameId(), payload);
+    if (m_frames.size() >= kMaxCachedFrames)
+        m_frames.clear();
+    m_frames.insert(key, frame);
+    return frame;
+}
+
+std::function<void()> TwilsockServer::wakeFor(quint64 connectionId, const QString &streamSid)
+{
+    return [this, connectionId, streamSid] {
+        bool queue = false;
+        {
+            QMutexLocker lock(&m_wakeMutex);
+            m_woken.append({connectionId, streamSid});
+            queue = !std::exchange(m_drainQueued, true);
+        }
+        if (queue)
+            QMetaObject::invokeMethod(this, &TwilsockServer::drainWoken, Qt::QueuedConnection);
+    };
+}
+
+void TwilsockServer::drainWoken()
+{
+    QList<std::pair<quint64, QString>> woken;
+    {
+        QMutexLocker lock(&m_wakeMutex);
+        woken.swap(m_woken);
+        m_drainQueued = false;
+    }
+    for (const auto &[connectionId, streamSid] : std::as_const(woken)) {
+        // A connection that closed since its wake-up is simply gone from the map.
+        if (TwilsockConnection *connection = m_connections.value(connectionId))
+            connection->deliver(streamSid);
+    }
+    m_frames.clear();
+}
+
+void TwilsockServer::pingAll()
+{
+    // One frame for everyone: the client echoes the id in a reply the server ignores.
+    const QByteArray ping = twilsock::FrameCodec::encode(QJsonObject{
+        {QStringLiteral("method"), QStringLiteral("ping")}, {QStringLiteral("id"), newFrameId()}});
+    for (TwilsockConnection *connection : std::as_const(m_connections)) {
+        if (connection->isReady())
+            connection->send(ping);
+    }
+}
+
+} // namespace streams

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <QHash>
+#include <QLatin1StringView>
+#include <QMutex>
+#include <QObject>
+#include <QTimer>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QAbstractHttpServer;
+class QWebSocket;
+QT_END_NAMESPACE
+
+namespace streams {
+
+class Engine;
+class TwilsockConnection;
+struct StreamMessage;
+
+/// Timings of the twilsock endpoint. The defaults are what the official SDKs expect; tests
+/// shorten them.
+struct TwilsockOptions
+{
+    /// Server pings: the Kotlin SDK reconnects after 45 s without any frame.
+    std::chrono::milliseconds pingInterval{30'000};
+    /// `client_update` "token_about_to_expire" goes out this long before a token's `exp` (the
+    /// Kotlin fixture says "less than 240000 ms"), or right after init if less time is left.
+    std::chrono::milliseconds tokenWarningLead{240'000};
+    /// A socket without a successful `init` by then is closed (401).
+    std::chrono::milliseconds initTimeout{30'000};
+};
+
+/// The twilsock v3 endpoint (`/v3/wsconnect`) the official twilio-sync SDK connects to: takes
+/// the websockets a QAbstractHttpServer upgrades on the REST port, runs one TwilsockConnection
+/// per socket on the engine's thread, pings them, and routes hub wake-ups to them. A published
+/// message is encoded as a notification frame once and the same bytes go to every subscriber.
+class TwilsockServer final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TwilsockServer)
+
+public:
+    static constexpr QLatin1StringView kPath{"/v3/wsconnect"};
+
+    /// What the endpoint has seen; readable from any thread (tests, diagnostics).
+    struct Counters
+    {
+        quint64 accepted = 0;
+        quint64 open = 0;
+        quint64 rejectedInputs = 0; // bad frames, requests before init, unknown methods
+        quint64 failedAuthorizations = 0; // init/update with a token that was refused
+        quint64 droppedMessages = 0; // lost by subscribers that fell behind
+    };
+
+    explicit TwilsockServer(
+        Engine &engine, TwilsockOptions options = {}, QObject *parent = nullptr);
+    ~TwilsockServer() override;
+
+    /// Takes every websocket `http` upgrades from now on. The HTTP server must answer the
+    /// upgrade request for kPath without writing a response (RestServer does).
+    void attachTo(QAbstractHttpServer &http);
+    /// Serves one upgraded socket (any path; the caller decided it is twilsock).
+    void accept(std::unique_ptr<QWebSocket> socket);
+
+    const TwilsockOptions &options() const { return m_options; }
+    Counters counters() const;
+
+    // For TwilsockConnection.
+    /// The `stream_message_published` notification frame of `message`, built once per message
+    /// and shared (its id derives from the message SID, so it is the same for every receiver).
+    QByteArray messageNotification(const StreamMessage &message);
+    /// The `stream_removed` notification frame of a stream, shared the same way.
+    QByteArray removalNotification(const QString &streamSid);
+    /// A notification frame of `twilio.sync.event` type carrying `payload` (JSON).
+    static QByteArray notificationFrame(const QString &id, QByteArrayView payload);
+    /// A fresh "TM" + 32 hex id for frames the server originates.
+    static QString newFrameId();
+    /// The hub wake-up of one connection's subscription: callable from any thread, it queues
+    /// a drain on the server's thread.
+    std::function<void()> wakeFor(quint64 connectionId, const QString &streamSid);
+    void countRejectedInput() { ++m_rejectedInputs; }
+    void countFailedAuthorization() { ++m_failedAuthorizations; }
+    void countDropped(quint64 messages) { m_droppedMessages += messages; }
+
+private:
+    void onNewWebSocket();
+    void drainWoken();
+    void pingAll();
+    void remove(quint64 connectionId);
+
+    Engine &m_engine;
+    const TwilsockOptions m_options;
+    QAbstractHttpServer *m_http = nullptr;
+    QHash<quint64, TwilsockConnection *> m_connections;
+    quint64 m_nextConnectionId = 1;
+    QTimer m_pingTimer;
+
+    // Shared notification frames by key (message SID, or "removed:" + stream SID). Every
+    // subscriber woken by a publish drains within the same pass, so the cache is emptied after
+    // each pass and bounded in between.
+    static constexpr qsizetype kMaxCachedFrames = 4096;
+    QHash<QString, QByteArray> m_frames;
+
+    // Wake-ups arrive from the hub (on the publisher's thread): one queued pass drains them all.
+    QMutex m_wakeMutex;
+    QList<std::pair<quint64, QString>> m_woken;
+    bool m_drainQueued = false;
+
+    std::atomic<quint64> m_accepted{0};
+    std::atomic<quint64> m_rejectedInputs{0};
+    std::atomic<quint64> m_failedAuthorizations{0};
+    std::atomic<quint64> m_droppedMessages{0};
+    std::atomic<quint64> m_open{0};
+};
+
+} // namespace streams
