@@ -97,7 +97,11 @@ void writeService(JsonWriter &json, const Service &service, QStringView baseUrl)
 
 void writeStream(JsonWriter &json, const Stream &stream, QStringView baseUrl)
 {
-    const QString url = streamUrl(baseUrl, stream.serviceSid, stream.sid);
+    writeStreamAt(json, stream, streamUrl(baseUrl, stream.serviceSid, stream.sid));
+}
+
+void writeStreamAt(JsonWriter &json, const Stream &stream, const QString &url)
+{
     json.beginObject()
         .key(QLatin1StringView("sid"))
         .value(QStringView(stream.sid))

@@ -27,6 +27,9 @@ QString streamUrl(QStringView baseUrl, QStringView serviceSid, QStringView strea
 /// of each shape; the QJsonObject forms below are derived from them.
 void writeService(JsonWriter &json, const Service &service, QStringView baseUrl);
 void writeStream(JsonWriter &json, const Stream &stream, QStringView baseUrl);
+/// The same stream shape with its `url` (and `links.messages` under it) given by the caller, for
+/// protocols that address streams elsewhere (twilsock descriptors live under /v3).
+void writeStreamAt(JsonWriter &json, const Stream &stream, const QString &url);
 void writeMessage(JsonWriter &json, const StreamMessage &message);
 /// `"meta": {...}` of a list page, inside the page object.
 void writeListMeta(JsonWriter &json, QLatin1StringView key, const QString &listUrl, int page,

@@ -164,38 +164,10 @@ QString CdsRouter::streamUrl(QStringView baseUrl, QStringView serviceSid, QStrin
 
 QByteArray CdsRouter::descriptor(const Stream &stream, QStringView baseUrl)
 {
-    const QString url = streamUrl(baseUrl, stream.serviceSid, stream.sid);
     QByteArray out;
     out.reserve(640);
     JsonWriter json(out);
-    json.beginObject()
-        .key(QLatin1StringView("sid"))
-        .value(QStringView(stream.sid))
-        .key(QLatin1StringView("unique_name"))
-        .nullableValue(stream.uniqueName)
-        .key(QLatin1StringView("account_sid"))
-        .value(QStringView(stream.accountSid))
-        .key(QLatin1StringView("service_sid"))
-        .value(QStringView(stream.serviceSid))
-        .key(QLatin1StringView("url"))
-        .value(QStringView(url))
-        .key(QLatin1StringView("links"))
-        .beginObject()
-        .key(QLatin1StringView("messages"))
-        .value(QStringView(url + QLatin1StringView("/Messages")))
-        .endObject()
-        .key(QLatin1StringView("date_expires"));
-    if (stream.dateExpires)
-        json.dateValue(*stream.dateExpires);
-    else
-        json.nullValue();
-    json.key(QLatin1StringView("date_created"))
-        .dateValue(stream.dateCreated)
-        .key(QLatin1StringView("date_updated"))
-        .dateValue(stream.dateUpdated)
-        .key(QLatin1StringView("created_by"))
-        .value(QStringView(stream.createdBy))
-        .endObject();
+    restjson::writeStreamAt(json, stream, streamUrl(baseUrl, stream.serviceSid, stream.sid));
     return out;
 }
 
