@@ -442,12 +442,14 @@ describe(`npm twilio-sync ${SYNC_VERSION} (twilsock ${TWILSOCK_VERSION}) against
 
   it("9. a stream that expires (ttl) makes the SDK stream emit 'removed'", { timeout: TEST_MS }, async (t) => {
     assert.ok(alice, "precondition: test 1");
-    const shortLived = await within(alice.client.stream({ id: "short-lived", mode: "create_new", ttl: 1 }), STEP_MS, "create ttl 1");
+    // ttl 2, not 1: expiry falls on a whole second after date_created, so a 1 s stream can be gone
+    // within milliseconds, before the SDK's subscription reaches the engine.
+    const shortLived = await within(alice.client.stream({ id: "short-lived", mode: "create_new", ttl: 2 }), STEP_MS, "create ttl 2");
     const logs = streamLogs(shortLived, "alice");
     const removed = await logs.removed.waitFor(() => true, STEP_MS, "after the stream's ttl");
     assert.equal(removed.isLocal, false, "removed isLocal on expiry");
     await assert.rejects(restStreams()(shortLived.sid).fetch(), (e) => e.status === 404, "REST still finds the expired stream");
-    t.diagnostic("ttl 1 s -> 'removed' (isLocal false), REST 404");
+    t.diagnostic("ttl 2 s -> 'removed' (isLocal false), REST 404");
   });
 
   describe("10. tokens the engine must refuse reach the SDK's 'denied' state with 401", () => {

@@ -801,7 +801,9 @@ void TestTwilsockServer::expiryNotifiesSubscribers()
 {
     auto client = readyClient();
     QVERIFY(client);
-    const QJsonObject descriptor = createStream(*client, str("ephemeral"), 1);
+    // Ttl 2, not 1: expiry falls on a whole second after date_created, so a 1-second stream can
+    // be gone within milliseconds, before the subscription is established.
+    const QJsonObject descriptor = createStream(*client, str("ephemeral"), 2);
     const QString sid = descriptor.value(str("sid")).toString();
     QVERIFY(!sid.isEmpty());
     QVERIFY(client->subscribe(str("establish"), {sid}, 1));
