@@ -1,5 +1,7 @@
 #include "api/sid.h"
 
+#include "api/hexdigit.h"
+
 #include <QRandomGenerator>
 
 namespace streams::sid {
@@ -9,8 +11,7 @@ constexpr qsizetype kHexDigits = 32;
 
 bool isHexDigit(QChar c)
 {
-    const char16_t u = c.unicode();
-    return (u >= u'0' && u <= u'9') || (u >= u'a' && u <= u'f') || (u >= u'A' && u <= u'F');
+    return c.unicode() < 0x80 && hexDigitValue(char(c.unicode())) >= 0;
 }
 
 bool hasHexTail(QStringView text)

@@ -1,5 +1,6 @@
 #include "api/validation.h"
 
+#include "api/hexdigit.h"
 #include "api/limits.h"
 #include "api/sid.h"
 
@@ -63,17 +64,6 @@ std::pair<int, int> lineAndColumn(QByteArrayView text, qsizetype offset)
 }
 
 namespace {
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void appendUtf8(QByteArray &out, char32_t codePoint)
 {
     if (codePoint < 0x80) {
@@ -109,7 +99,7 @@ QByteArray canonicalCompact(QByteArrayView json)
             return -1;
         int value = 0;
         for (qsizetype k = at; k < at + 4; ++k) {
-            const int digit = hexDigit(json[k]);
+            const int digit = hexDigitValue(json[k]);
             if (digit < 0)
                 return -1;
             value = value * 16 + digit;

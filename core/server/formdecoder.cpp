@@ -1,21 +1,10 @@
 #include "server/formdecoder.h"
 
+#include "api/hexdigit.h"
+
 #include <QStringDecoder>
 
 namespace streams {
-
-namespace {
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-} // namespace
 
 std::expected<QString, ApiError> FormDecoder::decodeComponent(
     QByteArrayView encoded, bool plusIsSpace)
@@ -25,8 +14,8 @@ std::expected<QString, ApiError> FormDecoder::decodeComponent(
     for (qsizetype i = 0; i < encoded.size(); ++i) {
         const char c = encoded[i];
         if (c == '%') {
-            const int high = i + 1 < encoded.size() ? hexValue(encoded[i + 1]) : -1;
-            const int low = i + 2 < encoded.size() ? hexValue(encoded[i + 2]) : -1;
+            const int high = i + 1 < encoded.size() ? hexDigitValue(encoded[i + 1]) : -1;
+            const int low = i + 2 < encoded.size() ? hexDigitValue(encoded[i + 2]) : -1;
             if (high < 0 || low < 0)
                 return std::unexpected(ApiError::badRequest(
                     QStringLiteral("Malformed percent-encoding at byte %1").arg(i)));
