@@ -1,6 +1,7 @@
 // ByteMeter: levels at the exact thresholds, the words it shows (not colour alone) and colours
 // that stay distinguishable on light and dark palettes.
 
+#include "contrast.h"
 #include "ui/bytemeter.h"
 
 #include <QApplication>
@@ -9,25 +10,9 @@
 #include <cmath>
 
 using namespace streams;
+using streams::testing::contrast;
 
 namespace {
-
-double luminance(const QColor &color)
-{
-    auto channel = [](double c) {
-        return c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
-    };
-    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF())
-        + 0.0722 * channel(color.blueF());
-}
-
-// WCAG 2 contrast ratio.
-double contrast(const QColor &a, const QColor &b)
-{
-    const double la = luminance(a);
-    const double lb = luminance(b);
-    return (qMax(la, lb) + 0.05) / (qMin(la, lb) + 0.05);
-}
 
 QPalette darkPalette()
 {

@@ -1,6 +1,7 @@
 // JsonHighlighter: every token kind gets its own colour, on a light and on a dark palette, each
 // readable against the editor's background.
 
+#include "contrast.h"
 #include "ui/jsonhighlighter.h"
 
 #include <QTest>
@@ -10,24 +11,9 @@
 #include <cmath>
 
 using namespace streams;
+using streams::testing::contrast;
 
 namespace {
-
-double luminance(const QColor &color)
-{
-    auto channel = [](double c) {
-        return c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
-    };
-    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF())
-        + 0.0722 * channel(color.blueF());
-}
-
-double contrast(const QColor &a, const QColor &b)
-{
-    const double la = luminance(a);
-    const double lb = luminance(b);
-    return (qMax(la, lb) + 0.05) / (qMin(la, lb) + 0.05);
-}
 
 QPalette paletteWithBase(const QColor &base)
 {
