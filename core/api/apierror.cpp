@@ -120,4 +120,9 @@ ApiError ApiError::invalidUniqueName(const QString &reason)
     return {InvalidUniqueName, 400, QStringLiteral("Invalid unique name: %1").arg(reason)};
 }
 
+ApiError ApiError::connectionFailed(const QString &message)
+{
+    return ApiError(0, 0, message);
+}
+
 } // namespace streams

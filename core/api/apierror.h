@@ -50,6 +50,10 @@ public:
     static ApiError payloadTooLarge(qsizetype bytes);
     static ApiError internal(const QString &message);
     static ApiError serviceUnavailable(const QString &message);
+    /// No HTTP answer at all: host unreachable, refused, reset, TLS failure or timeout. Carries
+    /// no Twilio code and HTTP status 0; clients tell it apart with isConnectionFailure().
+    static ApiError connectionFailed(const QString &message);
+    bool isConnectionFailure() const { return m_httpStatus == 0; }
     static ApiError invalidPageToken();
     static ApiError invalidParameter(const QString &name, const QString &reason);
     static ApiError dataTooLarge(qsizetype bytes);

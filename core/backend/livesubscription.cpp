@@ -35,4 +35,25 @@ void LiveSubscription::endWithError(const ApiError &error)
     Q_EMIT failed(error);
 }
 
+void LiveSubscription::interrupt(const ApiError &reason)
+{
+    if (m_state == State::Ended)
+        return;
+    if (!m_interruptedAt.isValid())
+        m_interruptedAt = QDateTime::currentDateTimeUtc();
+    setState(State::Subscribing);
+    Q_EMIT interrupted(reason);
+}
+
+void LiveSubscription::resume()
+{
+    if (m_state == State::Ended)
+        return;
+    setState(State::Active);
+    if (!m_interruptedAt.isValid())
+        return;
+    const QDateTime since = std::exchange(m_interruptedAt, {});
+    Q_EMIT resumed(since, QDateTime::currentDateTimeUtc());
+}
+
 } // namespace streams

@@ -3,6 +3,7 @@
 #include "api/apierror.h"
 #include "api/streammessage.h"
 
+#include <QDateTime>
 #include <QList>
 #include <QObject>
 
@@ -39,18 +40,27 @@ Q_SIGNALS:
     void messagesReceived(const QList<streams::StreamMessage> &messages, quint64 droppedBefore);
     void streamRemoved();
     void failed(const streams::ApiError &error);
+    /// The feed was cut (a remote connection dropped); it resumes by itself. Messages published
+    /// until `resumed` are not received: Sync Streams do not replay.
+    void interrupted(const streams::ApiError &reason);
+    /// The feed is back; `interruptedAt`–`resumedAt` is the gap in which messages were missed.
+    void resumed(const QDateTime &interruptedAt, const QDateTime &resumedAt);
 
 protected:
     void setState(State state);
     void deliver(const QList<StreamMessage> &messages, quint64 dropped);
     void endBecauseRemoved();
     void endWithError(const ApiError &error);
+    /// Reports a gap: state goes back to Subscribing until resume().
+    void interrupt(const ApiError &reason);
+    void resume();
 
 private:
     const QString m_serviceSid;
     const QString m_streamSid;
     State m_state = State::Subscribing;
     quint64 m_dropped = 0;
+    QDateTime m_interruptedAt;
 };
 
 } // namespace streams

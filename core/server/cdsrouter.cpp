@@ -2,6 +2,7 @@
 
 #include "api/jsonwriter.h"
 #include "api/limits.h"
+#include "api/rawjson.h"
 #include "api/restjson.h"
 #include "api/validation.h"
 #include "engine/engine.h"
@@ -25,85 +26,6 @@ std::expected<QJsonObject, ApiError> bodyObject(QByteArrayView body)
         return std::unexpected(
             ApiError::badRequest(QStringLiteral("The request body must be a JSON object")));
     return document.object();
-}
-
-// The text of the top-level member `name` of a JSON object, exactly as the client wrote it, so
-// a published message keeps its key order and number spelling (as it does over REST) instead of
-// being re-serialised by QJsonObject, which sorts keys. `json` must already have parsed as an
-// object. Empty when the member is absent or a key uses escapes (the caller falls back).
-std::optional<QByteArrayView> rawMember(QByteArrayView json, QByteArrayView name)
-{
-    const qsizetype n = json.size();
-    qsizetype i = 0;
-    const auto skipSpace = [&] {
-        while (i < n && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
-            ++i;
-    };
-    // One past the closing quote of the string whose opening quote is at `at`.
-    const auto skipString = [&](qsizetype at) {
-        qsizetype k = at + 1;
-        while (k < n && json[k] != '"')
-            k += json[k] == '\\' ? 2 : 1;
-        return qMin(k + 1, n);
-    };
-    const auto skipValue = [&](qsizetype at) {
-        qsizetype k = at;
-        int depth = 0;
-        while (k < n) {
-            const char c = json[k];
-            if (c == '"') {
-                k = skipString(k);
-                if (depth == 0)
-                    return k;
-                continue;
-            }
-            if (c == '{' || c == '[') {
-                ++depth;
-            } else if (c == '}' || c == ']') {
-                if (depth == 0)
-                    return k;
-                if (--depth == 0)
-                    return k + 1;
-            } else if (c == ',' && depth == 0) {
-                return k;
-            }
-            ++k;
-        }
-        return k;
-    };
-
-    skipSpace();
-    if (i >= n || json[i] != '{')
-        return std::nullopt;
-    ++i;
-    std::optional<QByteArrayView> found; // the last occurrence wins, as in QJsonObject
-    while (true) {
-        skipSpace();
-        if (i >= n || json[i] != '"')
-            return found;
-        const qsizetype keyEnd = skipString(i);
-        if (keyEnd - i < 2)
-            return std::nullopt;
-        const QByteArrayView key = json.sliced(i + 1, keyEnd - i - 2);
-        if (key.contains('\\'))
-            return std::nullopt;
-        i = keyEnd;
-        skipSpace();
-        if (i >= n || json[i] != ':')
-            return std::nullopt;
-        ++i;
-        skipSpace();
-        const qsizetype valueEnd = skipValue(i);
-        if (key == name)
-            found = json.sliced(i, valueEnd - i).trimmed();
-        i = valueEnd;
-        skipSpace();
-        if (i < n && json[i] == ',') {
-            ++i;
-            continue;
-        }
-        return found;
-    }
 }
 
 std::expected<std::optional<qint64>, ApiError> ttlValue(const QJsonValue &value)
@@ -279,7 +201,7 @@ CdsRouter::Reply CdsRouter::publish(
     if (data.isUndefined())
         return errorReply(ApiError::invalidJson(QStringLiteral("the data field is required")));
     QByteArray text;
-    if (const auto raw = rawMember(body, "data"))
+    if (const auto raw = rawjson::member(body, "data"))
         text = raw->toByteArray();
     else if (data.isObject())
         text = QJsonDocument(data.toObject()).toJson(QJsonDocument::Compact);

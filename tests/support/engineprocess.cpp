@@ -5,6 +5,7 @@
 #include <QDeadlineTimer>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
+#include <QThread>
 
 namespace streams::testing {
 
@@ -43,6 +44,30 @@ QByteArray EngineProcess::authorization() const
 
 bool EngineProcess::start(const QStringList &extraArguments, int timeoutMs)
 {
+    m_extraArguments = extraArguments;
+    return launch(QStringLiteral("127.0.0.1:0"), timeoutMs);
+}
+
+bool EngineProcess::restart(int timeoutMs)
+{
+    if (m_port == 0 || m_process.state() != QProcess::NotRunning)
+        return false;
+    // The port was just released by the previous process; the engine's listener reuses the
+    // address (SO_REUSEADDR), but a kernel still tearing the old socket down can refuse it for
+    // a moment, so a failed bind is retried briefly.
+    const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_port);
+    QDeadlineTimer deadline(timeoutMs);
+    while (true) {
+        if (launch(listen, int(qMax<qint64>(1000, deadline.remainingTime()))))
+            return true;
+        if (deadline.hasExpired())
+            return false;
+        QThread::msleep(100);
+    }
+}
+
+bool EngineProcess::launch(const QString &listen, int timeoutMs)
+{
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert(QStringLiteral("TWILIO_ACCOUNT_SID"), m_accountSid);
     environment.insert(QStringLiteral("TWILIO_AUTH_TOKEN"), m_authToken);
@@ -51,9 +76,8 @@ bool EngineProcess::start(const QStringList &extraArguments, int timeoutMs)
     m_process.setProcessEnvironment(environment);
     m_output.clear();
     m_process.start(binary(),
-        QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-            QStringLiteral("--data-dir"), m_dataDir}
-            + extraArguments);
+        QStringList{QStringLiteral("--listen"), listen, QStringLiteral("--data-dir"), m_dataDir}
+            + m_extraArguments);
     if (!m_process.waitForStarted(timeoutMs))
         return false;
     static const QRegularExpression listening(

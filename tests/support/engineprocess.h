@@ -23,6 +23,9 @@ public:
     int stop(int timeoutMs = 10000);
     /// SIGKILL, no clean-up: what a crash looks like.
     void kill();
+    /// Starts the engine again after stop()/kill(): same port, data directory, credentials and
+    /// extra arguments, so clients find it where it was (a restart after a crash).
+    bool restart(int timeoutMs = 15000);
 
     QString baseUrl() const { return m_baseUrl; }
     quint16 port() const { return m_port; }
@@ -42,7 +45,10 @@ public:
     static QString binary();
 
 private:
+    bool launch(const QString &listen, int timeoutMs);
+
     QTemporaryDir m_tempDir;
+    QStringList m_extraArguments;
     QString m_dataDir;
     QProcess m_process;
     QByteArray m_output;
