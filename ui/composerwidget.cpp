@@ -457,6 +457,7 @@ ComposerWidget::ComposerWidget(Backend &backend, ConsoleSettings &settings, QWid
                              .arg(r.abortError()->message())
                              .arg(r.abortError()->code()),
                 true);
+            Q_EMIT publishFailed(*r.abortError());
         } else if (completed) {
             d->setStatus(tr("Repeat finished: %1 sent, %2 failed, %3 retried after 429")
                              .arg(r.sent())
@@ -682,6 +683,7 @@ void ComposerWidget::publish()
                 d->setStatus(
                     tr("%1 (error %2)").arg(result.error().message()).arg(result.error().code()),
                     true);
+                Q_EMIT publishFailed(result.error());
                 return;
             }
             d->setStatus(tr("Published %1").arg(result->sid), false);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/apierror.h"
 #include "api/streammessage.h"
 
 #include <QWidget>
@@ -85,6 +86,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     /// A message this composer published, by Publish or by a repeat run (once per message).
     void published(const streams::StreamMessage &message);
+    /// The service refused a message or could not be reached: once per Publish, and once when
+    /// a repeat run stops on an error (not per message of a run, which the status line counts).
+    void publishFailed(const streams::ApiError &error);
 
 protected:
     void changeEvent(QEvent *event) override;

@@ -28,6 +28,7 @@ ConnectionStatusWidget::ConnectionStatusWidget(QWidget *parent)
       m_state(new QLabel(this)),
       m_address(new QLabel(this)),
       m_account(new QLabel(this)),
+      m_apiKey(new QLabel(this)),
       m_secret(new QLabel(this)),
       m_reveal(new QToolButton(this)),
       m_copySecret(nullptr)
@@ -44,6 +45,11 @@ ConnectionStatusWidget::ConnectionStatusWidget(QWidget *parent)
     layout->addWidget(copyButton(tr("Copy the Account SID"),
         [this] { return m_backend ? m_backend->endpoint().accountSid : QString(); }));
     layout->addSpacing(12);
+    m_apiKey->setObjectName(QStringLiteral("apiKeyLabel"));
+    layout->addWidget(m_apiKey);
+    m_copyApiKey = copyButton(tr("Copy the API key SID"),
+        [this] { return m_backend ? m_backend->endpoint().apiKeySid : QString(); });
+    layout->addWidget(m_copyApiKey);
     layout->addWidget(m_secret);
     m_reveal->setText(tr("Show"));
     m_reveal->setCheckable(true);
@@ -92,12 +98,25 @@ QString ConnectionStatusWidget::shownSecretText() const
     return m_secret->text();
 }
 
+QString ConnectionStatusWidget::shownText() const
+{
+    QStringList parts;
+    for (const QLabel *label : {m_state, m_address, m_account, m_apiKey, m_secret}) {
+        if (!label->isHidden() && !label->text().isEmpty())
+            parts.append(label->text());
+    }
+    return parts.join(QStringLiteral("  "));
+}
+
 void ConnectionStatusWidget::refresh()
 {
     if (!m_backend) {
         m_state->setText(tr("No connection"));
         m_address->clear();
         m_account->clear();
+        m_apiKey->clear();
+        m_apiKey->hide();
+        m_copyApiKey->hide();
         m_secret->clear();
         m_reveal->hide();
         m_copySecret->hide();
@@ -112,6 +131,14 @@ void ConnectionStatusWidget::refresh()
                                                               : QStringLiteral("color: #e65100"));
     m_address->setText(endpoint.baseUrl);
     m_account->setText(endpoint.accountSid);
+    m_account->setToolTip(tr("Account SID"));
+    // A remote connection names the key it signs in with; the embedded engine's own key is for
+    // the user's code and stays behind its token, as before.
+    const bool showKey = !endpoint.embedded && !endpoint.apiKeySid.isEmpty();
+    m_apiKey->setVisible(showKey);
+    m_copyApiKey->setVisible(showKey);
+    m_apiKey->setText(showKey ? tr("key %1").arg(endpoint.apiKeySid) : QString());
+    m_apiKey->setToolTip(tr("API key SID (its secret stays in the keychain)"));
     const QString secret = secretOf(m_backend);
     const bool hasSecret = !secret.isEmpty();
     m_secret->setVisible(hasSecret);

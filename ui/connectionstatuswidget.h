@@ -11,7 +11,9 @@ class QToolButton;
 namespace streams {
 
 /// The status bar's view of one connection: its state, address and account, each with a copy
-/// button, and — for the embedded engine — its auth token, masked until the user asks.
+/// button; for a remote connection the API key SID it authenticates with (never its secret,
+/// which the console does not show); and — for the embedded engine — its auth token, masked
+/// until the user asks.
 class ConnectionStatusWidget final : public QWidget
 {
     Q_OBJECT
@@ -22,6 +24,8 @@ public:
     void setBackend(Backend *backend);
     bool isSecretRevealed() const { return m_revealed; }
     QString shownSecretText() const;
+    /// Everything the widget shows, for tests ("● Staging · connected  http://…  AC…  SK…").
+    QString shownText() const;
 
 private:
     void refresh();
@@ -31,6 +35,8 @@ private:
     QLabel *m_state;
     QLabel *m_address;
     QLabel *m_account;
+    QLabel *m_apiKey;
+    QToolButton *m_copyApiKey = nullptr;
     QLabel *m_secret;
     QToolButton *m_reveal;
     QToolButton *m_copySecret;

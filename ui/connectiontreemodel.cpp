@@ -2,8 +2,10 @@
 
 #include "api/restjson.h"
 #include "backend/backend.h"
+#include "backend/remotebackend.h"
 
 #include <QApplication>
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QFont>
 #include <QStyle>
@@ -28,6 +30,7 @@ struct ConnectionTreeModel::Node
     std::optional<ApiError> error;
     quint64 generation = 0; // bumped by refresh, so stale pages are ignored
     QList<Stream> pendingStreams; // created here before the service was first listed
+    QString connectionProblem; // connections: why it fails or reconnects
 
     QString sid() const
     {
@@ -72,9 +75,54 @@ QModelIndex ConnectionTreeModel::addConnection(Backend *backend)
         });
     connect(backend, &Backend::stateChanged, this, [this, id = added->id] {
         if (Node *n = m_live.value(id))
-            nodeChanged(n);
+            connectionStateChanged(n);
     });
     return indexFor(added);
+}
+
+void ConnectionTreeModel::connectionStateChanged(Node *connection)
+{
+    Backend *backend = connection->backend.data();
+    if (backend && backend->state() == Backend::State::Connected) {
+        connection->connectionProblem.clear();
+        // Pages that failed while the connection was down are read again now that it is back,
+        // so the tree heals by itself instead of keeping "Failed — activate to retry" rows.
+        if (connection->error && !connection->loading)
+            requestPage(connection);
+        for (const auto &child : connection->children) {
+            if (child->kind == NodeKind::Service && child->error && !child->loading)
+                requestPage(child.get());
+        }
+    }
+    nodeChanged(connection);
+}
+
+ConnectionTreeModel::ConnectionKind ConnectionTreeModel::connectionKind(const Backend *backend)
+{
+    if (!backend || backend->endpoint().embedded)
+        return ConnectionKind::Local;
+    const auto *remote = qobject_cast<const RemoteBackend *>(backend);
+    return remote && remote->connection().twilioCloud ? ConnectionKind::Twilio
+                                                      : ConnectionKind::Engine;
+}
+
+QString ConnectionTreeModel::badgeText(ConnectionKind kind)
+{
+    switch (kind) {
+    case ConnectionKind::Local: return tr("Local");
+    case ConnectionKind::Engine: return tr("Engine");
+    case ConnectionKind::Twilio: return tr("Twilio");
+    }
+    return {};
+}
+
+void ConnectionTreeModel::setConnectionProblem(const Backend *backend, const QString &problem)
+{
+    Node *connection = nodeFor(connectionIndex(backend));
+    if (!connection || connection->connectionProblem == problem)
+        return;
+    connection->connectionProblem = problem;
+    nodeChanged(connection);
 }
 
 void ConnectionTreeModel::removeConnection(Backend *backend)
@@ -330,12 +378,23 @@ void ConnectionTreeModel::requestPage(Node *node)
             },
             Qt::QueuedConnection);
     };
+    // The continuation's context is the application, not this model: a backend may answer after
+    // the model is gone (a window closed while a page loads, a connection settling its requests
+    // as it is destroyed), and Qt 6.4 asserts when a context dies before its continuation runs.
+    // The application outlives both and runs it on the GUI thread, where the guard is checked.
+    QObject *gui = QCoreApplication::instance();
     if (node->kind == NodeKind::Connection)
         backend->listServices(request).then(
-            this, [apply](const ApiResult<Page<Service>> &page) { apply(page); });
+            gui, [guard = QPointer(this), apply](const ApiResult<Page<Service>> &page) {
+                if (guard)
+                    apply(page);
+            });
     else
         backend->listStreams(node->service.sid, request)
-            .then(this, [apply](const ApiResult<Page<Stream>> &page) { apply(page); });
+            .then(gui, [guard = QPointer(this), apply](const ApiResult<Page<Stream>> &page) {
+                if (guard)
+                    apply(page);
+            });
 }
 
 void ConnectionTreeModel::applyPage(
@@ -440,12 +499,20 @@ void ConnectionTreeModel::refresh(const QModelIndex &index)
             QMetaObject::invokeMethod(
                 this, [onPage, result] { onPage(result); }, Qt::QueuedConnection);
         };
+        // The application as context, for the reason given in requestPage().
+        QObject *gui = QCoreApplication::instance();
         if (services)
             backend->listServices(request).then(
-                this, [later](const ApiResult<Page<Service>> &result) { later(result); });
+                gui, [guard = QPointer(this), later](const ApiResult<Page<Service>> &result) {
+                    if (guard)
+                        later(result);
+                });
         else
             backend->listStreams(serviceSid, request)
-                .then(this, [later](const ApiResult<Page<Stream>> &result) { later(result); });
+                .then(gui, [guard = QPointer(this), later](const ApiResult<Page<Stream>> &result) {
+                    if (guard)
+                        later(result);
+                });
     };
     (*step)(std::nullopt);
 }
@@ -599,6 +666,14 @@ QString stateText(Backend::State state)
     return {};
 }
 
+// The node's text stays one readable line; the whole message is in the tooltip.
+QString elidedProblem(const QString &problem)
+{
+    constexpr qsizetype kMaxChars = 60;
+    const QString line = problem.simplified();
+    return line.size() <= kMaxChars ? line : line.left(kMaxChars - 1) + QChar(0x2026);
+}
+
 QString countdown(qint64 secondsLeft)
 {
     if (secondsLeft <= 0)
@@ -647,40 +722,83 @@ QVariant ConnectionTreeModel::data(const QModelIndex &index, int role) const
         return node->kind == NodeKind::Stream ? QVariant::fromValue(node->stream) : QVariant();
     case ErrorRole: return node->error ? node->error->message() : QString();
     case LoadingRole: return node->loading;
+    case ConnectionKindRole:
+        return node->kind == NodeKind::Connection && backend
+            ? QVariant::fromValue(connectionKind(backend))
+            : QVariant();
+    case BadgeRole:
+        return node->kind == NodeKind::Connection && backend ? badgeText(connectionKind(backend))
+                                                             : QString();
+    case ConnectionStateRole:
+        return node->kind == NodeKind::Connection && backend ? QVariant::fromValue(backend->state())
+                                                             : QVariant();
+    case ConnectionProblemRole:
+        return node->kind == NodeKind::Connection ? node->connectionProblem : QString();
     default: break;
     }
 
     switch (node->kind) {
-    case NodeKind::Connection:
+    case NodeKind::Connection: {
+        if (!backend)
+            return role == Qt::DisplayRole ? QVariant(tr("(closed)")) : QVariant();
+        const Backend::State state = backend->state();
+        const QString problem = node->connectionProblem.isEmpty() && node->error
+            ? node->error->message()
+            : node->connectionProblem;
         if (role == Qt::DisplayRole) {
-            if (!backend)
-                return tr("(closed)");
             const Backend::Endpoint endpoint = backend->endpoint();
             QString text = endpoint.displayName;
-            if (backend->state() != Backend::State::Connected)
-                text += QStringLiteral(" — ") + stateText(backend->state());
+            if (state == Backend::State::Failed && !problem.isEmpty())
+                text += QStringLiteral(" — ") + tr("failed: %1").arg(elidedProblem(problem));
+            else if (state != Backend::State::Connected)
+                text += QStringLiteral(" — ") + stateText(state);
             else if (node->error)
                 text += QStringLiteral(" — ") + tr("error");
             return text;
         }
-        if (role == Qt::ToolTipRole && backend) {
+        if (role == Qt::ToolTipRole) {
             const Backend::Endpoint endpoint = backend->endpoint();
-            QString tip = QStringLiteral("%1\n%2\n%3 (%4)")
-                              .arg(endpoint.displayName, endpoint.baseUrl, endpoint.accountSid,
-                                  endpoint.embedded ? tr("embedded engine") : tr("remote"));
-            if (node->error)
-                tip += u'\n' + node->error->message();
-            return tip;
+            const ConnectionKind kind = connectionKind(backend);
+            QStringList lines{endpoint.displayName,
+                kind == ConnectionKind::Local        ? tr("Embedded engine")
+                    : kind == ConnectionKind::Twilio ? tr("Twilio account")
+                                                     : tr("Engine at URL"),
+                endpoint.baseUrl, tr("Account SID %1").arg(endpoint.accountSid)};
+            if (!endpoint.apiKeySid.isEmpty() && !endpoint.embedded)
+                lines.append(tr("API key %1").arg(endpoint.apiKeySid));
+            lines.append(tr("State: %1").arg(stateText(state)));
+            if (!problem.isEmpty())
+                lines.append(problem);
+            return lines.join(u'\n');
         }
-        if (role == Qt::DecorationRole)
-            return QApplication::style()->standardIcon(
-                node->error ? QStyle::SP_MessageBoxWarning : QStyle::SP_DriveNetIcon);
+        if (role == Qt::DecorationRole) {
+            QStyle *style = QApplication::style();
+            switch (state) {
+            case Backend::State::Connecting:
+            case Backend::State::Reconnecting: return style->standardIcon(QStyle::SP_BrowserReload);
+            case Backend::State::Failed:
+            case Backend::State::Disconnected:
+                return style->standardIcon(QStyle::SP_MessageBoxCritical);
+            case Backend::State::Connected: break;
+            }
+            if (node->error)
+                return style->standardIcon(QStyle::SP_MessageBoxWarning);
+            switch (connectionKind(backend)) {
+            case ConnectionKind::Local: return style->standardIcon(QStyle::SP_ComputerIcon);
+            case ConnectionKind::Engine:
+            case ConnectionKind::Twilio: return style->standardIcon(QStyle::SP_DriveNetIcon);
+            }
+            return {};
+        }
         if (role == Qt::FontRole) {
             QFont font;
             font.setBold(true);
             return font;
         }
+        if (role == Qt::ForegroundRole && state != Backend::State::Connected)
+            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
         break;
+    }
     case NodeKind::Service:
         if (role == Qt::DisplayRole) {
             const Service &s = node->service;

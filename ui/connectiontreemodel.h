@@ -44,7 +44,19 @@ public:
         StreamRole, // QVariant::fromValue(Stream)
         ErrorRole, // last load error of the node, empty if none
         LoadingRole, // a page request is in flight for the node
+        ConnectionKindRole, // connections: ConnectionKind
+        BadgeRole, // connections: "Local", "Engine" or "Twilio"
+        ConnectionStateRole, // connections: Backend::State
+        ConnectionProblemRole, // connections: why it is failing or reconnecting, empty if fine
     };
+
+    /// What a connection node points at, for its badge.
+    enum class ConnectionKind {
+        Local, // the embedded engine
+        Engine, // a streams-engine at a URL
+        Twilio // Twilio's cloud
+    };
+    Q_ENUM(ConnectionKind)
 
     explicit ConnectionTreeModel(QObject *parent = nullptr);
     ~ConnectionTreeModel() override;
@@ -57,6 +69,11 @@ public:
     void removeConnection(Backend *backend);
     Backend *backend(const QModelIndex &index) const;
     NodeKind kind(const QModelIndex &index) const;
+    static ConnectionKind connectionKind(const Backend *backend);
+    static QString badgeText(ConnectionKind kind);
+    /// Why a connection is failing or reconnecting (the last error without an answer, refused
+    /// credentials…), shown on its node; empty clears it. Cleared by itself when it connects.
+    void setConnectionProblem(const Backend *backend, const QString &problem);
 
     QModelIndex connectionIndex(const Backend *backend) const;
     QModelIndex serviceIndex(const Backend *backend, const QString &serviceSid) const;
@@ -107,6 +124,7 @@ private:
     void loadFailure(Node *node, const ApiError &error);
     void nodeChanged(Node *node);
     void forget(Node *node);
+    void connectionStateChanged(Node *connection);
     template<typename Item>
     std::vector<std::unique_ptr<Node>> makeNodes(Node *parent, const QList<Item> &items);
 

@@ -2,12 +2,14 @@
 
 #include "backend/backend.h"
 #include "backend/livesubscription.h"
+#include "backend/remotebackend.h"
 #include "ui/consolesettings.h"
 #include "ui/jsondiff.h"
 #include "ui/jsonhighlighter.h"
 #include "ui/livemessagefilterproxy.h"
 #include "ui/livemessagemodel.h"
 #include "ui/messageratechart.h"
+#include "ui/pagebanner.h"
 
 #include <QAction>
 #include <QApplication>
@@ -71,6 +73,10 @@ struct LiveViewWidget::Private
     bool atBottom() const;
     void applyBannerPalette();
     void copySelection();
+    void onInterrupted(const ApiError &reason);
+    void onResumed(const QDateTime &interruptedAt, const QDateTime &resumedAt);
+    void showGaps();
+    void updateSubscriptionState();
 
     LiveViewWidget *q;
     Backend &backend;
@@ -95,6 +101,19 @@ struct LiveViewWidget::Private
     QTimer filterTimer;
 
     QLabel *banner = nullptr;
+    PageBanner *liveBanner = nullptr;
+    QLabel *subscriptionState = nullptr;
+    QString liveUnavailable; // why this connection has no live feed, empty when it has one
+
+    // The feed's gaps: when the connection was lost and when it came back (invalid while the
+    // gap is still open). Sync Streams do not replay, so each one is messages never received.
+    struct Gap
+    {
+        QDateTime lost;
+        QDateTime resumed;
+        QString reason;
+    };
+    QList<Gap> gaps;
     QTableView *table = nullptr;
     QTabWidget *tabs = nullptr;
     QPlainTextEdit *detail = nullptr;
@@ -202,6 +221,9 @@ void LiveViewWidget::Private::buildUi()
     banner->hide();
     applyBannerPalette();
 
+    liveBanner = new PageBanner(q);
+    liveBanner->setObjectName(QStringLiteral("liveBanner"));
+
     table = new QTableView(q);
     table->setObjectName(QStringLiteral("messageTable"));
     table->setModel(proxy);
@@ -267,6 +289,9 @@ void LiveViewWidget::Private::buildUi()
     counters = new QLabel(q);
     counters->setObjectName(QStringLiteral("countersLabel"));
     counters->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    subscriptionState = new QLabel(q);
+    subscriptionState->setObjectName(QStringLiteral("subscriptionStateLabel"));
+    subscriptionState->setTextInteractionFlags(Qt::TextSelectableByMouse);
     status = new QLabel(q);
     status->setObjectName(QStringLiteral("statusLabel"));
     status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
@@ -291,6 +316,8 @@ void LiveViewWidget::Private::buildUi()
 
     auto *footer = new QHBoxLayout;
     footer->setContentsMargins(4, 0, 4, 0);
+    footer->addWidget(subscriptionState);
+    footer->addSpacing(8);
     footer->addWidget(counters, 1);
     footer->addWidget(status, 1);
 
@@ -300,6 +327,7 @@ void LiveViewWidget::Private::buildUi()
     layout->addWidget(toolBar);
     layout->addWidget(filterEdit);
     layout->addWidget(banner);
+    layout->addWidget(liveBanner);
     layout->addWidget(split, 1);
     layout->addLayout(footer);
 }
@@ -549,6 +577,84 @@ void LiveViewWidget::Private::copySelection()
         QApplication::clipboard()->setText(lines.join(u'\n'));
 }
 
+namespace {
+QString clockTime(const QDateTime &time)
+{
+    return time.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+}
+} // namespace
+
+void LiveViewWidget::Private::onInterrupted(const ApiError &reason)
+{
+    // A reconnecting feed reports each failed attempt; they are all the same gap.
+    if (gaps.isEmpty() || gaps.back().resumed.isValid())
+        gaps.append({QDateTime::currentDateTime(), {}, reason.message()});
+    else
+        gaps.back().reason = reason.message();
+    showGaps();
+    updateSubscriptionState();
+}
+
+void LiveViewWidget::Private::onResumed(const QDateTime &interruptedAt, const QDateTime &resumedAt)
+{
+    if (gaps.isEmpty() || gaps.back().resumed.isValid())
+        gaps.append({interruptedAt, resumedAt, QString()});
+    else {
+        // The subscription's own times are the authority on the gap's span.
+        gaps.back().lost = interruptedAt;
+        gaps.back().resumed = resumedAt;
+    }
+    showGaps();
+    updateSubscriptionState();
+}
+
+void LiveViewWidget::Private::showGaps()
+{
+    if (gaps.isEmpty())
+        return;
+    const Gap &last = gaps.back();
+    QString text = last.resumed.isValid()
+        ? tr("Connection lost %1 — resumed %2: messages published in between were not "
+             "received.")
+              .arg(clockTime(last.lost), clockTime(last.resumed))
+        : tr("Connection lost %1 — reconnecting…%2")
+              .arg(clockTime(last.lost),
+                  last.reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(last.reason));
+    if (gaps.size() > 1)
+        text = tr("%1 gaps so far; the latest: %2").arg(gaps.size()).arg(text);
+    liveBanner->showMessage(PageBanner::Kind::Warning, text);
+    QStringList all;
+    for (const Gap &gap : gaps)
+        all.append(gap.resumed.isValid()
+                ? tr("lost %1, resumed %2").arg(clockTime(gap.lost), clockTime(gap.resumed))
+                : tr("lost %1, not back yet").arg(clockTime(gap.lost)));
+    liveBanner->setToolTip(all.join(u'\n'));
+}
+
+void LiveViewWidget::Private::updateSubscriptionState()
+{
+    QString text;
+    if (!liveUnavailable.isEmpty()) {
+        text = tr("○ no live feed");
+    } else if (!subscription) {
+        text = QString();
+    } else {
+        switch (subscription->state()) {
+        case LiveSubscription::State::Subscribing:
+            text = !gaps.isEmpty() && !gaps.back().resumed.isValid()
+                ? tr("◌ reconnecting since %1").arg(clockTime(gaps.back().lost))
+                : tr("◌ subscribing…");
+            break;
+        case LiveSubscription::State::Active: text = tr("● live"); break;
+        case LiveSubscription::State::Ended: text = tr("○ ended"); break;
+        }
+    }
+    subscriptionState->setText(text);
+    subscriptionState->setToolTip(
+        tr("The live feed's state: messages arrive only while it is "
+           "live; a reconnecting feed misses what is published meanwhile"));
+}
+
 LiveViewWidget::LiveViewWidget(Backend &backend, ConsoleSettings &settings, QWidget *parent)
     : QWidget(parent), d(std::make_unique<Private>(this, backend, settings))
 {
@@ -597,8 +703,31 @@ void LiveViewWidget::setStream(const QString &serviceSid, const QString &streamS
     d->shownSequence.reset();
     d->status->clear();
 
+    d->liveBanner->clear();
+    d->gaps.clear();
+
+    // A connection that cannot carry a live feed (an Auth Token, say) says so where the messages
+    // would be, instead of leaving an empty table to wonder about.
+    const auto *remote = qobject_cast<const RemoteBackend *>(&d->backend);
+    d->liveUnavailable = remote ? remote->liveUnavailableReason() : QString();
+    if (!d->liveUnavailable.isEmpty()) {
+        d->liveBanner->showMessage(PageBanner::Kind::Info,
+            tr("No live messages on this connection: %1 Publishing and the stream's properties "
+               "work as usual.")
+                .arg(d->liveUnavailable));
+        d->updateSubscriptionState();
+        updateCounters();
+        return;
+    }
+
     d->subscription = d->backend.subscribe(serviceSid, streamSid);
     LiveSubscription *subscription = d->subscription.get();
+    connect(subscription, &LiveSubscription::stateChanged, this,
+        [this] { d->updateSubscriptionState(); });
+    connect(subscription, &LiveSubscription::interrupted, this,
+        [this](const ApiError &reason) { d->onInterrupted(reason); });
+    connect(subscription, &LiveSubscription::resumed, this,
+        [this](const QDateTime &lost, const QDateTime &back) { d->onResumed(lost, back); });
     connect(subscription, &LiveSubscription::messagesReceived, d->model,
         &LiveMessageModel::appendMessages);
     connect(subscription, &LiveSubscription::streamRemoved, this, [this] {
@@ -606,10 +735,12 @@ void LiveViewWidget::setStream(const QString &serviceSid, const QString &streamS
                           "arrive; the ones below stay until you clear them."));
     });
     connect(subscription, &LiveSubscription::failed, this, [this](const ApiError &error) {
-        d->banner->setText(
-            tr("The live feed stopped: %1 (error %2)").arg(error.message()).arg(error.code()));
-        d->banner->show();
+        d->liveBanner->showMessage(PageBanner::Kind::Error,
+            tr("The live feed stopped: %1").arg(PageBanner::errorText(error)));
+        d->updateSubscriptionState();
+        Q_EMIT subscriptionFailed(error);
     });
+    d->updateSubscriptionState();
     updateCounters();
 }
 
@@ -641,6 +772,21 @@ bool LiveViewWidget::isStreamRemoved() const
 QString LiveViewWidget::countersText() const
 {
     return d->counters->text();
+}
+
+PageBanner *LiveViewWidget::liveBanner() const
+{
+    return d->liveBanner;
+}
+
+QString LiveViewWidget::subscriptionStateText() const
+{
+    return d->subscriptionState->text();
+}
+
+int LiveViewWidget::gapCount() const
+{
+    return int(d->gaps.size());
 }
 
 void LiveViewWidget::updateCounters()

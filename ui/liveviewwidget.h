@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/apierror.h"
 #include "ui/ndjsonexport.h"
 
 #include <QFuture>
@@ -17,6 +18,7 @@ class ConsoleSettings;
 class LiveMessageFilterProxy;
 class LiveMessageModel;
 class LiveSubscription;
+class PageBanner;
 
 /// A stream's messages as they arrive: a bounded, batched table (time, SID, size, preview) with a
 /// dropped counter, the pretty JSON of the selected message and its diff against the previous
@@ -47,6 +49,13 @@ public:
     bool isStreamRemoved() const;
     /// The counters line as last shown ("received 12,345 · shown 10,000 · …").
     QString countersText() const;
+    /// Where the feed's gaps, its failure or its absence (no live subscriptions on this
+    /// connection) are told, above the messages.
+    PageBanner *liveBanner() const;
+    /// The feed's state as shown in the footer ("live", "reconnecting since 12:00:01", …).
+    QString subscriptionStateText() const;
+    /// Gaps reported by the feed so far (lost connection, then resumed or still open).
+    int gapCount() const;
     /// Refreshes the counters line now instead of at its next tick.
     void updateCounters();
     /// Writes the rows currently shown (through the filter) to `path` on a worker thread; the
@@ -55,6 +64,8 @@ public:
 
 Q_SIGNALS:
     void streamRemoved();
+    /// The feed stopped for good with an error (the page shows it in its banner).
+    void subscriptionFailed(const streams::ApiError &error);
     void exportFinished(bool ok, const QString &message);
 
 protected:

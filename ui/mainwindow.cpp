@@ -1,12 +1,19 @@
 #include "ui/mainwindow.h"
 
 #include "backend/backend.h"
+#include "backend/remotebackend.h"
+#include "profiles/profilestore.h"
+#include "profiles/secretstore.h"
+#include "ui/connectionbadgedelegate.h"
 #include "ui/connectionfilterproxy.h"
+#include "ui/connectionmanagerdialog.h"
 #include "ui/connectionstatuswidget.h"
 #include "ui/connectiontreemodel.h"
 #include "ui/consolesettings.h"
 #include "ui/newservicedialog.h"
 #include "ui/newstreamdialog.h"
+#include "ui/pagebanner.h"
+#include "ui/secretprompt.h"
 #include "ui/streampage.h"
 
 #include <QApplication>
@@ -22,6 +29,7 @@
 #include <QScreen>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -29,6 +37,23 @@
 namespace streams {
 
 using Kind = ConnectionTreeModel::NodeKind;
+
+namespace {
+// How often a connection that lost its server is probed: soon at first, then less and less, so a
+// server that is down for long costs a request every half minute.
+constexpr int kFirstProbeDelayMs = 2000;
+constexpr int kMaxProbeDelayMs = 30000;
+} // namespace
+
+/// A connection opened from a saved profile, owned by the window.
+struct MainWindow::OpenConnection
+{
+    QString profileId;
+    std::unique_ptr<RemoteBackend> backend;
+    QTimer probeTimer;
+    int probeDelayMs = kFirstProbeDelayMs;
+    bool probing = false;
+};
 
 MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
     : QMainWindow(parent),
@@ -88,7 +113,16 @@ MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    // Pages first: they may still reference backends owned elsewhere.
+    // The connections this window owns go first, while everything their settling requests
+    // report to is still whole (see closeConnection()). They leave m_remotes before they are
+    // destroyed: what the continuations look up must already be gone.
+    auto remotes = std::move(m_remotes);
+    m_remotes.clear();
+    m_openOrder.clear();
+    for (const auto &connection : remotes)
+        m_model->removeConnection(connection->backend.get());
+    remotes.clear();
+    // Then the pages: they may still reference backends owned elsewhere.
     while (m_tabs->count() > 0) {
         QWidget *page = m_tabs->widget(0);
         m_tabs->removeTab(0);
@@ -111,6 +145,7 @@ void MainWindow::createTree()
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
     m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
     m_tree->setExpandsOnDoubleClick(false);
+    m_tree->setItemDelegate(new ConnectionBadgeDelegate(m_tree));
     layout->addWidget(m_filter);
     layout->addWidget(m_tree);
 
@@ -134,6 +169,8 @@ void MainWindow::createTree()
         if (Backend *backend = m_model->backend(currentSourceIndex()))
             m_status->setBackend(backend);
     });
+    // A connection's state changes what can be done with it (Close, New Service…).
+    connect(m_model, &QAbstractItemModel::dataChanged, this, [this] { updateActions(); });
     // A stream being revealed may arrive with a page that is still loading.
     connect(m_model, &QAbstractItemModel::rowsInserted, this, [this] {
         if (m_pendingReveal && selectStreamNode())
@@ -181,6 +218,10 @@ void MainWindow::createActions()
         m_filter->selectAll();
     });
     auto *quit = action(tr("&Quit"), QKeySequence::Quit, &QWidget::close);
+    m_manageConnections = action(tr("&Manage Connections…"),
+        QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M), [this] { showConnectionManager(); });
+    m_closeConnection = action(tr("&Close Connection"), QKeySequence(),
+        [this] { closeConnection(m_model->backend(currentSourceIndex())); });
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_newService);
@@ -196,6 +237,14 @@ void MainWindow::createActions()
     edit->addAction(m_delete);
     edit->addSeparator();
     edit->addAction(m_focusFilter);
+    QMenu *connection = menuBar()->addMenu(tr("&Connection"));
+    connection->setObjectName(QStringLiteral("connectionMenu"));
+    connection->addAction(m_manageConnections);
+    QMenu *openMenu = connection->addMenu(tr("&Open"));
+    openMenu->setObjectName(QStringLiteral("openConnectionMenu"));
+    connect(openMenu, &QMenu::aboutToShow, this, [this, openMenu] { populateOpenMenu(openMenu); });
+    populateOpenMenu(openMenu);
+    connection->addAction(m_closeConnection);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_refresh);
     view->addAction(m_open);
@@ -233,6 +282,8 @@ void MainWindow::updateActions()
     m_open->setEnabled(kind == Kind::Stream);
     m_loadMore->setEnabled(index.isValid() && kind != Kind::Stream);
     m_refresh->setEnabled(index.isValid());
+    m_manageConnections->setEnabled(m_profiles && m_secrets);
+    m_closeConnection->setEnabled(openConnection(m_model->backend(index)) != nullptr);
 }
 
 void MainWindow::addConnection(Backend *backend)
@@ -281,7 +332,8 @@ StreamPage *MainWindow::openStream(Backend *backend, const Stream &stream)
 
 void MainWindow::revealInTree(Backend *backend, const Stream &stream)
 {
-    m_pendingReveal = PendingReveal{backend, stream.serviceSid, stream.sid};
+    m_pendingReveal =
+        PendingReveal{backend, stream, m_model->serviceIndex(backend, stream.serviceSid).isValid()};
     m_model->addStream(backend, stream); // lists the service if it was not listed yet
     if (selectStreamNode())
         m_pendingReveal.reset();
@@ -289,10 +341,26 @@ void MainWindow::revealInTree(Backend *backend, const Stream &stream)
 
 bool MainWindow::selectStreamNode()
 {
-    const QModelIndex stream = m_model->streamIndex(
-        m_pendingReveal->backend, m_pendingReveal->serviceSid, m_pendingReveal->streamSid);
-    if (!stream.isValid())
+    PendingReveal &reveal = *m_pendingReveal;
+    const QModelIndex stream =
+        m_model->streamIndex(reveal.backend, reveal.stream.serviceSid, reveal.stream.sid);
+    if (!stream.isValid()) {
+        // The stream may have been opened before its service was listed (a --stream at start):
+        // once the service is there, ask for the stream under it, once.
+        if (!reveal.serviceAsked
+            && m_model->serviceIndex(reveal.backend, reveal.stream.serviceSid).isValid()) {
+            reveal.serviceAsked = true;
+            // Queued: this runs inside the model's rowsInserted, where rows must not change.
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    if (m_pendingReveal && m_pendingReveal->backend)
+                        m_model->addStream(m_pendingReveal->backend, m_pendingReveal->stream);
+                },
+                Qt::QueuedConnection);
+        }
         return false;
+    }
     const QModelIndex proxyIndex = m_proxy->mapFromSource(stream);
     if (!proxyIndex.isValid())
         return true; // filtered out: nothing to select, nothing to wait for
@@ -305,15 +373,19 @@ bool MainWindow::selectStreamNode()
 void MainWindow::openStream(Backend *backend, const QString &serviceId, const QString &streamId)
 {
     backend->fetchStream(serviceId, streamId)
-        .then(this, [this, backend, serviceId, streamId](const ApiResult<Stream> &stream) {
-            if (!stream) {
-                statusBar()->showMessage(tr("Cannot open %1/%2: %3 (error %4)")
-                                             .arg(serviceId, streamId, stream.error().message())
-                                             .arg(stream.error().code()));
-                return;
-            }
-            openStream(backend, *stream);
-        });
+        .then(QCoreApplication::instance(),
+            [this, window = QPointer(this), guard = QPointer(backend), serviceId, streamId](
+                const ApiResult<Stream> &stream) {
+                if (!window || !guard)
+                    return; // closed meanwhile (see ConnectionTreeModel::requestPage())
+                if (!stream) {
+                    statusBar()->showMessage(tr("Cannot open %1/%2: %3 (error %4)")
+                                                 .arg(serviceId, streamId, stream.error().message())
+                                                 .arg(stream.error().code()));
+                    return;
+                }
+                openStream(guard.data(), *stream);
+            });
 }
 
 void MainWindow::activate(const QModelIndex &proxyIndex)
@@ -345,6 +417,10 @@ void MainWindow::showTreeMenu(const QPoint &position)
         menu.addAction(m_refresh);
         menu.addSeparator();
         menu.addAction(m_copyUrl);
+        menu.addSeparator();
+        menu.addAction(m_manageConnections);
+        if (m_closeConnection->isEnabled())
+            menu.addAction(m_closeConnection);
         break;
     case Kind::Service:
         menu.addAction(m_newStream);
@@ -415,24 +491,48 @@ void MainWindow::deleteSelected()
             QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
-    auto report = [this, backend, kind, serviceSid, sid](const ApiResult<void> &result) {
+    auto report = [this, guard = QPointer<Backend>(backend), kind, serviceSid, sid](
+                      const ApiResult<void> &result) {
+        Backend *owner = guard.data();
+        if (!owner)
+            return; // closed meanwhile
         if (!result) {
-            statusBar()->showMessage(tr("Delete failed: %1 (error %2)")
-                                         .arg(result.error().message())
-                                         .arg(result.error().code()),
-                10000);
+            const QString text = tr("Delete failed: %1").arg(PageBanner::errorText(result.error()));
+            // On the stream's page when it is open, where the user will look for it.
+            const QList<StreamPage *> pages =
+                kind == Kind::Stream ? pagesOf(owner, sid) : QList<StreamPage *>();
+            for (StreamPage *page : pages)
+                page->showError(text);
+            statusBar()->showMessage(text, 10000);
             return;
         }
         if (kind == Kind::Service)
-            m_model->removeService(backend, sid);
+            m_model->removeService(owner, sid);
         else
-            m_model->removeStream(backend, serviceSid, sid);
+            m_model->removeStream(owner, serviceSid, sid);
         statusBar()->showMessage(tr("Deleted %1").arg(sid), 5000);
     };
+    // The application as context and a guard, as in ConnectionTreeModel::requestPage().
+    const auto guarded = [window = QPointer(this), report](const ApiResult<void> &result) {
+        if (window)
+            report(result);
+    };
     if (kind == Kind::Service)
-        backend->deleteService(sid).then(this, report);
+        backend->deleteService(sid).then(QCoreApplication::instance(), guarded);
     else
-        backend->deleteStream(serviceSid, sid).then(this, report);
+        backend->deleteStream(serviceSid, sid).then(QCoreApplication::instance(), guarded);
+}
+
+QList<StreamPage *> MainWindow::pagesOf(const Backend *backend, const QString &streamSid) const
+{
+    QList<StreamPage *> pages;
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto *page = qobject_cast<StreamPage *>(m_tabs->widget(i));
+        if (page && page->backend() == backend
+            && (streamSid.isEmpty() || page->stream().sid == streamSid))
+            pages.append(page);
+    }
+    return pages;
 }
 
 void MainWindow::copyRole(int role)
@@ -453,6 +553,351 @@ void MainWindow::streamRemoved(
         if (page && page->backend() == backend && page->stream().sid == streamSid)
             page->markRemoved();
     }
+}
+
+// -- connections from saved profiles ---------------------------------------------------------
+
+void MainWindow::setProfileStores(ProfileStore &profiles, SecretStore &secrets)
+{
+    m_profiles = &profiles;
+    m_secrets = &secrets;
+    updateActions();
+}
+
+MainWindow::OpenConnection *MainWindow::openConnection(const Backend *backend) const
+{
+    if (!backend)
+        return nullptr;
+    for (const auto &connection : m_remotes) {
+        if (connection->backend.get() == backend)
+            return connection.get();
+    }
+    return nullptr;
+}
+
+Backend *MainWindow::profileBackend(const QString &profileId) const
+{
+    for (const auto &connection : m_remotes) {
+        if (connection->profileId == profileId)
+            return connection->backend.get();
+    }
+    return nullptr;
+}
+
+void MainWindow::saveOpenProfiles()
+{
+    if (m_profiles)
+        m_profiles->setOpenProfileIds(m_openOrder);
+    if (m_manager)
+        m_manager->setOpenProfileIds(m_openOrder);
+}
+
+void MainWindow::setRemoteOptions(
+    const RestClient::Options &rest, const TwilsockClient::Options &live)
+{
+    m_restOptions = rest;
+    m_liveOptions = live;
+}
+
+void MainWindow::restoreOpenProfiles()
+{
+    if (!m_profiles)
+        return;
+    // Each one reads its secret asynchronously: the window is up and usable meanwhile.
+    for (const QString &id : m_profiles->openProfileIds())
+        openProfile(id);
+}
+
+void MainWindow::openProfile(const QString &profileId)
+{
+    if (!m_profiles || !m_secrets)
+        return;
+    if (Backend *open = profileBackend(profileId)) {
+        m_tree->setCurrentIndex(m_proxy->mapFromSource(m_model->connectionIndex(open)));
+        return;
+    }
+    if (m_openOrder.contains(profileId))
+        return; // its secret is being read or asked for
+    const std::optional<ConnectionProfile> profile = m_profiles->find(profileId);
+    if (!profile || profile->kind == ConnectionProfile::Kind::LocalEngine) {
+        if (!profile) {
+            // A profile removed since it was saved as open: forget it quietly.
+            saveOpenProfiles();
+            Q_EMIT openFailed(profileId, tr("There is no saved connection “%1”.").arg(profileId));
+        }
+        return;
+    }
+    m_openOrder.append(profile->id);
+    saveOpenProfiles();
+    statusBar()->showMessage(tr("Opening “%1”…").arg(profile->name), 5000);
+    const ConnectionProfile opening = *profile;
+    // Continuations on SecretStore and RemoteBackend futures take no context object: those
+    // futures finish on this thread, and may do so while this window or the store is being torn
+    // down (Qt 6.4 asserts when a context dies first). A QPointer says whether to go on.
+    m_secrets->read(opening.secretKey())
+        .then([this, guard = QPointer(this), opening](
+                  const std::expected<QString, SecretStore::Error> &secret) {
+            if (!guard || !m_openOrder.contains(opening.id))
+                return; // gone, or given up meanwhile
+            if (secret && !secret->isEmpty()) {
+                connectProfile(opening, *secret);
+                return;
+            }
+            QString why;
+            if (secret) {
+                why = tr("The keychain holds an empty secret for this connection.");
+            } else {
+                switch (secret.error().kind) {
+                case SecretStore::Error::Kind::NotFound:
+                    why = tr("No secret is stored for this connection yet.");
+                    break;
+                case SecretStore::Error::Kind::NoKeychain:
+                    why = tr("There is no keychain on this system (%1), so secrets are never "
+                             "saved: enter it for this session.")
+                              .arg(secret.error().message);
+                    break;
+                case SecretStore::Error::Kind::AccessDenied:
+                    why = tr("The keychain refused access to it: %1.").arg(secret.error().message);
+                    break;
+                case SecretStore::Error::Kind::Other:
+                    why = tr("The keychain could not be read: %1.").arg(secret.error().message);
+                    break;
+                }
+            }
+            askForSecret(opening, why);
+        });
+}
+
+void MainWindow::askForSecret(const ConnectionProfile &profile, const QString &why)
+{
+    m_promptQueue.append({profile, why});
+    showNextPrompt();
+}
+
+void MainWindow::showNextPrompt()
+{
+    // One prompt at a time: restoring three profiles without a keychain asks three times, in
+    // order, rather than stacking three windows.
+    if (m_prompt || m_promptQueue.isEmpty())
+        return;
+    const auto [asked, why] = m_promptQueue.takeFirst();
+    auto *prompt = new SecretPrompt(asked, why, m_secrets->keychainAvailable(), this);
+    prompt->setAttribute(Qt::WA_DeleteOnClose);
+    m_prompt = prompt;
+    connect(prompt, &QDialog::finished, this, [this, prompt](int result) {
+        const ConnectionProfile &profile = prompt->profile();
+        if (result != QDialog::Accepted || prompt->secret().isEmpty()) {
+            abandonOpen(profile.id, tr("“%1” was not opened: no secret given.").arg(profile.name));
+        } else {
+            const QString secret = prompt->secret();
+            if (prompt->rememberForSession())
+                m_secrets->rememberForSession(profile.secretKey(), secret);
+            if (prompt->saveInKeychain()) {
+                m_secrets->write(profile.secretKey(), secret)
+                    .then([this, guard = QPointer(this), name = profile.name](
+                              const std::expected<void, SecretStore::Error> &written) {
+                        if (guard && !written)
+                            statusBar()->showMessage(
+                                tr("The secret of “%1” was not saved in the keychain: %2")
+                                    .arg(name, written.error().message),
+                                10000);
+                    });
+            }
+            if (m_openOrder.contains(profile.id))
+                connectProfile(profile, secret);
+        }
+        m_prompt = nullptr;
+        QTimer::singleShot(0, this, [this] { showNextPrompt(); });
+    });
+    prompt->open();
+    Q_EMIT secretRequested(prompt);
+}
+
+void MainWindow::abandonOpen(const QString &profileId, const QString &reason)
+{
+    m_openOrder.removeAll(profileId);
+    saveOpenProfiles();
+    statusBar()->showMessage(reason, 10000);
+    Q_EMIT openFailed(profileId, reason);
+}
+
+void MainWindow::connectProfile(const ConnectionProfile &profile, const QString &secret)
+{
+    auto connection = std::make_unique<OpenConnection>();
+    connection->profileId = profile.id;
+    RemoteConnection remote = RemoteConnection::fromProfile(profile, secret);
+    remote.rest = m_restOptions;
+    remote.twilsock = m_liveOptions;
+    connection->backend = std::make_unique<RemoteBackend>(std::move(remote));
+    connection->probeTimer.setSingleShot(true);
+    OpenConnection *open = connection.get();
+    RemoteBackend *backend = open->backend.get();
+    m_remotes.push_back(std::move(connection));
+
+    connect(&open->probeTimer, &QTimer::timeout, this, [this, open] { probe(open); });
+    connect(backend, &Backend::stateChanged, this, [this, open] { connectionStateChanged(open); });
+    connect(&backend->rest(), &RestClient::connectionLost, this,
+        [this, backend](
+            const ApiError &reason) { m_model->setConnectionProblem(backend, reason.message()); });
+
+    addConnection(backend);
+    m_tree->setCurrentIndex(m_proxy->mapFromSource(m_model->connectionIndex(backend)));
+    m_status->setBackend(backend);
+    updateActions();
+    Q_EMIT connectionOpened(backend, profile.id);
+
+    QPointer<RemoteBackend> guard = backend;
+    backend->checkConnection().then(
+        [this, window = QPointer(this), guard](const ApiResult<void> &checked) {
+            if (!window || !guard)
+                return;
+            if (checked) {
+                m_model->setConnectionProblem(guard, QString());
+                return;
+            }
+            m_model->setConnectionProblem(guard, PageBanner::errorText(checked.error()));
+            if (OpenConnection *opened = openConnection(guard))
+                connectionStateChanged(opened);
+        });
+}
+
+void MainWindow::connectionStateChanged(OpenConnection *connection)
+{
+    switch (connection->backend->state()) {
+    case Backend::State::Connected:
+        connection->probeTimer.stop();
+        connection->probeDelayMs = kFirstProbeDelayMs;
+        break;
+    case Backend::State::Reconnecting: scheduleProbe(connection); break;
+    case Backend::State::Connecting:
+    case Backend::State::Disconnected:
+    case Backend::State::Failed:
+        // Refused credentials are not fixed by asking again; the node says what to do.
+        break;
+    }
+}
+
+void MainWindow::scheduleProbe(OpenConnection *connection)
+{
+    if (connection->probing || connection->probeTimer.isActive())
+        return;
+    connection->probeTimer.start(connection->probeDelayMs);
+}
+
+void MainWindow::probe(OpenConnection *connection)
+{
+    // Nothing else may be asking the server while it is down (no page open, no live view), so
+    // the window asks now and then, and the node turns back to connected by itself.
+    connection->probing = true;
+    QPointer<RemoteBackend> guard = connection->backend.get();
+    connection->backend->checkConnection().then([this, window = QPointer(this), guard](
+                                                    const ApiResult<void> &checked) {
+        if (!window)
+            return;
+        OpenConnection *open = openConnection(guard);
+        if (!open)
+            return;
+        open->probing = false;
+        if (checked) {
+            m_model->setConnectionProblem(guard, QString());
+            open->probeDelayMs = kFirstProbeDelayMs;
+            return;
+        }
+        m_model->setConnectionProblem(guard, PageBanner::errorText(checked.error()));
+        open->probeDelayMs = qMin(open->probeDelayMs * 2, kMaxProbeDelayMs);
+        if (guard->state() == Backend::State::Reconnecting || checked.error().isConnectionFailure())
+            scheduleProbe(open);
+    });
+}
+
+void MainWindow::closeConnection(Backend *backend)
+{
+    const auto it = std::find_if(m_remotes.begin(), m_remotes.end(),
+        [backend](const auto &connection) { return connection->backend.get() == backend; });
+    if (it == m_remotes.end())
+        return; // the embedded engine, or not ours
+    std::unique_ptr<OpenConnection> closing = std::move(*it);
+    m_remotes.erase(it);
+    closing->probeTimer.stop();
+    if (m_pendingReveal && m_pendingReveal->backend == backend)
+        m_pendingReveal.reset();
+    m_model->removeConnection(backend);
+    m_openOrder.removeAll(closing->profileId);
+    saveOpenProfiles();
+    Backend *current = m_model->backend(currentSourceIndex());
+    if (!current && m_model->rowCount() > 0)
+        current = m_model->backend(m_model->index(0, 0));
+    m_status->setBackend(current);
+
+    // The connection goes before its pages, at once: it settles its requests as it is destroyed,
+    // and their continuations (a publish in flight, a page of the tree) must find the objects
+    // they report to still there. Qt 6.4 asserts on a continuation whose context died first.
+    const QList<StreamPage *> pages = pagesOf(backend);
+    closing->backend.reset();
+    for (StreamPage *page : pages) {
+        m_tabs->removeTab(m_tabs->indexOf(page));
+        delete page;
+    }
+    statusBar()->showMessage(tr("Closed the connection"), 5000);
+    updateActions();
+    Q_EMIT connectionClosed(closing->profileId);
+}
+
+ConnectionManagerDialog *MainWindow::connectionManager() const
+{
+    return m_manager;
+}
+
+SecretPrompt *MainWindow::secretPrompt() const
+{
+    return m_prompt;
+}
+
+ConnectionManagerDialog *MainWindow::showConnectionManager()
+{
+    if (!m_profiles || !m_secrets)
+        return nullptr;
+    if (m_manager) {
+        m_manager->raise();
+        m_manager->activateWindow();
+        return m_manager;
+    }
+    auto *manager = new ConnectionManagerDialog(*m_profiles, *m_secrets, this);
+    manager->setAttribute(Qt::WA_DeleteOnClose);
+    manager->setOpenProfileIds(m_openOrder);
+    m_manager = manager;
+    connect(manager, &ConnectionManagerDialog::openRequested, this, &MainWindow::openProfile);
+    connect(manager, &ConnectionManagerDialog::profileRemoved, this, [this](const QString &id) {
+        if (Backend *open = profileBackend(id))
+            closeConnection(open);
+        m_openOrder.removeAll(id);
+        saveOpenProfiles();
+    });
+    manager->open();
+    return manager;
+}
+
+void MainWindow::populateOpenMenu(QMenu *menu)
+{
+    menu->clear();
+    if (!m_profiles) {
+        menu->setEnabled(false);
+        return;
+    }
+    menu->setEnabled(true);
+    int added = 0;
+    for (const ConnectionProfile &profile : m_profiles->profiles()) {
+        if (profile.kind == ConnectionProfile::Kind::LocalEngine)
+            continue;
+        QAction *open = menu->addAction(
+            QStringLiteral("%1 (%2)").arg(profile.name, ConnectionProfile::kindName(profile.kind)),
+            this, [this, id = profile.id] { openProfile(id); });
+        open->setEnabled(!m_openOrder.contains(profile.id));
+        ++added;
+    }
+    if (added == 0)
+        menu->addAction(tr("No saved connections: add one in Manage Connections…"))
+            ->setEnabled(false);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

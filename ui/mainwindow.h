@@ -1,27 +1,44 @@
 #pragma once
 
 #include "api/stream.h"
+#include "profiles/connectionprofile.h"
+#include "remote/restclient.h"
+#include "remote/twilsockclient.h"
 
 #include <QMainWindow>
 #include <QPointer>
+#include <memory>
 #include <optional>
+#include <vector>
 
 class QLineEdit;
 class QTabWidget;
 class QTreeView;
 class QLabel;
+class QMenu;
 
 namespace streams {
 
 class Backend;
 class ConnectionFilterProxy;
+class ConnectionManagerDialog;
+class ProfileStore;
+class SecretStore;
+class SecretPrompt;
 class ConnectionStatusWidget;
 class ConnectionTreeModel;
 class ConsoleSettings;
 class StreamPage;
 
 /// The console: the connection tree on the left, one tab per watched stream, and the status bar
-/// with the current connection's address and credentials.
+/// with the current connection's address and credentials. Several connections can be open at
+/// once — the embedded engine and any saved profile (an engine at a URL, a Twilio account) —
+/// each a node of the tree showing what it is and its state live. Profiles are opened without
+/// blocking: the secret comes from the keychain asynchronously, or from a prompt that says why
+/// it asks; the set of open profiles is saved and reopened at the next start.
+///
+/// Errors show where they happened: a failing connection on its tree node, a failed publish,
+/// TTL change or delete on the stream's page. Nothing on these paths opens a modal error box.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -33,6 +50,30 @@ public:
 
     /// Shows a connection (not owned) in the tree and expands it.
     void addConnection(Backend *backend);
+
+    /// Turns on saved connections (not owned): the Connection menu, opening profiles, and
+    /// restoring the ones open last time.
+    void setProfileStores(ProfileStore &profiles, SecretStore &secrets);
+    /// Opens a saved profile as a connection in the tree: reads its secret without blocking (and
+    /// asks for it when the keychain has none), then checks the connection. An open profile is
+    /// only selected.
+    void openProfile(const QString &profileId);
+    /// Timeouts and retries for connections opened from now on (tests shorten them).
+    void setRemoteOptions(const RestClient::Options &rest, const TwilsockClient::Options &live);
+    /// Opens the profiles that were open when the console last closed (secrets read async).
+    void restoreOpenProfiles();
+    /// Closes a connection opened from a profile: its pages, its node, the connection. The
+    /// embedded engine cannot be closed.
+    void closeConnection(Backend *backend);
+    /// The connection opened from a profile, if it is open.
+    Backend *profileBackend(const QString &profileId) const;
+    /// Profiles open or being opened, in the order they were opened.
+    QStringList openProfileIds() const { return m_openOrder; }
+    /// Shows the connection manager (window-modal, no nested event loop) and returns it.
+    ConnectionManagerDialog *showConnectionManager();
+    ConnectionManagerDialog *connectionManager() const;
+    /// The secret prompt being shown, if any.
+    SecretPrompt *secretPrompt() const;
     /// Opens (or brings forward) the page of a stream.
     StreamPage *openStream(Backend *backend, const Stream &stream);
     /// Looks the stream up by SID or unique name, then opens it; reports failure in the status bar.
@@ -49,6 +90,17 @@ public:
     QAction *newStreamAction() const { return m_newStream; }
     QAction *deleteAction() const { return m_delete; }
     QAction *refreshAction() const { return m_refresh; }
+    QAction *manageConnectionsAction() const { return m_manageConnections; }
+    QAction *closeConnectionAction() const { return m_closeConnection; }
+
+Q_SIGNALS:
+    /// A profile's connection is in the tree (its check may still be running).
+    void connectionOpened(streams::Backend *backend, const QString &profileId);
+    void connectionClosed(const QString &profileId);
+    /// A profile was not opened: the prompt was cancelled, or the profile is gone.
+    void openFailed(const QString &profileId, const QString &reason);
+    /// A secret prompt is shown (window-modal), e.g. for tests to answer it.
+    void secretRequested(streams::SecretPrompt *prompt);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -69,6 +121,18 @@ private:
     void revealInTree(Backend *backend, const Stream &stream);
     bool selectStreamNode();
 
+    struct OpenConnection;
+    OpenConnection *openConnection(const Backend *backend) const;
+    void connectProfile(const ConnectionProfile &profile, const QString &secret);
+    void askForSecret(const ConnectionProfile &profile, const QString &why);
+    void showNextPrompt();
+    void abandonOpen(const QString &profileId, const QString &reason);
+    void saveOpenProfiles();
+    void connectionStateChanged(OpenConnection *connection);
+    void scheduleProbe(OpenConnection *connection);
+    void probe(OpenConnection *connection);
+    void populateOpenMenu(QMenu *menu);
+    QList<StreamPage *> pagesOf(const Backend *backend, const QString &streamSid = {}) const;
     ConsoleSettings &m_settings;
     ConnectionTreeModel *m_model;
     ConnectionFilterProxy *m_proxy;
@@ -88,12 +152,25 @@ private:
     QAction *m_loadMore = nullptr;
     QAction *m_closeTab = nullptr;
     QAction *m_focusFilter = nullptr;
+    QAction *m_manageConnections = nullptr;
+    QAction *m_closeConnection = nullptr;
+
+    RestClient::Options m_restOptions;
+    TwilsockClient::Options m_liveOptions;
+    ProfileStore *m_profiles = nullptr;
+    SecretStore *m_secrets = nullptr;
+    std::vector<std::unique_ptr<OpenConnection>> m_remotes;
+    QStringList m_openOrder; // open or being opened, saved as the profiles to restore
+    QList<std::pair<ConnectionProfile, QString>>
+        m_promptQueue; // profile, why: one prompt at a time
+    QPointer<SecretPrompt> m_prompt;
+    QPointer<ConnectionManagerDialog> m_manager;
 
     struct PendingReveal
     {
         QPointer<Backend> backend;
-        QString serviceSid;
-        QString streamSid;
+        Stream stream;
+        bool serviceAsked = false; // addStream() reached the service node
     };
     std::optional<PendingReveal> m_pendingReveal;
 };

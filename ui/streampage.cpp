@@ -4,6 +4,7 @@
 #include "ui/composerwidget.h"
 #include "ui/consolesettings.h"
 #include "ui/liveviewwidget.h"
+#include "ui/pagebanner.h"
 #include "ui/streampropertieswidget.h"
 
 #include <QDockWidget>
@@ -30,13 +31,17 @@ StreamPage::StreamPage(
       m_settings(settings),
       m_properties(new StreamPropertiesWidget(backend, this)),
       m_composer(new ComposerWidget(backend, settings, this)),
-      m_liveView(new LiveViewWidget(backend, settings, this))
+      m_liveView(new LiveViewWidget(backend, settings, this)),
+      m_banner(new PageBanner(this))
 {
     // An inner main window only for its docking: it sits inside a tab of the real one.
     setWindowFlags(Qt::Widget);
     setDockOptions(
         QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks);
     setCentralWidget(nullptr);
+    // The menu-bar slot spans the page above every dock, whatever their arrangement, and takes
+    // no room while the banner is hidden.
+    setMenuWidget(m_banner);
 
     auto *properties = dock(tr("Properties"), QStringLiteral("properties"), m_properties, this);
     auto *composer = dock(tr("Composer"), QStringLiteral("composer"), m_composer, this);
@@ -57,6 +62,13 @@ StreamPage::StreamPage(
             Q_EMIT streamUpdated(updated);
         });
     connect(m_properties, &StreamPropertiesWidget::expired, this, &StreamPage::markRemoved);
+    connect(m_composer, &ComposerWidget::publishFailed, this, [this](const ApiError &error) {
+        showError(tr("Publish failed: %1").arg(PageBanner::errorText(error)));
+    });
+    connect(
+        m_properties, &StreamPropertiesWidget::updateFailed, this, [this](const ApiError &error) {
+            showError(tr("The TTL was not changed: %1").arg(PageBanner::errorText(error)));
+        });
     connect(m_liveView, &LiveViewWidget::streamRemoved, this, &StreamPage::markRemoved);
 }
 
@@ -87,6 +99,11 @@ void StreamPage::showEvent(QShowEvent *event)
         return;
     resizeDocks({properties, live}, {width() / 3, width() * 2 / 3}, Qt::Horizontal);
     resizeDocks({properties, composer}, {height() * 9 / 20, height() * 11 / 20}, Qt::Vertical);
+}
+
+void StreamPage::showError(const QString &text)
+{
+    m_banner->showMessage(PageBanner::Kind::Error, text);
 }
 
 QString StreamPage::title() const

@@ -11,11 +11,12 @@ namespace streams {
 class ComposerWidget;
 class ConsoleSettings;
 class LiveViewWidget;
+class PageBanner;
 class StreamPropertiesWidget;
 
 /// Everything about one watched stream: properties, composer and live view, as three docks the
-/// user can rearrange, float or tab together. The last arrangement is saved and given to new
-/// pages.
+/// user can rearrange, float or tab together, under a banner that tells what failed on the page
+/// (publish, TTL, delete). The last arrangement is saved and given to new pages.
 class StreamPage final : public QMainWindow
 {
     Q_OBJECT
@@ -32,6 +33,11 @@ public:
     bool isRemoved() const { return m_removed; }
     /// The stream is gone (deleted or expired): keep what was received, stop writing.
     void markRemoved();
+
+    /// Shows an error on this page's banner (a failed publish, TTL change or delete), where the
+    /// user is looking, instead of in a modal box.
+    void showError(const QString &text);
+    PageBanner *banner() const { return m_banner; }
 
     StreamPropertiesWidget *properties() const { return m_properties; }
     ComposerWidget *composer() const { return m_composer; }
@@ -51,6 +57,7 @@ private:
     StreamPropertiesWidget *m_properties;
     ComposerWidget *m_composer;
     LiveViewWidget *m_liveView;
+    PageBanner *m_banner;
     bool m_removed = false;
     bool m_layoutRestored = false;
     bool m_sized = false;

@@ -295,6 +295,7 @@ void StreamPropertiesWidget::Private::apply()
                                        .arg(result.error().message())
                                        .arg(result.error().code()));
                     updateApplyEnabled();
+                    Q_EMIT q->updateFailed(result.error());
                 }
                 return;
             }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "api/apierror.h"
 #include "api/stream.h"
 
 #include <QWidget>
@@ -35,6 +36,8 @@ Q_SIGNALS:
     void streamUpdated(const streams::Stream &stream);
     /// The countdown reached date_expires.
     void expired();
+    /// Apply failed: the service refused the new TTL or could not be reached.
+    void updateFailed(const streams::ApiError &error);
 
 private:
     struct Private;

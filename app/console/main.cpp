@@ -1,7 +1,9 @@
-// streams-console: the desktop console, on the embedded engine.
+// streams-console: the desktop console, on the embedded engine and any saved connections.
 
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "profiles/profilestore.h"
+#include "profiles/secretstore.h"
 #include "server/enginecommandline.h"
 #include "ui/consolesettings.h"
 #include "ui/mainwindow.h"
@@ -35,8 +37,13 @@ int main(int argc, char *argv[])
         QStringLiteral("SERVICE/STREAM"));
     const QCommandLineOption settingsOption(QStringLiteral("settings"),
         QStringLiteral("Use this settings file instead of the default."), QStringLiteral("FILE"));
+    const QCommandLineOption profilesOption(QStringLiteral("profiles"),
+        QStringLiteral("Use this connection profiles file instead of the default (also "
+                       "STREAMS_PROFILES_FILE). It holds no secrets: those are in the keychain."),
+        QStringLiteral("FILE"));
     parser.addOption(streamOption);
     parser.addOption(settingsOption);
+    parser.addOption(profilesOption);
     parser.process(app);
 
     auto settings = EngineCommandLine::read(parser);
@@ -74,9 +81,15 @@ int main(int argc, char *argv[])
     }
 
     ConsoleSettings consoleSettings(parser.value(settingsOption));
+    ProfileStore profiles(parser.value(profilesOption));
+    SecretStore secrets;
     MainWindow window(consoleSettings);
+    window.setProfileStores(profiles, secrets);
     window.addConnection(backend->get());
     window.show();
+    // After show: secrets are read asynchronously, so the window is usable while the
+    // connections open last time come back (or ask for their secret).
+    window.restoreOpenProfiles();
     if (!portNote.isEmpty())
         window.statusBar()->showMessage(portNote, 15000);
     if (!streamId.isEmpty())

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Launches streams-console under Xvfb on a temporary data directory, drives a short scenario and
-# writes screenshots, for people (and docs/) to look at.
+# writes screenshots, for people (and docs/) to look at: the console on its embedded engine, the
+# new stream dialog, then a saved connection to a second engine — the profile editor with its
+# connection test, the connection manager, and the remote connection in the tree next to the
+# local one, live and while that engine is down.
 #
 #   tests/ui/screenshots.sh [BUILD_DIR] [OUT_DIR]      (defaults: build, /tmp/streams-screenshots)
 #
-# Needs Xvfb, xdotool, ImageMagick's import and curl (tools/dev test installs them).
+# Needs Xvfb, xdotool, ImageMagick's import, curl, and dbus-run-session with gnome-keyring for
+# the console's keychain (tools/dev test installs them).
 set -euo pipefail
 
 build_dir=$(cd "${1:-build}" && pwd)
@@ -20,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in Xvfb xdotool import curl python3; do
+for tool in Xvfb xdotool import curl python3 dbus-run-session gnome-keyring-daemon; do
     command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing" >&2; exit 1; }
 done
 
@@ -49,9 +53,18 @@ pids+=($!)
 for _ in $(seq 50); do [ -s "$work/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(cat "$work/display")"
 console_port=$(free_port)
-"$build_dir/bin/streams-console" --data-dir "$work/data" --listen "127.0.0.1:$console_port" \
-    --settings "$work/console.ini" --stream default/telemetry >"$work/console.log" 2>&1 &
+# On a private D-Bus session with a throwaway keyring (tests/support/with-keyring.sh), so saved
+# connections keep their secrets in a keychain as they would on a desktop. The console writes its
+# own pid, so it can be stopped by that pid alone.
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
+"$source_dir/tests/support/with-keyring.sh" env DISPLAY="$DISPLAY" sh -c 'echo $$ >"$1"; shift; exec "$@"' \
+    sh "$work/console.pid" \
+    "$build_dir/bin/streams-console" --data-dir "$work/data" --listen "127.0.0.1:$console_port" \
+    --settings "$work/console.ini" --profiles "$work/profiles.ini" --stream default/telemetry \
+    >"$work/console.log" 2>&1 &
 pids+=($!)
+for _ in $(seq 50); do [ -s "$work/console.pid" ] && break; sleep 0.1; done
+pids+=("$(cat "$work/console.pid")")
 window=""
 for _ in $(seq 100); do
     window=$(xdotool search --name 'Sync Streams Console' 2>/dev/null | head -1 || true)
@@ -80,6 +93,145 @@ xdotool type --delay 20 "TO0123456789abcdef0123456789abcdef"
 sleep 0.8
 import -window root "$out_dir/console-new-stream.png"
 xdotool key Escape
+sleep 0.5
+
+# 5. A second engine "elsewhere" (another port, its own data and credentials) to connect to.
+remote_port=$(free_port)
+# Its own credentials, not the ones exported above for the first engine. env executes the engine
+# in its own place, so $! is the engine's pid.
+unset_credentials="-u TWILIO_ACCOUNT_SID -u TWILIO_AUTH_TOKEN -u TWILIO_API_KEY -u TWILIO_API_SECRET"
+# shellcheck disable=SC2086
+env $unset_credentials "$build_dir/bin/streams-engine" --listen "127.0.0.1:$remote_port" --data-dir "$work/remote" \
+    >"$work/remote.log" 2>&1 &
+remote=$!
+pids+=("$remote")
+for _ in $(seq 50); do grep -q 'listening on' "$work/remote.log" && break; sleep 0.1; done
+credential() {
+    # shellcheck disable=SC2086
+    env $unset_credentials "$build_dir/bin/streams-engine" --show-credentials --data-dir "$work/remote" \
+        | sed -n "s/^export $1=//p" | tr -d "'\""
+}
+remote_account=$(credential TWILIO_ACCOUNT_SID)
+remote_key=$(credential TWILIO_API_KEY)
+remote_secret=$(credential TWILIO_API_SECRET)
+remote_auth="$remote_account:$(credential TWILIO_AUTH_TOKEN)"
+remote_base="http://127.0.0.1:$remote_port/v1/Services"
+for name in sensors alerts build-events; do
+    curl -sf -u "$remote_auth" -d "UniqueName=$name" "$remote_base/default/Streams" >/dev/null
+done
+
+# 6. Connection → Manage Connections… (Ctrl+Shift+M): a Twilio account, then the engine, added
+# through the profile editor. Fields are reached by their mnemonics, as a keyboard user would.
+window_named() {
+    local id=""
+    for _ in $(seq 50); do
+        id=$(xdotool search --name "$1" 2>/dev/null | tail -1 || true)
+        [ -n "$id" ] && break
+        sleep 0.1
+    done
+    if [ -z "$id" ]; then
+        import -window root "$out_dir/failed-waiting-for-window.png"
+        echo "screenshots: no window named '$1' (screen in $out_dir/failed-waiting-for-window.png)" >&2
+        exit 1
+    fi
+    echo "$id"
+}
+# A window as it is on screen (what overlaps it included), cropped from the root window: a
+# window's own capture can show areas an earlier dialog covered as black.
+shoot_window() {
+    local x y w h
+    eval "$(xdotool getwindowgeometry --shell "$1" | sed -n 's/^\(X\|Y\|WIDTH\|HEIGHT\)=/\1=/p')"
+    import -window root -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage "$2"
+}
+xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
+xdotool key --clearmodifiers ctrl+shift+m
+manager=$(window_named '^Connections$')
+sleep 0.5
+
+xdotool key --clearmodifiers alt+a
+editor=$(window_named '^New connection$')
+sleep 0.5
+xdotool key --clearmodifiers alt+n
+xdotool type --delay 10 "Production"
+xdotool key --clearmodifiers alt+a
+xdotool type --delay 10 "AC0123456789abcdef0123456789abcdef"
+xdotool key --clearmodifiers alt+i
+xdotool type --delay 10 "SK0123456789abcdef0123456789abcdef"
+xdotool key --clearmodifiers alt+e
+xdotool type --delay 10 "not-a-real-secret"
+xdotool key --clearmodifiers alt+r
+xdotool type --delay 10 "ie1"
+sleep 0.3
+xdotool key --clearmodifiers alt+s
+sleep 1
+# No window manager gives the focus back when a dialog closes: hand it over as one would.
+xdotool windowactivate --sync "$manager" 2>/dev/null || xdotool windowfocus "$manager"
+
+xdotool key --clearmodifiers alt+a
+editor=$(window_named '^New connection$')
+sleep 0.5
+xdotool key --clearmodifiers alt+k
+xdotool key --clearmodifiers Down
+xdotool key --clearmodifiers alt+n
+xdotool type --delay 10 "Staging engine"
+xdotool key --clearmodifiers alt+u
+xdotool type --delay 10 "http://127.0.0.1:$remote_port"
+xdotool key --clearmodifiers alt+a
+xdotool type --delay 10 "$remote_account"
+xdotool key --clearmodifiers alt+i
+xdotool type --delay 10 "$remote_key"
+xdotool key --clearmodifiers alt+e
+xdotool type --delay 5 "$remote_secret"
+xdotool key --clearmodifiers alt+o
+sleep 2
+shoot_window "$editor" "$out_dir/connections-editor.png"
+xdotool key --clearmodifiers alt+s
+sleep 1.5
+xdotool windowactivate --sync "$manager" 2>/dev/null || xdotool windowfocus "$manager"
+shoot_window "$manager" "$out_dir/connections-manager.png"
+
+# 7. Open it: the engine at a URL sits in the tree next to the embedded one, with its badge; its
+# default service is expanded from the keyboard (Ctrl+F, then Tab to the tree).
+xdotool key --clearmodifiers alt+o
+sleep 2
+xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
+xdotool key --clearmodifiers ctrl+f
+xdotool key --clearmodifiers Tab
+xdotool key --clearmodifiers Down
+xdotool key --clearmodifiers Right
+sleep 1
+xdotool key --clearmodifiers Down
+xdotool key --clearmodifiers Return
+sleep 2
+for i in $(seq 1 40); do
+    data=$(printf '{"sensor":"s-%d","reading":%d}' $((i % 3)) "$i")
+    curl -sf -u "$remote_auth" --data-urlencode "Data=$data" "$remote_base/default/Streams/sensors/Messages" >/dev/null
+    sleep 0.03
+done
+sleep 1.5
+shoot_window "$window" "$out_dir/connections-remote-tree.png"
+
+# 8. The remote engine goes away: the node says "reconnecting…" and the live view marks the gap.
+kill "$remote"
+wait "$remote" 2>/dev/null || true
+sleep 4
+shoot_window "$window" "$out_dir/connections-reconnecting.png"
+
+# 9. It comes back on the same address: the node reconnects by itself and the live view keeps a
+# marker of the gap, whose messages were never received.
+# shellcheck disable=SC2086
+env $unset_credentials "$build_dir/bin/streams-engine" --listen "127.0.0.1:$remote_port" \
+    --data-dir "$work/remote" >"$work/remote.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do grep -q 'listening on' "$work/remote.log" && break; sleep 0.1; done
+sleep 12
+for i in $(seq 41 60); do
+    data=$(printf '{"sensor":"s-%d","reading":%d}' $((i % 3)) "$i")
+    curl -sf -u "$remote_auth" --data-urlencode "Data=$data" "$remote_base/default/Streams/sensors/Messages" >/dev/null
+    sleep 0.03
+done
+sleep 1.5
+shoot_window "$window" "$out_dir/connections-resumed.png"
 
 echo "screenshots in $out_dir:"
 ls -1 "$out_dir"

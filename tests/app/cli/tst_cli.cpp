@@ -6,6 +6,7 @@
 
 #include "clirunner.h"
 #include "engineprocess.h"
+#include "engineprofile.h"
 #include "httpclient.h"
 #include "profiles/profilestore.h"
 
@@ -772,21 +773,15 @@ void TestCli::subscribeToMissingStreamExitsOne()
 void TestCli::profileWithSecretFromEnvironment()
 {
     ProfileStore store(m_profilesFile);
-    ConnectionProfile byKey;
-    byKey.name = QStringLiteral("cli engine");
-    byKey.kind = ConnectionProfile::Kind::EngineAtUrl;
-    byKey.engineUrl = QUrl(m_engine.baseUrl());
-    byKey.accountSid = m_engine.accountSid();
-    byKey.authMethod = ConnectionProfile::AuthMethod::ApiKey;
-    byKey.apiKeySid = m_engine.apiKeySid();
+    const ConnectionProfile byKey = engineProfile(m_engine, QStringLiteral("cli engine"));
     const auto savedKey = store.save(byKey);
-    QVERIFY2(savedKey.has_value(), qPrintable(savedKey.error()));
+    QVERIFY2(savedKey.has_value(), qPrintable(savedKey ? QString() : savedKey.error()));
     ConnectionProfile byToken = byKey;
     byToken.name = QStringLiteral("cli engine token");
     byToken.authMethod = ConnectionProfile::AuthMethod::AuthToken;
     byToken.apiKeySid.clear();
     const auto savedToken = store.save(byToken);
-    QVERIFY2(savedToken.has_value(), qPrintable(savedToken.error()));
+    QVERIFY2(savedToken.has_value(), qPrintable(savedToken ? QString() : savedToken.error()));
 
     // No keychain here, so the secret comes from TWILIO_API_SECRET, which the CLI says.
     QProcessEnvironment environment = CliRunner::isolatedEnvironment(m_profilesFile, false);
@@ -822,14 +817,8 @@ void TestCli::profileWithSecretFromEnvironment()
 void TestCli::profileWithoutAnySecretExitsThree()
 {
     ProfileStore store(m_profilesFile);
-    ConnectionProfile profile;
-    profile.name = QStringLiteral("cli no secret");
-    profile.kind = ConnectionProfile::Kind::EngineAtUrl;
-    profile.engineUrl = QUrl(m_engine.baseUrl());
-    profile.accountSid = m_engine.accountSid();
-    profile.apiKeySid = m_engine.apiKeySid();
-    const auto saved = store.save(profile);
-    QVERIFY2(saved.has_value(), qPrintable(saved.error()));
+    const auto saved = store.save(engineProfile(m_engine, QStringLiteral("cli no secret")));
+    QVERIFY2(saved.has_value(), qPrintable(saved ? QString() : saved.error()));
 
     const CliRun run = cliWith({QStringLiteral("--profile"), QStringLiteral("cli no secret"),
                                    QStringLiteral("services"), QStringLiteral("list")},

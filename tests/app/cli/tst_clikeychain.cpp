@@ -149,7 +149,7 @@ void TestCliKeychain::pointAtEngine(const QString &name)
     profile->region.clear();
     profile->edge.clear();
     const auto saved = store.save(*profile);
-    QVERIFY2(saved.has_value(), qPrintable(saved.error()));
+    QVERIFY2(saved.has_value(), qPrintable(saved ? QString() : saved.error()));
 }
 
 void TestCliKeychain::importTwilioCliMovesSecretsIntoTheKeychain()

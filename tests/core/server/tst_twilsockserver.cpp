@@ -285,7 +285,7 @@ void TestTwilsockServer::startEngine(TwilsockOptions options, std::optional<doub
     engineOptions.environment.insert(str("TWILIO_API_KEY"), m_apiKeySid);
     engineOptions.environment.insert(str("TWILIO_API_SECRET"), m_apiKeySecret);
     auto engine = Engine::open(engineOptions);
-    QVERIFY2(engine, qPrintable(engine.error()));
+    QVERIFY2(engine, qPrintable(engine ? QString() : engine.error()));
     m_engine = std::move(*engine);
     m_rest = std::make_unique<RestServer>(*m_engine);
     m_twilsock = std::make_unique<TwilsockServer>(*m_engine, options);
