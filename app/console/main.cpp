@@ -9,6 +9,7 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
+#include <QIcon>
 #include <QCommandLineParser>
 #include <QMessageBox>
 #include <QStatusBar>
@@ -22,7 +23,11 @@ int main(int argc, char *argv[])
     QApplication::setApplicationName(QStringLiteral("streams-console"));
     QApplication::setApplicationDisplayName(QStringLiteral("Sync Streams Console"));
     QApplication::setApplicationVersion(QStringLiteral(STREAMS_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("io.github.syncstreamsconsole.Console"));
+    // The reverse-DNS id of the .desktop file and AppStream metainfo (resources/), so a Wayland
+    // compositor matches the window to its menu entry, and the installed hicolor icon.
+    const QString appId = QStringLiteral("io.github.sync_streams_console.StreamsConsole");
+    QApplication::setDesktopFileName(appId);
+    QApplication::setWindowIcon(QIcon::fromTheme(appId));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
