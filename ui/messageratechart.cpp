@@ -60,7 +60,11 @@ MessageRateChart::MessageRateChart(QWidget *parent) : QChartView(parent)
     m_area->attachAxis(m_axisX);
     m_area->attachAxis(m_axisY);
 
+    // QChartView(QWidget *) made a default chart, and setChart() hands it back to us instead of
+    // deleting it: delete it here or it leaks with its whole scene graph (found by LeakSanitizer).
+    QChart *placeholder = this->chart();
     setChart(chart);
+    delete placeholder;
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(110);
     setToolTip(tr("Messages received per second, last %1 seconds").arg(kSeconds));

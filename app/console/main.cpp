@@ -9,8 +9,8 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
-#include <QIcon>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QMessageBox>
 #include <QStatusBar>
 #include <QTimer>
@@ -69,11 +69,12 @@ int main(int argc, char *argv[])
         streamId = value.mid(slash + 1);
     }
 
-    auto backend = LocalBackend::start(settings->engine, settings->address, settings->port);
+    auto backend = LocalBackend::start(
+        settings->engine, settings->address, settings->port, settings->twilsock);
     QString portNote;
     if (!backend && !parser.isSet(QStringLiteral("listen"))) {
         // The default port is taken (another engine, say): carry on with a free one.
-        backend = LocalBackend::start(settings->engine, settings->address, 0);
+        backend = LocalBackend::start(settings->engine, settings->address, 0, settings->twilsock);
         if (backend)
             portNote = QStringLiteral("Port %1 was busy; the engine listens on %2 instead.")
                            .arg(settings->port)

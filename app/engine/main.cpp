@@ -4,13 +4,16 @@
 #include "engine/engine.h"
 #include "server/enginecommandline.h"
 #include "server/restserver.h"
+#include "server/secretredactor.h"
 #include "server/shutdownsignals.h"
 #include "server/twilsockserver.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <cstdio>
+#include <unistd.h>
 
 using namespace streams;
 
@@ -58,6 +61,9 @@ int main(int argc, char *argv[])
             complain(QStringLiteral("cannot create %1").arg(settings->engine.dataDir));
             return 1;
         }
+        // It is about to hold credentials: only its owner may enter it (as Engine::open does).
+        QFile::setPermissions(settings->engine.dataDir,
+            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
         auto credentials =
             EngineCredentials::loadOrCreate(settings->engine.dataDir, settings->engine.environment);
         if (!credentials) {
@@ -85,10 +91,12 @@ int main(int argc, char *argv[])
         complain(engine.error());
         return 1;
     }
+    // Before the first request can be logged.
+    SecretRedactor::install((*engine)->credentials());
     RestServer server(**engine);
     // Live delivery for the twilio-sync SDK on the same port; declared after the server so it
     // is destroyed first.
-    TwilsockServer twilsock(**engine);
+    TwilsockServer twilsock(**engine, settings->twilsock);
     twilsock.attachTo(server);
     QString error;
     const quint16 port = server.start(settings->address, settings->port, &error);
@@ -99,8 +107,9 @@ int main(int argc, char *argv[])
                      .arg(error));
         return 1;
     }
-    if (settings->allowRemote && !settings->address.isLoopback())
-        complain(QStringLiteral("warning: listening on %1, reachable from other machines")
+    if (!settings->address.isLoopback())
+        complain(QStringLiteral("warning: listening on %1, reachable from other machines: "
+                                "anyone who can reach it and holds the credentials gets in")
                      .arg(settings->address.toString()));
 
     const EngineCredentials &credentials = (*engine)->credentials();
@@ -116,14 +125,26 @@ int main(int argc, char *argv[])
     say(QStringLiteral("publish rate: %1")
             .arg(rate ? QStringLiteral("%1 messages/s per stream").arg(*rate)
                       : QStringLiteral("unlimited")));
+    say(QStringLiteral("slow subscribers: closed after %1 s with more than %2 KiB unsent; "
+                       "%3 messages queued per subscription")
+            .arg(double(settings->twilsock.stallTimeout.count()) / 1000)
+            .arg(settings->twilsock.sendBufferLimit / 1024)
+            .arg(settings->engine.subscriberQueueCapacity));
     say(QStringLiteral("account SID: %1   API key: %2")
             .arg(credentials.accountSid, credentials.apiKeySid));
-    if ((*engine)->credentialsWereGenerated()) {
-        // Shown once, when generated; afterwards they stay in the data directory only.
-        say(QStringLiteral("new credentials (shown once; also in %1):")
-                .arg(QDir((*engine)->dataDir()).filePath(EngineCredentials::fileName())));
+    const QString credentialsFile =
+        QDir((*engine)->dataDir()).filePath(EngineCredentials::fileName());
+    if ((*engine)->credentialsWereGenerated() && ::isatty(STDOUT_FILENO)) {
+        // Shown once, when generated, to the person at the terminal; afterwards they stay in
+        // the data directory only.
+        say(QStringLiteral("new credentials (shown once; also in %1):").arg(credentialsFile));
         say(QStringLiteral("  auth token: %1").arg(credentials.authToken));
         say(QStringLiteral("  API key secret: %1").arg(credentials.apiKeySecret));
+    } else if ((*engine)->credentialsWereGenerated()) {
+        // Output that is not a terminal ends up in logs and journals: no secrets there.
+        say(QStringLiteral("new credentials generated in %1; show them with: streams-engine "
+                           "--show-credentials --data-dir %2")
+                .arg(credentialsFile, (*engine)->dataDir()));
     } else {
         say(QStringLiteral("secrets: streams-engine --show-credentials --data-dir %1")
                 .arg((*engine)->dataDir()));

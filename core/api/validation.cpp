@@ -6,8 +6,26 @@
 
 #include <QJsonDocument>
 #include <QJsonParseError>
+#include <limits>
 
 namespace streams::validation {
+
+namespace {
+// Decimal digits only (no sign, spaces or exponent, unlike QString::toInt), at most `maximum`.
+// The value saturates instead of overflowing, so leading zeros are no limit on the length.
+std::optional<qint64> parseDigits(QStringView text, qint64 maximum)
+{
+    if (text.isEmpty())
+        return std::nullopt;
+    qint64 value = 0;
+    for (QChar c : text) {
+        if (c < u'0' || c > u'9')
+            return std::nullopt;
+        value = qMin(value * 10 + (c.unicode() - u'0'), maximum + 1);
+    }
+    return value <= maximum ? std::optional<qint64>(value) : std::nullopt;
+}
+} // namespace
 
 std::optional<ApiError> checkUniqueName(QStringView name)
 {
@@ -32,18 +50,30 @@ std::expected<qint64, ApiError> parseTtl(QStringView text)
     // allowed and, like 0, means the stream never expires (clients send `Ttl=` for ttl: '').
     if (text.isEmpty())
         return 0;
-    // Digits only: no sign, no spaces, no exponent. Long runs are refused before they overflow.
-    if (text.size() > 12)
+    const auto value = parseDigits(text, limits::kMaxTtlSeconds);
+    if (!value)
         return std::unexpected(ApiError::invalidTtl(text.toString()));
-    qint64 value = 0;
-    for (QChar c : text) {
-        if (c < u'0' || c > u'9')
-            return std::unexpected(ApiError::invalidTtl(text.toString()));
-        value = value * 10 + (c.unicode() - u'0');
-    }
-    if (value > limits::kMaxTtlSeconds)
-        return std::unexpected(ApiError::invalidTtl(text.toString()));
-    return value;
+    return *value;
+}
+
+std::expected<int, ApiError> parsePageSize(QStringView text)
+{
+    const auto value = parseDigits(text, limits::kMaxPageSize);
+    if (!value || *value < limits::kMinPageSize)
+        return std::unexpected(ApiError::invalidParameter(QStringLiteral("PageSize"),
+            QStringLiteral("must be an integer from %1 to %2")
+                .arg(limits::kMinPageSize)
+                .arg(limits::kMaxPageSize)));
+    return int(*value);
+}
+
+std::expected<int, ApiError> parsePageNumber(QStringView text)
+{
+    const auto value = parseDigits(text, std::numeric_limits<int>::max());
+    if (!value)
+        return std::unexpected(ApiError::invalidParameter(
+            QStringLiteral("Page"), QStringLiteral("must be a non-negative integer")));
+    return int(*value);
 }
 
 std::pair<int, int> lineAndColumn(QByteArrayView text, qsizetype offset)
@@ -87,7 +117,12 @@ void appendUtf8(QByteArray &out, char32_t codePoint)
 // no whitespace between tokens, strings as raw UTF-8 with only the escapes JSON requires.
 // Unlike QJsonDocument::toJson this keeps the publisher's key order and number spelling, so a
 // subscriber receives the object as it was sent, and the size measured is that of what is sent.
-QByteArray canonicalCompact(QByteArrayView json)
+// QJsonDocument also accepts what JSON forbids and strict parsers (JavaScript's JSON.parse,
+// Twilio's Jackson) refuse: raw control characters (even NUL) inside strings and escapes other
+// than JSON's ("\q", a backslash before a UTF-8 byte). The offset of the first such byte is
+// returned instead, so the payload is refused rather than passed on to subscribers that could
+// not read it (found by fuzz_messagedata).
+std::expected<QByteArray, qsizetype> canonicalCompact(QByteArrayView json)
 {
     static constexpr char hex[] = "0123456789abcdef";
     QByteArray out;
@@ -121,6 +156,8 @@ QByteArray canonicalCompact(QByteArrayView json)
         ++i;
         while (i < n && json[i] != '"') {
             const char ch = json[i];
+            if (static_cast<unsigned char>(ch) < 0x20)
+                return std::unexpected(i);
             if (ch != '\\') {
                 out += ch;
                 ++i;
@@ -139,6 +176,8 @@ QByteArray canonicalCompact(QByteArrayView json)
             case 't': out += "\\t"; break;
             case 'u': {
                 int unit = readHex4(i);
+                if (unit < 0)
+                    return std::unexpected(i - 2);
                 i += 4;
                 char32_t codePoint = char32_t(unit);
                 // A surrogate pair spells one code point in two escapes.
@@ -167,7 +206,7 @@ QByteArray canonicalCompact(QByteArrayView json)
                 }
                 break;
             }
-            default: out += escape; break; // unreachable for text QJsonDocument accepted
+            default: return std::unexpected(i - 2); // QJsonDocument takes any escaped byte
             }
         }
         out += '"';
@@ -182,18 +221,35 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(json.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        const auto [line, column] = lineAndColumn(json, parseError.offset);
+        // Qt reports an unterminated string one past the end; editors index with the offset.
+        const qsizetype offset = qBound(qsizetype(0), qsizetype(parseError.offset), json.size());
+        const auto [line, column] = lineAndColumn(json, offset);
         return std::unexpected(
             JsonProblem{ApiError::invalidJson(QStringLiteral("%1 at line %2, column %3")
                                                   .arg(parseError.errorString())
                                                   .arg(line)
                                                   .arg(column)),
-                parseError.offset, line, column});
+                offset, line, column});
     }
     if (!document.isObject())
         return std::unexpected(JsonProblem{
             ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1, 0, 0});
-    MessagePayload payload{document.object(), canonicalCompact(json)};
+    auto compact = canonicalCompact(json);
+    if (!compact) {
+        const qsizetype offset = compact.error();
+        const auto [line, column] = lineAndColumn(json, offset);
+        const QString reason = json[offset] == '\\'
+            ? QStringLiteral("invalid escape sequence in a string")
+            : QStringLiteral("control character U+%1 in a string must be escaped")
+                  .arg(QString::number(static_cast<unsigned char>(json[offset]), 16)
+                           .rightJustified(4, u'0')
+                           .toUpper());
+        return std::unexpected(JsonProblem{
+            ApiError::invalidJson(
+                QStringLiteral("%1 at line %2, column %3").arg(reason).arg(line).arg(column)),
+            offset, line, column});
+    }
+    MessagePayload payload{document.object(), std::move(*compact)};
     if (payload.compact.size() > limits::kMaxMessageBytes)
         return std::unexpected(
             JsonProblem{ApiError::dataTooLarge(payload.compact.size()), -1, 0, 0});

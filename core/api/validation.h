@@ -19,6 +19,13 @@ std::optional<ApiError> checkUniqueName(QStringView name);
 /// expires); else 54011.
 std::expected<qint64, ApiError> parseTtl(QStringView text);
 
+/// Parses a PageSize parameter: decimal digits only, 1..100; else 400 naming the parameter.
+std::expected<int, ApiError> parsePageSize(QStringView text);
+
+/// Parses a Page parameter (the 0-based page number a client believes it is on): decimal digits
+/// only, 0..2,147,483,647; else 400 naming the parameter.
+std::expected<int, ApiError> parsePageNumber(QStringView text);
+
 /// A stream message payload that passed validation.
 struct MessagePayload
 {

@@ -123,9 +123,9 @@ LocalBackend::~LocalBackend() = default;
 
 std::expected<std::unique_ptr<LocalBackend>, QString> LocalBackend::start(
     const EngineOptions &options, const QHostAddress &address, quint16 port,
-    const QString &displayName)
+    const TwilsockOptions &twilsock, const QString &displayName)
 {
-    auto host = EngineHost::start(options, address, port);
+    auto host = EngineHost::start(options, address, port, twilsock);
     if (!host)
         return std::unexpected(host.error());
     return std::unique_ptr<LocalBackend>(new LocalBackend(std::move(*host), displayName));

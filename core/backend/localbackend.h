@@ -1,6 +1,7 @@
 #pragma once
 
 #include "backend/backend.h"
+#include "server/twilsockserver.h"
 
 #include <QHostAddress>
 #include <expected>
@@ -24,7 +25,7 @@ public:
 
     /// Starts the engine (see EngineHost::start) and wraps it.
     static std::expected<std::unique_ptr<LocalBackend>, QString> start(const EngineOptions &options,
-        const QHostAddress &address, quint16 port,
+        const QHostAddress &address, quint16 port, const TwilsockOptions &twilsock = {},
         const QString &displayName = QStringLiteral("Local engine"));
 
     EngineHost &host() { return *m_host; }

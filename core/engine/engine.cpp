@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QFile>
 #include <QUrl>
+#include <cstring>
 
 namespace streams {
 
@@ -57,6 +58,15 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
     engine->m_lock = std::make_unique<QLockFile>(dir.filePath(QStringLiteral("engine.lock")));
     engine->m_lock->setStaleLockTime(0); // a crashed engine's lock is stale once its PID is gone
     if (!engine->m_lock->tryLock(0)) {
+        if (engine->m_lock->error() != QLockFile::LockFailedError) {
+            // Not another engine: the directory itself refuses the lock file.
+            const int problem = StreamStore::writeProbe(engine->m_dataDir);
+            return std::unexpected(
+                QStringLiteral("the data directory %1 is not writable (%2)")
+                    .arg(engine->m_dataDir,
+                        problem != 0 ? QString::fromLocal8Bit(std::strerror(problem))
+                                     : QStringLiteral("cannot create its lock file")));
+        }
         qint64 pid = 0;
         QString host, app;
         engine->m_lock->getLockInfo(&pid, &host, &app);

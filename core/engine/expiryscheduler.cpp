@@ -35,11 +35,19 @@ void ExpiryScheduler::sweep()
 {
     auto removed = m_store.deleteExpired(m_clock.nowSeconds());
     if (!removed) {
-        // Leave the rows; reads already hide them. Try again shortly.
-        qCWarning(lcExpiry) << "expiry sweep failed:" << removed.error().message();
+        // Leave the rows; reads already hide them. Try again shortly. A full or read-only disk
+        // can last for hours: say so once, not every second.
+        if (!m_failing)
+            qCWarning(lcExpiry) << "expiry sweep failed, retrying every second:"
+                                << removed.error().message();
+        m_failing = true;
         m_armedFor.reset();
         m_timer.start(1000);
         return;
+    }
+    if (m_failing) {
+        qCInfo(lcExpiry) << "expiry sweep works again";
+        m_failing = false;
     }
     if (!removed->isEmpty() && m_onExpired)
         m_onExpired(*removed);

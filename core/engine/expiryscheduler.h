@@ -43,6 +43,7 @@ private:
     ExpiredHandler m_onExpired;
     QTimer m_timer;
     std::optional<qint64> m_armedFor;
+    bool m_failing = false; // the last sweep failed (logged once until one succeeds)
 };
 
 } // namespace streams

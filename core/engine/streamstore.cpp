@@ -3,14 +3,30 @@
 #include "api/sid.h"
 
 #include <QAtomicInteger>
+#include <QFile>
+#include <QFileInfo>
 #include <QSqlError>
 #include <QVariant>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace streams {
 
 namespace {
 constexpr int kSchemaVersion = 1;
+
+// SQLite's primary result codes (sqlite3.h), without linking SQLite itself.
+constexpr int kSqliteBusy = 5;
+constexpr int kSqliteLocked = 6;
+constexpr int kSqliteReadOnly = 8;
+constexpr int kSqliteIoError = 10;
+constexpr int kSqliteCorrupt = 11;
+constexpr int kSqliteFull = 13;
+constexpr int kSqliteCantOpen = 14;
+constexpr int kSqliteNotADatabase = 26;
 
 const QString kServiceColumns = QStringLiteral(
     "sid, unique_name, account_sid, friendly_name, webhook_url, reachability_webhooks_enabled, "
@@ -142,7 +158,77 @@ std::expected<std::unique_ptr<StreamStore>, QString> StreamStore::open(const QSt
 
 ApiError StreamStore::storageError(const QSqlQuery &query) const
 {
-    return ApiError::internal(QStringLiteral("Storage error: %1").arg(query.lastError().text()));
+    return storageError(query.lastError());
+}
+
+ApiError StreamStore::storageError(const QSqlError &error) const
+{
+    // Qt's SQLite driver reports extended result codes; the low byte is the primary code.
+    bool numeric = false;
+    const int extended = error.nativeErrorCode().toInt(&numeric);
+    const int primary = numeric ? (extended & 0xff) : -1;
+    const QString detail = error.databaseText().isEmpty() ? error.text() : error.databaseText();
+    const QString dir = QFileInfo(m_db.databaseName()).absolutePath();
+    const auto full = [&] {
+        return ApiError::serviceUnavailable(
+            QStringLiteral("Storage full: the disk holding the data directory %1 has no space "
+                           "left, so nothing new can be stored until space is freed; reads still "
+                           "work")
+                .arg(dir));
+    };
+    switch (primary) {
+    case kSqliteFull: return full();
+    case kSqliteReadOnly:
+    case kSqliteIoError:
+    case kSqliteCantOpen: {
+        // SQLite only says "disk I/O error"; the directory itself tells which disk problem it
+        // is, so the caller (and whoever reads the log) knows what to fix.
+        const int problem = writeProbe(dir);
+        if (problem == ENOSPC || problem == EDQUOT)
+            return full();
+        if (problem == EROFS)
+            return ApiError::serviceUnavailable(
+                QStringLiteral("Storage read-only: the data directory %1 is on a read-only file "
+                               "system, so nothing new can be stored until it is writable again; "
+                               "reads still work")
+                    .arg(dir));
+        if (problem != 0)
+            return ApiError::serviceUnavailable(
+                QStringLiteral("Storage unavailable: the data directory %1 cannot be written (%2); "
+                               "reads still work")
+                    .arg(dir, QString::fromLocal8Bit(std::strerror(problem))));
+        return ApiError::serviceUnavailable(
+            QStringLiteral("Storage unavailable: disk I/O error in the data directory %1 (%2)")
+                .arg(dir, detail));
+    }
+    case kSqliteBusy:
+    case kSqliteLocked:
+        return ApiError::serviceUnavailable(
+            QStringLiteral("Storage busy: another process holds a lock on %1 (%2)")
+                .arg(m_db.databaseName(), detail));
+    case kSqliteCorrupt:
+    case kSqliteNotADatabase:
+        return ApiError::internal(QStringLiteral("Storage error: the data file %1 is damaged (%2)")
+                                      .arg(m_db.databaseName(), detail));
+    default: return ApiError::internal(QStringLiteral("Storage error: %1").arg(detail));
+    }
+}
+
+int StreamStore::writeProbe(const QString &dir)
+{
+    // A real write of one byte: creating an empty file can still succeed on a full disk.
+    const QByteArray path = QFile::encodeName(dir + QStringLiteral("/.write-probe"));
+    const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    int problem = 0;
+    if (::write(fd, "x", 1) != 1)
+        problem = errno;
+    else if (::fsync(fd) != 0)
+        problem = errno;
+    ::close(fd);
+    ::unlink(path.constData());
+    return problem;
 }
 
 QSqlQuery *StreamStore::prepared(const QString &sql)
@@ -161,7 +247,8 @@ std::expected<void, ApiError> StreamStore::migrate()
 {
     QSqlQuery q(m_db);
     // WAL: readers never block the writer, and a committed transaction survives a process
-    // crash (kill -9). synchronous=NORMAL skips the fsync per commit; only a power cut can lose
+    // crash (kill -9: tests/reliability/kill9.js). synchronous=NORMAL skips the fsync per commit;
+    // only a power cut, or a disk that fails before the kernel writes its cache back, can lose
     // the last commits, which is the trade every local development server makes.
     const QStringList pragmas = {
         QStringLiteral("PRAGMA journal_mode=WAL"),
@@ -211,7 +298,7 @@ std::expected<void, ApiError> StreamStore::migrate()
             QStringLiteral("PRAGMA user_version = 1"),
         };
         if (!m_db.transaction())
-            return std::unexpected(ApiError::internal(m_db.lastError().text()));
+            return std::unexpected(storageError(m_db.lastError()));
         for (const QString &statement : schema) {
             if (!q.exec(statement)) {
                 const ApiError error = storageError(q);
@@ -220,7 +307,7 @@ std::expected<void, ApiError> StreamStore::migrate()
             }
         }
         if (!m_db.commit())
-            return std::unexpected(ApiError::internal(m_db.lastError().text()));
+            return std::unexpected(storageError(m_db.lastError()));
     }
 
     m_statements = std::make_unique<Statements>(m_db);
@@ -244,7 +331,7 @@ std::expected<void, ApiError> StreamStore::migrate()
         && s.findServiceByName.prepare(
             QStringLiteral("SELECT %1 FROM services WHERE unique_name = ?").arg(kServiceColumns));
     if (!prepared)
-        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+        return std::unexpected(storageError(m_db.lastError()));
     return {};
 }
 
@@ -299,7 +386,7 @@ std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteSe
     const QString &serviceSid)
 {
     if (!m_db.transaction())
-        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+        return std::unexpected(storageError(m_db.lastError()));
     QSqlQuery q(m_db);
     QList<RemovedStream> removed;
     q.prepare(QStringLiteral("DELETE FROM streams WHERE service_sid = ? RETURNING sid"));
@@ -320,7 +407,7 @@ std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteSe
     }
     q.finish();
     if (!m_db.commit())
-        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+        return std::unexpected(storageError(m_db.lastError()));
     return removed;
 }
 
@@ -451,7 +538,7 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
     }
     QSqlQuery *query = prepared(sql.arg(columns, table, where));
     if (!query)
-        return std::unexpected(ApiError::internal(m_db.lastError().text()));
+        return std::unexpected(storageError(m_db.lastError()));
     QSqlQuery &q = *query;
     for (int i = 0; i < values.size(); ++i)
         q.bindValue(i, values.at(i));
@@ -474,7 +561,7 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
             prepared(QStringLiteral("SELECT 1 FROM %1 WHERE %2 AND seq %3 ? LIMIT 1")
                          .arg(table, where, after ? QStringLiteral(">") : QStringLiteral("<")));
         if (!probe)
-            return std::unexpected(ApiError::internal(m_db.lastError().text()));
+            return std::unexpected(storageError(m_db.lastError()));
         int i = 0;
         for (const QVariant &value : filterValues)
             probe->bindValue(i++, value);

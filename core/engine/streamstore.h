@@ -6,6 +6,7 @@
 #include "api/stream.h"
 
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
 #include <expected>
@@ -63,6 +64,10 @@ public:
     /// PRAGMA integrity_check; "ok" when the file is sound.
     QString integrityCheck();
 
+    /// Writes, syncs and removes a probe file in `dir`: 0 when that works, else the errno
+    /// (ENOSPC, EROFS, EACCES...): what a storage failure was really about.
+    static int writeProbe(const QString &dir);
+
 private:
     struct Statements;
     explicit StreamStore(QString connectionName);
@@ -72,7 +77,13 @@ private:
     std::expected<Page<T>, ApiError> listPage(const QString &table, const QString &filter,
         const QVariantList &filterValues, const PageRequest &request,
         T (*fromRow)(const QSqlQuery &));
+    /// Storage failures as the caller should see them: a full or read-only disk (and any other
+    /// reason the data directory cannot be written) is 503/20503 naming the problem; a damaged
+    /// file or anything else 500/20500. Nothing is half-written either way: each call is one
+    /// transaction, which SQLite rolls back.
     ApiError storageError(const QSqlQuery &query) const;
+    ApiError storageError(const QSqlError &error) const;
+
     /// A statement prepared once per distinct SQL text (lists build a few shapes).
     QSqlQuery *prepared(const QString &sql);
 

@@ -9,6 +9,26 @@ const QString kListen = QStringLiteral("listen");
 const QString kDataDir = QStringLiteral("data-dir");
 const QString kPublishRate = QStringLiteral("publish-rate");
 const QString kAllowRemote = QStringLiteral("allow-remote");
+const QString kSubscriberBuffer = QStringLiteral("subscriber-buffer");
+const QString kSlowSubscriberTimeout = QStringLiteral("slow-subscriber-timeout");
+const QString kSubscriberQueue = QStringLiteral("subscriber-queue");
+
+// A number in [minimum, maximum] from option `name`, or a message saying what is wanted.
+std::expected<double, QString> numberOption(const QCommandLineParser &parser, const QString &name,
+    double minimum, double maximum, bool integral)
+{
+    const QString text = parser.value(name);
+    bool ok = false;
+    const double value = text.toDouble(&ok);
+    if (!ok || !(value >= minimum && value <= maximum) || (integral && value != qint64(value)))
+        return std::unexpected(
+            QStringLiteral("--%1: '%2' is not %3 from %4 to %5")
+                .arg(name, text,
+                    integral ? QStringLiteral("a whole number") : QStringLiteral("a number"))
+                .arg(minimum)
+                .arg(maximum));
+    return value;
+}
 } // namespace
 
 void EngineCommandLine::addOptions(QCommandLineParser &parser)
@@ -29,6 +49,22 @@ void EngineCommandLine::addOptions(QCommandLineParser &parser)
     parser.addOption({kAllowRemote,
         QStringLiteral("Allow --listen on an address other than loopback. Anyone "
                        "who can reach it and holds the credentials gets in.")});
+    const TwilsockOptions defaults;
+    parser.addOption({kSubscriberBuffer,
+        QStringLiteral("Unsent data a live connection may have before its messages wait in "
+                       "its queues (default %1 KiB).")
+            .arg(defaults.sendBufferLimit / 1024),
+        QStringLiteral("KIB")});
+    parser.addOption({kSlowSubscriberTimeout,
+        QStringLiteral("Close a live connection that has had more than --subscriber-buffer "
+                       "unsent for this long (default %1 s).")
+            .arg(double(defaults.stallTimeout.count()) / 1000),
+        QStringLiteral("SECONDS")});
+    parser.addOption({kSubscriberQueue,
+        QStringLiteral("Messages a subscription may have waiting before its oldest are "
+                       "dropped (default %1).")
+            .arg(EngineOptions().subscriberQueueCapacity),
+        QStringLiteral("N")});
 }
 
 QString EngineCommandLine::defaultDataDir()
@@ -94,6 +130,26 @@ std::expected<EngineCommandLine::Settings, QString> EngineCommandLine::read(
         if (!rate)
             return std::unexpected(rate.error());
         settings.engine.publishRatePerSecond = *rate;
+    }
+    if (parser.isSet(kSubscriberBuffer)) {
+        auto kib = numberOption(parser, kSubscriberBuffer, 16, 1024 * 1024, true);
+        if (!kib)
+            return std::unexpected(kib.error());
+        settings.twilsock.sendBufferLimit = qint64(*kib) * 1024;
+        // Replies to a client that sends requests without reading them get eight times that.
+        settings.twilsock.maxUnsentBytes = 8 * settings.twilsock.sendBufferLimit;
+    }
+    if (parser.isSet(kSlowSubscriberTimeout)) {
+        auto seconds = numberOption(parser, kSlowSubscriberTimeout, 0.1, 3600, false);
+        if (!seconds)
+            return std::unexpected(seconds.error());
+        settings.twilsock.stallTimeout = std::chrono::milliseconds(qint64(*seconds * 1000));
+    }
+    if (parser.isSet(kSubscriberQueue)) {
+        auto capacity = numberOption(parser, kSubscriberQueue, 1, 10'000'000, true);
+        if (!capacity)
+            return std::unexpected(capacity.error());
+        settings.engine.subscriberQueueCapacity = qsizetype(*capacity);
     }
     settings.allowRemote = parser.isSet(kAllowRemote);
     if (!settings.address.isLoopback() && !settings.allowRemote)

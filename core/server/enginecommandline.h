@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "server/twilsockserver.h"
 
 #include <QCommandLineParser>
 #include <QHostAddress>
@@ -10,7 +11,8 @@ namespace streams {
 
 /// The engine options every host of the engine understands (`streams-engine` and
 /// `streams-console`): --listen HOST:PORT, --data-dir DIR, --publish-rate N|unlimited,
-/// --allow-remote.
+/// --allow-remote, and the slow-subscriber limits --subscriber-buffer KIB,
+/// --slow-subscriber-timeout SECONDS, --subscriber-queue N.
 class EngineCommandLine final
 {
 public:
@@ -22,6 +24,7 @@ public:
         QHostAddress address = QHostAddress(QHostAddress::LocalHost);
         quint16 port = kDefaultPort;
         bool allowRemote = false;
+        TwilsockOptions twilsock;
     };
 
     static void addOptions(QCommandLineParser &parser);

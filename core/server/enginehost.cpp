@@ -1,10 +1,14 @@
 #include "server/enginehost.h"
 
 #include "server/restserver.h"
+#include "server/secretredactor.h"
 #include "server/twilsockserver.h"
 
+#include <QLoggingCategory>
 #include <QMetaObject>
 #include <QSemaphore>
+
+Q_LOGGING_CATEGORY(lcEngineHost, "streams.server.host", QtInfoMsg)
 
 namespace streams {
 
@@ -16,8 +20,8 @@ QString EngineHost::Listening::baseUrl() const
     return QStringLiteral("http://%1:%2").arg(host).arg(port);
 }
 
-std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(
-    const EngineOptions &options, const QHostAddress &address, quint16 port)
+std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(const EngineOptions &options,
+    const QHostAddress &address, quint16 port, const TwilsockOptions &twilsockOptions)
 {
     std::unique_ptr<EngineHost> host(new EngineHost);
     host->m_thread.setObjectName(QStringLiteral("engine"));
@@ -44,7 +48,7 @@ std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(
             raw->m_server = new RestServer(*raw->m_engine);
             // A child of the REST server: it goes first when the server is deleted, before
             // the engine its connections subscribe to.
-            auto *twilsock = new TwilsockServer(*raw->m_engine, {}, raw->m_server);
+            auto *twilsock = new TwilsockServer(*raw->m_engine, twilsockOptions, raw->m_server);
             twilsock->attachTo(*raw->m_server);
             QString listenError;
             const quint16 bound = raw->m_server->start(address, port, &listenError);
@@ -59,8 +63,10 @@ std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(
             } else {
                 raw->m_listening = {address, bound};
                 raw->m_credentials = raw->m_engine->credentials();
+                SecretRedactor::install(raw->m_credentials);
                 raw->m_publishRate = raw->m_engine->publishRatePerSecond();
                 raw->m_dataDir = raw->m_engine->dataDir();
+                raw->m_twilsockOptions = twilsockOptions;
                 connect(raw->m_engine.get(), &Engine::streamRemoved, raw,
                     &EngineHost::streamRemoved, Qt::DirectConnection);
             }
@@ -70,6 +76,11 @@ std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(
     done.acquire();
     if (!error.isEmpty())
         return std::unexpected(error);
+    if (!address.isLoopback())
+        qCWarning(lcEngineHost).noquote()
+            << QStringLiteral("listening on %1, reachable from other machines: anyone who can "
+                              "reach it and holds the credentials gets in")
+                   .arg(host->m_listening.baseUrl());
     return host;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "server/twilsockserver.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -32,15 +33,18 @@ public:
     ~EngineHost() override;
 
     /// Opens the engine and starts listening, on the new thread; blocks the caller until both
-    /// are done (start-up only: milliseconds). `port` 0 picks a free port.
-    static std::expected<std::unique_ptr<EngineHost>, QString> start(
-        const EngineOptions &options, const QHostAddress &address, quint16 port);
+    /// are done (start-up only: milliseconds). `port` 0 picks a free port. A non-loopback
+    /// `address` is logged as a warning (the caller has already been told to allow it).
+    static std::expected<std::unique_ptr<EngineHost>, QString> start(const EngineOptions &options,
+        const QHostAddress &address, quint16 port, const TwilsockOptions &twilsock = {});
 
     const Listening &listening() const { return m_listening; }
     /// Fixed for the engine's life; safe to read from any thread.
     const EngineCredentials &credentials() const { return m_credentials; }
     std::optional<double> publishRatePerSecond() const { return m_publishRate; }
     QString dataDir() const { return m_dataDir; }
+    /// The live connections' limits the engine was started with.
+    const TwilsockOptions &twilsockOptions() const { return m_twilsockOptions; }
     FanoutHub &hub() { return m_engine->hub(); }
 
     /// Queues `work` to run on the engine thread with the engine.
@@ -63,6 +67,7 @@ private:
     EngineCredentials m_credentials;
     std::optional<double> m_publishRate;
     QString m_dataDir;
+    TwilsockOptions m_twilsockOptions;
 };
 
 } // namespace streams

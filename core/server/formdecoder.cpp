@@ -27,7 +27,10 @@ std::expected<QString, ApiError> FormDecoder::decodeComponent(
             bytes.append(c);
         }
     }
-    QStringDecoder utf8(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    // ConvertInitialBom: by default the decoder drops a leading U+FEFF, so "%EF%BB%BFa" would
+    // decode to "a" and two spellings would name one object (found by fuzz_formdecoder).
+    QStringDecoder utf8(QStringDecoder::Utf8,
+        QStringDecoder::Flag::Stateless | QStringDecoder::Flag::ConvertInitialBom);
     QString text = utf8.decode(bytes);
     if (utf8.hasError())
         return std::unexpected(ApiError::badRequest(QStringLiteral("Invalid UTF-8 in request")));

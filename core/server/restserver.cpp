@@ -13,8 +13,10 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QMetaMethod>
+#include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 
 Q_LOGGING_CATEGORY(lcHttp, "streams.server.http", QtWarningMsg)
 
@@ -118,21 +120,16 @@ std::expected<PageRequest, ApiError> pageRequest(const Fields &query)
 {
     PageRequest request;
     if (const auto it = query.constFind(QStringLiteral("PageSize")); it != query.cend()) {
-        bool ok = false;
-        request.pageSize = it->toInt(&ok);
-        if (!ok || request.pageSize < limits::kMinPageSize
-            || request.pageSize > limits::kMaxPageSize)
-            return std::unexpected(ApiError::invalidParameter(QStringLiteral("PageSize"),
-                QStringLiteral("must be an integer from %1 to %2")
-                    .arg(limits::kMinPageSize)
-                    .arg(limits::kMaxPageSize)));
+        const auto size = validation::parsePageSize(*it);
+        if (!size)
+            return std::unexpected(size.error());
+        request.pageSize = *size;
     }
     if (const auto it = query.constFind(QStringLiteral("Page")); it != query.cend()) {
-        bool ok = false;
-        request.page = it->toInt(&ok);
-        if (!ok || request.page < 0)
-            return std::unexpected(ApiError::invalidParameter(
-                QStringLiteral("Page"), QStringLiteral("must be a non-negative integer")));
+        const auto page = validation::parsePageNumber(*it);
+        if (!page)
+            return std::unexpected(page.error());
+        request.page = *page;
     }
     request.pageToken = query.value(QStringLiteral("PageToken"));
     return request;
@@ -157,6 +154,56 @@ RestServer::Reply listReply(const std::expected<Page<T>, ApiError> &page, QLatin
         page->nextPageToken, page->previousPageToken);
     json.endObject();
     return reply;
+}
+
+// Twilio's "Too Many Requests" code, for requests refused unchecked while an address is slowed.
+constexpr int kTooManyRequestsCode = 20429;
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+// The headers every reply of `reply.status` carries beyond Content-Type and Content-Length.
+QList<std::pair<QByteArray, QByteArray>> extraHeaders(const RestServer::Reply &reply)
+{
+    if (!reply.allow.isEmpty())
+        return {{"Allow", reply.allow}};
+    if (reply.status == 401)
+        return {{"WWW-Authenticate", "Basic realm=\"Twilio API\""}};
+    if (reply.status == 429)
+        return {{"Retry-After", "1"}};
+    return {};
+}
+
+// A complete HTTP/1.1 response that ends the connection. Held replies are written this way:
+// Qt 6.4's responder needs the request object, which does not outlive handleRequest().
+QByteArray closingResponse(const RestServer::Reply &reply)
+{
+    QByteArray out =
+        "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
+    if (reply.status != 204)
+        out += "Content-Type: application/json; charset=utf-8\r\n";
+    for (const auto &[name, value] : extraHeaders(reply))
+        out += name + ": " + value + "\r\n";
+    out += "Connection: close\r\nContent-Length: " + QByteArray::number(reply.body.size())
+        + "\r\n\r\n" + reply.body;
+    return out;
 }
 
 template<typename T, typename Write>
@@ -210,9 +257,34 @@ RestServer::Reply RestServer::handle(QByteArrayView method, QByteArrayView encod
     QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
     const QString &baseUrl)
 {
+    std::optional<bool> authenticated;
+    return handleChecked(
+        method, encodedPath, encodedQuery, authorization, body, baseUrl, &authenticated);
+}
+
+RestServer::Reply RestServer::handleCounted(const QHostAddress &peer, QByteArrayView method,
+    QByteArrayView encodedPath, QByteArrayView encodedQuery, QByteArrayView authorization,
+    QByteArrayView body, const QString &baseUrl)
+{
+    std::optional<bool> authenticated;
+    Reply reply = handleChecked(
+        method, encodedPath, encodedQuery, authorization, body, baseUrl, &authenticated);
+    if (authenticated == true)
+        m_throttle.recordSuccess(peer);
+    else if (authenticated == false)
+        m_throttle.recordFailure(peer, AuthThrottle::monotonicMs());
+    return reply;
+}
+
+RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayView encodedPath,
+    QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
+    const QString &baseUrl, std::optional<bool> *authenticated)
+{
     if (body.size() > limits::kMaxRequestBodyBytes)
         return errorReply(ApiError::payloadTooLarge(body.size()));
-    if (!authorized(authorization))
+    const bool passed = authorized(authorization);
+    *authenticated = passed;
+    if (!passed)
         return errorReply(ApiError::authenticationFailed());
     auto route = RestRouter::route(method, encodedPath);
     if (!route) {
@@ -333,8 +405,45 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     }
     const QString baseUrl = QStringLiteral("http://") + QString::fromLatin1(host);
 
-    const Reply reply =
-        handle(method, path, query, request.value("Authorization"), request.body(), baseUrl);
+    // A request behind a held one on the same connection: the connection ends with the held
+    // reply, and answering this first would put the replies out of order.
+    if (m_holding.contains(socket))
+        return true;
+
+    const QHostAddress peer = socket->peerAddress();
+    const auto admission = m_throttle.admit(peer, AuthThrottle::monotonicMs());
+    if (admission.refused) {
+        const Reply refused = errorReply(ApiError(kTooManyRequestsCode, 429,
+            QStringLiteral("Too many failed authentication attempts from this address; "
+                           "try again later")));
+        socket->write(closingResponse(refused));
+        socket->disconnectFromHost();
+        return true;
+    }
+    if (admission.wait.count() > 0) {
+        // Held on a timer, credentials unchecked until its turn, so parallel guesses gain
+        // nothing. The engine thread carries on serving everyone else.
+        m_holding.insert(socket);
+        connect(socket, &QObject::destroyed, this,
+            [this, key = static_cast<const QObject *>(socket)] { m_holding.remove(key); });
+        QTimer::singleShot(admission.wait, this,
+            [this, socket = QPointer<QTcpSocket>(socket), peer, method, path, query,
+                authorization = request.value("Authorization"), body = request.body(), baseUrl] {
+                m_throttle.release(peer);
+                if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+                    return;
+                m_holding.remove(socket.get());
+                const Reply reply =
+                    handleCounted(peer, method, path, query, authorization, body, baseUrl);
+                qCDebug(lcHttp) << method << path << "->" << reply.status << "(held)";
+                socket->write(closingResponse(reply));
+                socket->disconnectFromHost();
+            });
+        return true;
+    }
+
+    const Reply reply = handleCounted(
+        peer, method, path, query, request.value("Authorization"), request.body(), baseUrl);
     if (reply.status >= 500)
         qCWarning(lcHttp) << method << path << "->" << reply.status << reply.body;
     else
@@ -342,6 +451,8 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
 
     QHttpServerResponder responder = makeResponder(request, socket);
     const auto status = static_cast<QHttpServerResponder::StatusCode>(reply.status);
+    // The responder takes headers as an initializer list, so one call per header set; they
+    // match extraHeaders(), which held replies use.
     if (reply.status == 204) {
         responder.write(status);
     } else if (!reply.allow.isEmpty()) {

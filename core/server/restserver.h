@@ -1,11 +1,14 @@
 #pragma once
 
 #include "api/apierror.h"
+#include "server/auththrottle.h"
 #include "server/restrouter.h"
 
 #include <QAbstractHttpServer>
 #include <QHostAddress>
 #include <QJsonObject>
+#include <QSet>
+#include <optional>
 
 namespace streams {
 
@@ -14,7 +17,8 @@ class Engine;
 /// Twilio Sync v1 REST over HTTP/1.1 on one port, in front of an Engine: HTTP Basic auth on every
 /// request, form-encoded bodies, Twilio's JSON shapes and error bodies, and absolute URLs built
 /// from the scheme and Host the client used (clients follow `next_page_url` verbatim). Runs on
-/// the engine's thread.
+/// the engine's thread. An address that keeps failing authentication is slowed down
+/// (AuthThrottle): its requests are held on a timer, never by blocking the thread.
 class RestServer final : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -37,6 +41,9 @@ public:
     Reply handle(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
         QByteArrayView authorization, QByteArrayView body, const QString &baseUrl);
 
+    /// Shared with the twilsock endpoint on the same port, so failures on one count for both.
+    AuthThrottle &authThrottle() { return m_throttle; }
+
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -45,8 +52,21 @@ private:
     Reply dispatch(const RestRoute &route, QByteArrayView encodedQuery, QByteArrayView body,
         const QString &baseUrl, const QString &listUrl);
     bool authorized(QByteArrayView authorization) const;
+    /// handle(), also saying whether the credentials were checked and passed (nullopt: the
+    /// request was refused before they were looked at).
+    Reply handleChecked(QByteArrayView method, QByteArrayView encodedPath,
+        QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
+        const QString &baseUrl, std::optional<bool> *authenticated);
+    /// Runs a request whose turn has come and feeds the outcome to the throttle.
+    Reply handleCounted(const QHostAddress &peer, QByteArrayView method, QByteArrayView encodedPath,
+        QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
+        const QString &baseUrl);
 
     Engine &m_engine;
+    AuthThrottle m_throttle;
+    // Sockets with a held request: its reply goes out later and ends the connection, so
+    // whatever else arrives on them meanwhile is not answered (it would overtake the reply).
+    QSet<const QObject *> m_holding;
 };
 
 } // namespace streams

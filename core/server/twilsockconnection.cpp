@@ -23,9 +23,6 @@ using twilsock::FrameCodec;
 // QWebSocket refuses larger messages itself (close code 1009). The slack lets a frame a little
 // over the codec's limit reach the codec, which answers in twilsock terms.
 constexpr qsizetype kMaxWebSocketMessageBytes = FrameCodec::kMaxFrameBytes + 16 * 1024;
-// Past this much unsent data, notifications wait in the subscription's bounded queue (which
-// drops its oldest) instead of piling up in the socket: a slow client loses its own messages.
-constexpr qint64 kMaxBufferedBytes = 512 * 1024;
 // QTimer takes an int; longer waits are re-armed when they fire.
 constexpr qint64 kMaxTimerMs = 24LL * 3600 * 1000;
 constexpr int kMaxSubscriptionBatch = 100;
@@ -33,6 +30,9 @@ constexpr int kEstimatedDeliveryMs = 5000;
 constexpr int kSubscriptionTtlSeconds = 3600;
 // The Kotlin SDK's fixture for a server `close` at token expiry.
 constexpr int kTokenExpiredCloseErrorCode = 51207;
+// RFC 6455 "policy violation": the one standard code every client accepts for "you broke a
+// server rule" (1013 "try again later" is refused as invalid by Qt's own websocket client).
+constexpr int kSlowConsumerSocketCode = 1008;
 
 QString key(const char *name)
 {
@@ -70,7 +70,13 @@ QJsonObject errorJson(const ApiError &error)
 
 TwilsockConnection::TwilsockConnection(
     quint64 id, std::unique_ptr<QWebSocket> socket, Engine &engine, TwilsockServer &server)
-    : m_id(id), m_socket(std::move(socket)), m_engine(engine), m_server(server), m_router(engine)
+    : m_id(id),
+      m_socket(std::move(socket)),
+      m_peer(m_socket->peerAddress()),
+      m_peerPort(m_socket->peerPort()),
+      m_engine(engine),
+      m_server(server),
+      m_router(engine)
 {
     m_socket->setMaxAllowedIncomingMessageSize(quint64(kMaxWebSocketMessageBytes));
     m_socket->setMaxAllowedIncomingFrameSize(quint64(kMaxWebSocketMessageBytes));
@@ -81,8 +87,21 @@ TwilsockConnection::TwilsockConnection(
     connect(m_socket.get(), &QWebSocket::disconnected, this, &TwilsockConnection::onDisconnected);
     connect(m_socket.get(), &QWebSocket::bytesWritten, this, &TwilsockConnection::onBytesWritten);
 
-    for (QTimer *timer : {&m_initTimer, &m_warningTimer, &m_expiryTimer})
+    for (QTimer *timer :
+        {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer, &m_closeGraceTimer})
         timer->setSingleShot(true);
+    connect(&m_stallTimer, &QTimer::timeout, this, [this] {
+        // Above the limit when the clock started, and never drained to half of it since.
+        closeAsTooSlow(QStringLiteral("over %1 KiB unsent for %2 ms")
+                           .arg(m_server.options().sendBufferLimit / 1024)
+                           .arg(m_server.options().stallTimeout.count()));
+    });
+    connect(&m_closeGraceTimer, &QTimer::timeout, this, [this] {
+        // The peer has not read up to our close (typically: it is not reading at all). Drop
+        // the connection; whatever it had not read goes with it.
+        m_socket->abort();
+        onDisconnected();
+    });
     connect(&m_warningTimer, &QTimer::timeout, this, &TwilsockConnection::onTokenWarning);
     connect(&m_expiryTimer, &QTimer::timeout, this, &TwilsockConnection::onTokenExpiry);
     connect(&m_initTimer, &QTimer::timeout, this, [this] {
@@ -112,43 +131,124 @@ TwilsockConnection::~TwilsockConnection()
 
 void TwilsockConnection::send(const QByteArray &frame)
 {
-    if (m_socket->state() == QAbstractSocket::ConnectedState)
-        m_socket->sendBinaryMessage(frame);
+    if (m_socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    m_socket->sendBinaryMessage(frame);
+    watchUnsent();
+}
+
+void TwilsockConnection::watchUnsent()
+{
+    if (m_state == State::Closing)
+        return;
+    const TwilsockOptions &options = m_server.options();
+    const qint64 unsent = m_socket->bytesToWrite();
+    if (unsent > options.maxUnsentBytes) {
+        closeAsTooSlow(QStringLiteral("%1 bytes unsent").arg(unsent));
+        return;
+    }
+    if (unsent > options.sendBufferLimit && !m_stallTimer.isActive()
+        && options.stallTimeout.count() > 0)
+        m_stallTimer.start(options.stallTimeout);
+}
+
+void TwilsockConnection::closeAsTooSlow(const QString &why)
+{
+    if (m_state == State::Closing)
+        return;
+    m_server.countSlowConsumer();
+    qCWarning(lcTwilsock).noquote()
+        << QStringLiteral("twilsock connection %1 from %2:%3 closed: too slow (%4; its "
+                          "subscriptions dropped %5 messages)")
+               .arg(m_id)
+               .arg(m_peer.toString())
+               .arg(m_peerPort)
+               .arg(why)
+               .arg(m_dropped);
+    // Any status but the SDK's special ones (308/401/406/410/417) makes it reconnect, which is
+    // right for a client that was only slow for a while; the description says why. Both the
+    // frame and the websocket close queue behind what the client has not read, so a client that
+    // resumes reading sees them; one that never does is dropped after the close grace.
+    closeWith(429, QLatin1StringView("TOO_SLOW"),
+        QStringLiteral("The client did not read what was sent (%1); messages were dropped")
+            .arg(why),
+        0, kSlowConsumerSocketCode, QStringLiteral("too slow: ") + why);
 }
 
 void TwilsockConnection::deliver(const QString &streamSid)
 {
     const auto it = m_subscriptions.constFind(streamSid);
-    if (it == m_subscriptions.cend())
+    if (it == m_subscriptions.cend() || m_state == State::Closing)
         return;
-    if (m_socket->bytesToWrite() > kMaxBufferedBytes) {
-        m_backlog.insert(streamSid);
-        return;
-    }
     const std::shared_ptr<Subscription> subscription = *it;
-    const Subscription::Batch batch = subscription->drain();
-    for (const StreamMessage &message : batch.messages) {
+    Subscription::Batch batch = subscription->drain();
+    Outbox &outbox = m_outboxes[streamSid];
+    quint64 dropped = batch.dropped;
+    for (StreamMessage &message : batch.messages) {
         if (!m_ownMessages.isEmpty() && m_ownMessages.remove(message.sid))
             continue;
-        send(m_server.messageNotification(message));
+        outbox.messages.push_back(std::move(message));
     }
-    if (batch.dropped > 0)
-        m_server.countDropped(batch.dropped);
+    // One bound for what waits for this client, whether in the hub's queue or here: a client
+    // that falls behind loses its oldest messages, and only its own.
+    while (qsizetype(outbox.messages.size()) > subscription->capacity()) {
+        outbox.messages.pop_front();
+        ++dropped;
+    }
+    if (dropped > 0) {
+        m_server.countDropped(dropped);
+        m_dropped += dropped;
+    }
     if (batch.streamRemoved) {
-        // The hub has already forgotten this subscription.
-        send(m_server.removalNotification(streamSid));
+        // The hub has already forgotten this subscription; the notice goes after what is queued.
+        outbox.streamRemoved = true;
         m_subscriptions.remove(streamSid);
-        m_backlog.remove(streamSid);
+    }
+    flush(streamSid);
+}
+
+void TwilsockConnection::flush(const QString &streamSid)
+{
+    const qint64 limit = m_server.options().sendBufferLimit;
+    // send() may end the session (the hard limit), which empties m_outboxes: look the outbox
+    // up afresh after every send rather than hold on to it.
+    while (m_state != State::Closing) {
+        const auto it = m_outboxes.find(streamSid);
+        if (it == m_outboxes.end())
+            return;
+        if (it->messages.empty()) {
+            const bool removed = it->streamRemoved;
+            m_outboxes.erase(it);
+            if (removed)
+                send(m_server.removalNotification(streamSid));
+            return;
+        }
+        // Past the limit, the rest waits here (bounded) rather than in the socket (not).
+        if (m_socket->bytesToWrite() > limit) {
+            watchUnsent();
+            return;
+        }
+        const StreamMessage message = std::move(it->messages.front());
+        it->messages.pop_front();
+        send(m_server.messageNotification(message));
     }
 }
 
 void TwilsockConnection::onBytesWritten()
 {
-    if (m_backlog.isEmpty() || m_socket->bytesToWrite() > kMaxBufferedBytes / 2)
+    if (m_socketClose && m_socket->bytesToWrite() == 0) {
+        closeSocketNow();
         return;
-    const QSet<QString> backlog = std::exchange(m_backlog, {});
-    for (const QString &streamSid : backlog)
-        deliver(streamSid);
+    }
+    if (m_socket->bytesToWrite() > m_server.options().sendBufferLimit / 2)
+        return;
+    // Drained to half the limit: the client is keeping up (again).
+    m_stallTimer.stop();
+    if (m_outboxes.isEmpty() || m_state == State::Closing)
+        return;
+    const QStringList waiting = m_outboxes.keys();
+    for (const QString &streamSid : waiting)
+        flush(streamSid);
 }
 
 void TwilsockConnection::onTextMessage()
@@ -163,14 +263,18 @@ void TwilsockConnection::onTextMessage()
 
 void TwilsockConnection::onDisconnected()
 {
+    if (std::exchange(m_finished, true))
+        return;
     if (m_state != State::Closing
         && m_socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData)
         rejectInput(
             QStringLiteral("a websocket message over %1 bytes").arg(kMaxWebSocketMessageBytes));
     m_state = State::Closing;
-    m_initTimer.stop();
-    m_warningTimer.stop();
-    m_expiryTimer.stop();
+    for (QTimer *timer :
+        {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer, &m_closeGraceTimer})
+        timer->stop();
+    if (std::exchange(m_initHeld, false))
+        m_server.authThrottle().release(m_peer);
     cancelAll();
     Q_EMIT finished(m_id);
 }
@@ -219,13 +323,15 @@ void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
         return;
     }
     if (method == u"init") {
-        if (m_state == State::Ready) {
-            const QString why = QStringLiteral("init on a connection that is already initialised");
+        if (m_state == State::Ready || m_initHeld) {
+            const QString why = m_initHeld
+                ? QStringLiteral("init while another init is waiting for its turn")
+                : QStringLiteral("init on a connection that is already initialised");
             rejectInput(why);
             replyStatus(id, 400, QLatin1StringView("BAD_REQUEST"), why);
             return;
         }
-        handleInit(*frame);
+        authorizeInit(*frame);
         return;
     }
     if (m_state != State::Ready) {
@@ -270,6 +376,31 @@ std::expected<TwilsockConnection::Grant, TwilsockConnection::Denial> TwilsockCon
     return Grant{*claims, service->sid};
 }
 
+void TwilsockConnection::authorizeInit(const Frame &frame)
+{
+    // An address that keeps presenting bad tokens waits its turn, as on the REST port.
+    const QHostAddress peer = m_peer;
+    const auto admission = m_server.authThrottle().admit(peer, AuthThrottle::monotonicMs());
+    if (admission.refused) {
+        replyStatus(frame.id(), 429, QLatin1StringView("TOO_MANY_REQUESTS"),
+            QStringLiteral("Too many failed authentication attempts from this address; try "
+                           "again later"));
+        return;
+    }
+    if (admission.wait.count() == 0) {
+        handleInit(frame);
+        return;
+    }
+    m_initHeld = true;
+    QTimer::singleShot(admission.wait, this, [this, frame, peer] {
+        if (!std::exchange(m_initHeld, false))
+            return; // the socket went meanwhile and gave the turn back
+        m_server.authThrottle().release(peer);
+        if (m_state == State::AwaitingInit)
+            handleInit(frame);
+    });
+}
+
 void TwilsockConnection::handleInit(const Frame &frame)
 {
     auto grant = authorize(frame.header.value(key("token")));
@@ -277,6 +408,7 @@ void TwilsockConnection::handleInit(const Frame &frame)
         // The SDK treats 401 as terminal and closes the socket itself; the init timer closes
         // it for clients that do not.
         m_server.countFailedAuthorization();
+        m_server.authThrottle().recordFailure(m_peer, AuthThrottle::monotonicMs());
         qCDebug(lcTwilsock) << "twilsock connection" << m_id
                             << "init refused:" << grant.error().description;
         replyStatus(frame.id(), 401, QLatin1StringView("UNAUTHORIZED"), grant.error().description,
@@ -286,6 +418,7 @@ void TwilsockConnection::handleInit(const Frame &frame)
     m_grant = std::move(*grant);
     m_state = State::Ready;
     m_initTimer.stop();
+    m_server.authThrottle().recordSuccess(m_peer);
 
     const QJsonValue offered = frame.header.value(key("continuation_token"));
     const QString continuationToken = offered.isString() && !offered.toString().isEmpty()
@@ -392,7 +525,7 @@ CdsRouter::Reply TwilsockConnection::handleSubscriptions(
         if (!establish) {
             if (const auto subscription = m_subscriptions.take(objectSid)) {
                 m_engine.hub().unsubscribe(subscription);
-                m_backlog.remove(objectSid);
+                m_outboxes.remove(objectSid);
             }
             done.append(event);
             continue;
@@ -472,20 +605,41 @@ void TwilsockConnection::replyHttp(const QString &id, const CdsRouter::Reply &re
     send(FrameCodec::encode(header, reply.body));
 }
 
-void TwilsockConnection::closeWith(
-    int code, QLatin1StringView status, const QString &description, int errorCode)
+void TwilsockConnection::closeWith(int code, QLatin1StringView status, const QString &description,
+    int errorCode, int socketCode, const QString &socketReason)
 {
     if (m_state == State::Closing)
         return;
+    // Closing first, so this last frame does not trip the unsent-data watch.
+    m_state = State::Closing;
     send(FrameCodec::encode(
         QJsonObject{{key("method"), key("close")}, {key("id"), TwilsockServer::newFrameId()},
             {key("status"), statusObject(code, status, description, errorCode)}}));
-    m_state = State::Closing;
-    m_initTimer.stop();
-    m_warningTimer.stop();
-    m_expiryTimer.stop();
-    m_socket->close(code == 406 ? QWebSocketProtocol::CloseCodeProtocolError
-                                : QWebSocketProtocol::CloseCodeNormal);
+    for (QTimer *timer : {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer})
+        timer->stop();
+    if (socketCode == 0)
+        socketCode = code == 406 ? QWebSocketProtocol::CloseCodeProtocolError
+                                 : QWebSocketProtocol::CloseCodeNormal;
+    // RFC 6455 caps a close reason at 123 bytes.
+    m_socketClose = std::pair{socketCode, socketReason.left(100)};
+    // Qt 6.4's QWebSocket::close() throws away whatever is still unsent (the frame above
+    // included) and drops the connection at once, so it waits until the socket has drained. A
+    // peer that does not read that far within the grace period is dropped without either close.
+    m_socket->flush();
+    if (m_socket->bytesToWrite() == 0) {
+        closeSocketNow();
+        return;
+    }
+    const auto grace = m_server.options().closeGrace;
+    m_closeGraceTimer.start(grace.count() > 0 ? grace : std::chrono::milliseconds(1));
+}
+
+void TwilsockConnection::closeSocketNow()
+{
+    const auto [code, reason] = m_socketClose.value_or(std::pair{1000, QString()});
+    m_socketClose.reset();
+    m_closeGraceTimer.stop();
+    m_socket->close(QWebSocketProtocol::CloseCode(code), reason);
 }
 
 void TwilsockConnection::rejectInput(const QString &why)
@@ -497,7 +651,7 @@ void TwilsockConnection::rejectInput(const QString &why)
         << QStringLiteral("twilsock connection %1 from %2: %3 (further bad input on this "
                           "connection is not logged)")
                .arg(m_id)
-               .arg(m_socket->peerAddress().toString(), why);
+               .arg(m_peer.toString(), why);
 }
 
 void TwilsockConnection::armTokenTimers()
@@ -542,7 +696,7 @@ void TwilsockConnection::cancelAll()
     const auto subscriptions = std::exchange(m_subscriptions, {});
     for (const auto &subscription : subscriptions)
         m_engine.hub().unsubscribe(subscription);
-    m_backlog.clear();
+    m_outboxes.clear();
 }
 
 QString TwilsockConnection::baseUrl(const QString &host) const

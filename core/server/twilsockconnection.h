@@ -1,15 +1,19 @@
 #pragma once
 
+#include "api/streammessage.h"
 #include "server/cdsrouter.h"
 #include "twilsock/accesstoken.h"
 #include "twilsock/framecodec.h"
 
 #include <QHash>
+#include <QHostAddress>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
+#include <deque>
 #include <expected>
 #include <memory>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QWebSocket;
@@ -42,7 +46,8 @@ public:
     /// True once `init` succeeded and until the session ends.
     bool isReady() const { return m_state == State::Ready; }
     void send(const QByteArray &frame);
-    /// Sends what the subscription to `streamSid` has queued (after a hub wake-up).
+    /// Sends what the subscription to `streamSid` has queued (after a hub wake-up), as far as
+    /// the socket's send-buffer limit allows; the rest waits in a bounded outbox.
     void deliver(const QString &streamSid);
 
 Q_SIGNALS:
@@ -68,6 +73,12 @@ private:
     };
 
     void onBinaryMessage(const QByteArray &bytes);
+    /// Watches the socket's unsent data after a write: starts the stall clock above the
+    /// send-buffer limit, and closes at once past the hard limit.
+    void watchUnsent();
+    void closeAsTooSlow(const QString &why);
+    void flush(const QString &streamSid);
+    void authorizeInit(const twilsock::Frame &frame);
     void onTextMessage();
     void onDisconnected();
     void onBytesWritten();
@@ -80,9 +91,12 @@ private:
     void replyStatus(const QString &id, int code, QLatin1StringView status,
         const QString &description = {}, int errorCode = 0);
     void replyHttp(const QString &id, const CdsRouter::Reply &reply);
-    /// Sends a twilsock `close` with `status`, then closes the socket.
-    void closeWith(
-        int code, QLatin1StringView status, const QString &description, int errorCode = 0);
+    /// Sends a twilsock `close` with `status`, then closes the websocket (with `socketCode`,
+    /// or by default 1002 for 406 and 1000 otherwise) once everything before it has been
+    /// written; drops the connection if that has not happened within TwilsockOptions::closeGrace.
+    void closeWith(int code, QLatin1StringView status, const QString &description,
+        int errorCode = 0, int socketCode = 0, const QString &socketReason = {});
+    void closeSocketNow();
     /// Counts bad input and logs the first of it on this connection.
     void rejectInput(const QString &why);
     void armTokenTimers();
@@ -93,6 +107,9 @@ private:
 
     const quint64 m_id;
     std::unique_ptr<QWebSocket> m_socket;
+    // Kept from the start: an aborted socket forgets its peer.
+    QHostAddress m_peer;
+    quint16 m_peerPort = 0;
     Engine &m_engine;
     TwilsockServer &m_server;
     CdsRouter m_router;
@@ -105,12 +122,29 @@ private:
     // Messages this connection published to a stream it is subscribed to: the SDK reports its
     // own publish locally (isLocal true) and has no de-duplication, so they are not echoed.
     QSet<QString> m_ownMessages;
-    // Streams with queued messages held back while the socket's send buffer is full.
-    QSet<QString> m_backlog;
+    // Messages drained from the hub but not yet written, by stream: held back while the
+    // socket has more than TwilsockOptions::sendBufferLimit unsent, at most the subscription's
+    // capacity each (oldest dropped first).
+    struct Outbox
+    {
+        std::deque<StreamMessage> messages;
+        bool streamRemoved = false; // send stream_removed once the messages are out
+    };
+    QHash<QString, Outbox> m_outboxes;
+    quint64 m_dropped = 0;
 
     QTimer m_initTimer;
     QTimer m_warningTimer;
     QTimer m_expiryTimer;
+    // Runs while unsent data is above the send-buffer limit; firing means "too slow".
+    QTimer m_stallTimer;
+    QTimer m_closeGraceTimer;
+    bool m_finished = false;
+    // The websocket close (code, reason) waiting for the socket to drain.
+    std::optional<std::pair<int, QString>> m_socketClose;
+    // An `init` waiting for its turn (AuthThrottle) holds one; released when the turn comes or
+    // the socket goes.
+    bool m_initHeld = false;
 };
 
 } // namespace streams

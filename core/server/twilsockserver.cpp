@@ -4,6 +4,7 @@
 #include "api/sid.h"
 #include "api/streammessage.h"
 #include "engine/engine.h"
+#include "server/restserver.h"
 #include "server/twilsockconnection.h"
 #include "twilsock/framecodec.h"
 
@@ -36,6 +37,8 @@ TwilsockServer::~TwilsockServer()
 void TwilsockServer::attachTo(QAbstractHttpServer &http)
 {
     m_http = &http;
+    if (auto *rest = qobject_cast<RestServer *>(&http))
+        m_throttle = &rest->authThrottle();
     connect(
         &http, &QAbstractHttpServer::newWebSocketConnection, this, &TwilsockServer::onNewWebSocket);
 }
@@ -84,7 +87,7 @@ void TwilsockServer::remove(quint64 connectionId)
 TwilsockServer::Counters TwilsockServer::counters() const
 {
     return {m_accepted.load(), m_open.load(), m_rejectedInputs.load(),
-        m_failedAuthorizations.load(), m_droppedMessages.load()};
+        m_failedAuthorizations.load(), m_droppedMessages.load(), m_slowConsumers.load()};
 }
 
 QString TwilsockServer::newFrameId()
@@ -194,7 +197,10 @@ void TwilsockServer::pingAll()
     // One frame for everyone: the client echoes the id in a reply the server ignores.
     const QByteArray ping = twilsock::FrameCodec::encode(QJsonObject{
         {QStringLiteral("method"), QStringLiteral("ping")}, {QStringLiteral("id"), newFrameId()}});
-    for (TwilsockConnection *connection : std::as_const(m_connections)) {
+    // A copy: a send can close a connection that is too far behind, which takes it out of the
+    // map (it is deleted later, so the pointers stay good for this loop).
+    const QList<TwilsockConnection *> connections = m_connections.values();
+    for (TwilsockConnection *connection : connections) {
         if (connection->isReady())
             connection->send(ping);
     }

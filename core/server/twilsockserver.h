@@ -1,5 +1,7 @@
 #pragma once
 
+#include "server/auththrottle.h"
+
 #include <QHash>
 #include <QLatin1StringView>
 #include <QMutex>
@@ -32,6 +34,20 @@ struct TwilsockOptions
     std::chrono::milliseconds tokenWarningLead{240'000};
     /// A socket without a successful `init` by then is closed (401).
     std::chrono::milliseconds initTimeout{30'000};
+
+    // A subscriber that stops reading must cost the engine a bounded amount and then go.
+    /// Past this much unsent data on a socket, notifications wait in the subscription's own
+    /// bounded queue (EngineOptions::subscriberQueueCapacity, oldest dropped first).
+    qint64 sendBufferLimit = 512 * 1024;
+    /// A socket whose unsent data stays above sendBufferLimit this long (it has not drained to
+    /// half of it meanwhile) is closed as too slow: twilsock `close` 429 and websocket 1008.
+    std::chrono::milliseconds stallTimeout{10'000};
+    /// Unsent data beyond this (replies to a client that sends requests and never reads them)
+    /// closes the socket at once.
+    qint64 maxUnsentBytes = 4 * 1024 * 1024;
+    /// When the server closes a socket that still has unsent data, how long the peer has to
+    /// read up to the close frames before the connection is dropped without them.
+    std::chrono::milliseconds closeGrace{5'000};
 };
 
 /// The twilsock v3 endpoint (`/v3/wsconnect`) the official twilio-sync SDK connects to: takes
@@ -54,6 +70,7 @@ public:
         quint64 rejectedInputs = 0; // bad frames, requests before init, unknown methods
         quint64 failedAuthorizations = 0; // init/update with a token that was refused
         quint64 droppedMessages = 0; // lost by subscribers that fell behind
+        quint64 slowConsumers = 0; // connections closed for not reading what was sent
     };
 
     explicit TwilsockServer(
@@ -85,6 +102,10 @@ public:
     void countRejectedInput() { ++m_rejectedInputs; }
     void countFailedAuthorization() { ++m_failedAuthorizations; }
     void countDropped(quint64 messages) { m_droppedMessages += messages; }
+    void countSlowConsumer() { ++m_slowConsumers; }
+    /// Failed `init`s slow their address down like failed REST logins (shared with the REST
+    /// server this endpoint is attached to).
+    AuthThrottle &authThrottle() { return *m_throttle; }
 
 private:
     void onNewWebSocket();
@@ -115,6 +136,11 @@ private:
     std::atomic<quint64> m_failedAuthorizations{0};
     std::atomic<quint64> m_droppedMessages{0};
     std::atomic<quint64> m_open{0};
+    std::atomic<quint64> m_slowConsumers{0};
+
+    // Until attachTo() a RestServer, which then lends its own.
+    AuthThrottle m_ownThrottle;
+    AuthThrottle *m_throttle = &m_ownThrottle;
 };
 
 } // namespace streams

@@ -5,7 +5,8 @@
 #
 #   tests/fuzz/run.sh [seconds per fuzzer, default 30]
 #   env: FUZZ_BUILD_DIR (default /tmp/streams-fuzz-build), FUZZ_WORK_DIR (default
-#        $FUZZ_BUILD_DIR/work), FUZZ_CXX (default: the newest clang++ found)
+#        $FUZZ_BUILD_DIR/work), FUZZ_CXX (default: the newest clang++ found),
+#        FUZZ_TARGETS (default: all of them, as listed in CMakeLists.txt)
 #
 # Needs a clang whose C++23 mode gets std::expected from libstdc++ 12, i.e. clang 17 or later
 # (clang 14 reports __cpp_concepts 201907 and libstdc++ hides <expected>), with libFuzzer
@@ -45,14 +46,19 @@ cmake -S "$here" -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMS_BUILD_FUZZERS=ON >/dev/null
 cmake --build "$build" -j "${FUZZ_BUILD_JOBS:-2}"
 
+# Every target CMakeLists.txt builds (STREAMS_FUZZ_TARGETS), unless FUZZ_TARGETS picks some.
+all_targets=$(sed -n 's/^set(STREAMS_FUZZ_TARGETS \(.*\))$/\1/p' "$here/CMakeLists.txt")
+targets=(${FUZZ_TARGETS:-$all_targets})
 status=0
-for target in framecodec accesstoken; do
+for target in "${targets[@]}"; do
     # New inputs go to the work corpus (first directory); the committed seeds are only read.
     mkdir -p "$work/corpus/$target" "$work/artifacts"
     log="$work/$target.log"
     echo "== fuzz_$target for ${seconds}s (log: $log)"
+    dict=()
+    [[ -f "$here/$target.dict" ]] && dict=(-dict="$here/$target.dict")
     if "$build/fuzz_$target" "$work/corpus/$target" "$here/corpus/$target" \
-            -dict="$here/$target.dict" -max_total_time="$seconds" -max_len=8192 \
+            "${dict[@]}" -max_total_time="$seconds" -max_len=8192 \
             -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$work/artifacts/$target-" >"$log" 2>&1; then
         grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" || true

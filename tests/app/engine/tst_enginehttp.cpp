@@ -92,6 +92,9 @@ void TestEngineHttp::authentication()
             QCOMPARE(response.json().value(QStringLiteral("code")).toInt(), 20003);
             QCOMPARE(response.json().value(QStringLiteral("status")).toInt(), 401);
             QVERIFY(response.header("WWW-Authenticate").startsWith("Basic"));
+            // A success resets this address's failure count, so the rows after this one are
+            // not slowed down by the throttle (tst_engineauth covers that).
+            QCOMPARE(call("GET", "/v1/Services").status, 200);
         } else {
             QCOMPARE(response.status, target == "/v1/Services" ? 200 : 404);
         }
@@ -153,6 +156,16 @@ void TestEngineHttp::errorsHaveTwilioShape_data()
     QTest::addRow("page size 101")
         << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageSize=101")
         << QByteArray() << 400 << 20400;
+    // Digits only, as the contract's integer: no sign, no spaces (QString::toInt took both).
+    QTest::addRow("page size +5") << QByteArray("GET")
+                                  << QByteArray("/v1/Services/default/Streams?PageSize=%2B5")
+                                  << QByteArray() << 400 << 20400;
+    QTest::addRow("page size with a space")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageSize=%205")
+        << QByteArray() << 400 << 20400;
+    QTest::addRow("page -1") << QByteArray("GET")
+                             << QByteArray("/v1/Services/default/Streams?Page=-1&PageSize=5")
+                             << QByteArray() << 400 << 20400;
     QTest::addRow("bad page token")
         << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageToken=garbage")
         << QByteArray() << 400 << 21481;

@@ -52,6 +52,10 @@ private Q_SLOTS:
     void lineAndColumn();
     void parseBoolean_data();
     void parseBoolean();
+    void parsePageSize_data();
+    void parsePageSize();
+    void parsePageNumber_data();
+    void parsePageNumber();
 };
 
 void TestValidation::checkUniqueName_data()
@@ -132,6 +136,9 @@ void TestValidation::parseTtl_data()
     QTest::addRow("20 digits (overflows 64 bits)")
         << QStringLiteral("18446744073709551617") << false << qint64(0);
     QTest::addRow("1000 digits") << QStringLiteral("9").repeated(1000) << false << qint64(0);
+    // Found by fuzz_validation: a length cap refused in-range values written with leading zeros.
+    QTest::addRow("16 digits, leading zeros")
+        << QStringLiteral("0000000000003600") << true << qint64(3600);
 }
 
 void TestValidation::parseTtl()
@@ -309,6 +316,17 @@ void TestValidation::parseMessageDataRejects_data()
     QTest::addRow("number") << QByteArray("42");
     QTest::addRow("true") << QByteArray("true");
     QTest::addRow("null") << QByteArray("null");
+    // Found by fuzz_messagedata: QJsonDocument accepts raw control characters in strings, which
+    // JSON forbids and JavaScript's JSON.parse refuses, so subscribers could not read them.
+    QTest::addRow("raw tab in a value") << QByteArray("{\"a\":\"x\ty\"}");
+    QTest::addRow("raw newline in a key") << QByteArray("{\"a\nb\":1}");
+    QTest::addRow("raw NUL in a value") << QByteArray("{\"a\":\"\0\"}", 9);
+    QTest::addRow("raw U+001F in a value") << QByteArray("{\"a\":\"\x1f\"}");
+    // ... and any escaped byte, where JSON allows only \" \\ \/ \b \f \n \r \t \uXXXX.
+    QTest::addRow("escaped q") << QByteArray("{\"a\":\"\\q\"}");
+    QTest::addRow("escaped quote mark '") << QByteArray("{\"a\":\"\\'\"}");
+    QTest::addRow("escaped UTF-8 byte") << QByteArray("{\"a\":\"\\\xC3\xA9\"}");
+    QTest::addRow("escape in a key") << QByteArray("{\"\\x41\":1}");
 }
 
 void TestValidation::parseMessageDataRejects()
@@ -335,6 +353,10 @@ void TestValidation::parseMessageDataSyntaxPosition_data()
     QTest::addRow("after a multi-byte key")
         << QByteArray("{\"\xC3\xA9\": ?}") << qsizetype(7) << 1 << 7;
     QTest::addRow("garbage on a later line") << QByteArray("{}\n\n  x") << qsizetype(6) << 3 << 3;
+    // Qt puts an unterminated string one past the end; the offset stays inside the input.
+    QTest::addRow("unterminated string") << QByteArray("{\"a\":\"b") << qsizetype(7) << 1 << 8;
+    QTest::addRow("raw tab in a string")
+        << QByteArray("{\n\"a\":\"x\ty\"}") << qsizetype(8) << 2 << 7;
 }
 
 void TestValidation::parseMessageDataSyntaxPosition()
@@ -446,6 +468,75 @@ void TestValidation::parseBoolean()
     QCOMPARE(value.has_value(), expected >= 0);
     if (value)
         QCOMPARE(*value, expected == 1);
+}
+
+void TestValidation::parsePageSize_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("expected"); // -1: refused
+
+    QTest::addRow("1") << QStringLiteral("1") << 1;
+    QTest::addRow("50") << QStringLiteral("50") << 50;
+    QTest::addRow("100") << QStringLiteral("100") << 100;
+    QTest::addRow("leading zeros") << QStringLiteral("007") << 7;
+    QTest::addRow("many leading zeros")
+        << QStringLiteral("0").repeated(30) + QStringLiteral("50") << 50;
+    QTest::addRow("0") << QStringLiteral("0") << -1;
+    QTest::addRow("101") << QStringLiteral("101") << -1;
+    QTest::addRow("empty") << QString() << -1;
+    QTest::addRow("-1") << QStringLiteral("-1") << -1;
+    QTest::addRow("+5") << QStringLiteral("+5") << -1;
+    QTest::addRow("leading space") << QStringLiteral(" 5") << -1;
+    QTest::addRow("trailing space") << QStringLiteral("5 ") << -1;
+    QTest::addRow("5.0") << QStringLiteral("5.0") << -1;
+    QTest::addRow("hex") << QStringLiteral("0x10") << -1;
+    QTest::addRow("arabic-indic digit") << QString(QChar(0x0665)) << -1;
+    QTest::addRow("overflows 32 bits") << QStringLiteral("4294967297") << -1;
+    QTest::addRow("overflows 64 bits") << QStringLiteral("18446744073709551617") << -1;
+}
+
+void TestValidation::parsePageSize()
+{
+    QFETCH(QString, text);
+    QFETCH(int, expected);
+    const auto size = validation::parsePageSize(text);
+    QCOMPARE(size.has_value(), expected >= 0);
+    if (size) {
+        QCOMPARE(*size, expected);
+    } else {
+        QCOMPARE(size.error().httpStatus(), 400);
+        QVERIFY(size.error().message().contains(u"PageSize"));
+    }
+}
+
+void TestValidation::parsePageNumber_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("expected"); // -1: refused
+
+    QTest::addRow("0") << QStringLiteral("0") << 0;
+    QTest::addRow("1") << QStringLiteral("1") << 1;
+    QTest::addRow("int max") << QStringLiteral("2147483647") << 2147483647;
+    QTest::addRow("int max + 1") << QStringLiteral("2147483648") << -1;
+    QTest::addRow("empty") << QString() << -1;
+    QTest::addRow("-1") << QStringLiteral("-1") << -1;
+    QTest::addRow("+1") << QStringLiteral("+1") << -1;
+    QTest::addRow("space") << QStringLiteral(" 1") << -1;
+    QTest::addRow("1000 digits") << QStringLiteral("9").repeated(1000) << -1;
+}
+
+void TestValidation::parsePageNumber()
+{
+    QFETCH(QString, text);
+    QFETCH(int, expected);
+    const auto page = validation::parsePageNumber(text);
+    QCOMPARE(page.has_value(), expected >= 0);
+    if (page) {
+        QCOMPARE(*page, expected);
+    } else {
+        QCOMPARE(page.error().httpStatus(), 400);
+        QVERIFY(page.error().message().contains(u"Page"));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestValidation)

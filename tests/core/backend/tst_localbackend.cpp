@@ -29,6 +29,7 @@ private Q_SLOTS:
     void restDeleteEndsSubscriptionAndSignalsRemoval();
     void subscribingToAMissingStreamFails();
     void destroyingASubscriptionUnderLoadIsSafe();
+    void liveConnectionLimitsReachTheEngine();
 
 private:
     QTemporaryDir m_dir;
@@ -197,6 +198,26 @@ void TestLocalBackend::destroyingASubscriptionUnderLoadIsSafe()
     pump->stop = true;
     QTRY_VERIFY(pump->stopped);
     QTRY_COMPARE(m_backend->host().hub().subscriberCount(stream->sid), 0);
+}
+
+void TestLocalBackend::liveConnectionLimitsReachTheEngine()
+{
+    // The console's --subscriber-buffer, --slow-subscriber-timeout and --subscriber-queue go
+    // through LocalBackend::start to the engine's twilsock server.
+    QTemporaryDir dir;
+    EngineOptions options;
+    options.dataDir = dir.path();
+    options.environment = QProcessEnvironment();
+    TwilsockOptions limits;
+    limits.sendBufferLimit = 64 * 1024;
+    limits.stallTimeout = std::chrono::milliseconds(1500);
+    limits.maxUnsentBytes = 1024 * 1024;
+    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0, limits);
+    QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
+    const TwilsockOptions &used = (*backend)->host().twilsockOptions();
+    QCOMPARE(used.sendBufferLimit, limits.sendBufferLimit);
+    QCOMPARE(used.stallTimeout, limits.stallTimeout);
+    QCOMPARE(used.maxUnsentBytes, limits.maxUnsentBytes);
 }
 
 QTEST_GUILESS_MAIN(TestLocalBackend)

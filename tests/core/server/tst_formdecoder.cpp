@@ -68,6 +68,10 @@ void TestFormDecoder::decode_data()
         << QByteArray("ttl=1&Ttl=2") << Fields{{u"ttl"_qs, u"1"_qs}, {u"Ttl"_qs, u"2"_qs}};
     QTest::addRow("semicolon is not a separator")
         << QByteArray("a=1;b=2") << Fields{{u"a"_qs, u"1;b=2"_qs}};
+    // Found by fuzz_formdecoder: a leading U+FEFF was dropped, so "%EF%BB%BFa" named "a".
+    QTest::addRow("leading BOM is kept")
+        << QByteArray("UniqueName=%EF%BB%BFa&%EF%BB%BFb=1")
+        << Fields{{u"UniqueName"_qs, QChar(0xFEFF) + u"a"_qs}, {QChar(0xFEFF) + u"b"_qs, u"1"_qs}};
 }
 
 void TestFormDecoder::decode()
