@@ -66,6 +66,8 @@ void CliApplication::run()
 void CliApplication::runCommand(RemoteConnection connection)
 {
     m_printer = std::make_unique<ResourcePrinter>(m_invocation.output, restBase(connection));
+    if (m_invocation.timeoutMs)
+        connection.rest.timeoutMs = *m_invocation.timeoutMs;
     m_backend = std::make_unique<RemoteBackend>(std::move(connection));
     switch (m_invocation.command) {
     case Command::Publish: {

@@ -130,6 +130,10 @@ CliCommandLine::CliCommandLine()
       m_output(QStringList{QStringLiteral("o"), QStringLiteral("output")},
           QStringLiteral("table (default): aligned columns; json: Twilio's JSON shapes."),
           QStringLiteral("json|table")),
+      m_timeout(QStringLiteral("timeout"),
+          QStringLiteral("Give up on a request that gets no answer within SECONDS (default 15; "
+                         "GET and DELETE are tried up to 6 times, a POST once)."),
+          QStringLiteral("SECONDS")),
       m_friendlyName(QStringLiteral("friendly-name"),
           QStringLiteral("services create/update: the service's friendly name."),
           QStringLiteral("NAME")),
@@ -161,10 +165,10 @@ CliCommandLine::CliCommandLine()
                          "too (by default they are moved to the keychain)."))
 {
     m_parser.setApplicationDescription(kDescription);
-    m_parser.addOptions(
-        {m_profile, m_url, m_output, m_friendlyName, m_webhookUrl, m_reachabilityWebhooksEnabled,
-            m_aclEnabled, m_reachabilityDebouncingEnabled, m_reachabilityDebouncingWindow,
-            m_webhooksFromRestEnabled, m_uniqueName, m_ttl, m_keepSource});
+    m_parser.addOptions({m_profile, m_url, m_output, m_timeout, m_friendlyName, m_webhookUrl,
+        m_reachabilityWebhooksEnabled, m_aclEnabled, m_reachabilityDebouncingEnabled,
+        m_reachabilityDebouncingWindow, m_webhooksFromRestEnabled, m_uniqueName, m_ttl,
+        m_keepSource});
     m_parser.addPositionalArgument(QStringLiteral("command"),
         QStringLiteral("One of the commands above, with its arguments."),
         QStringLiteral("<command> [arguments…]"));
@@ -303,6 +307,16 @@ std::expected<void, QString> CliCommandLine::readOptions(CliInvocation &invocati
         else
             return std::unexpected(
                 QStringLiteral("--output expects json or table, not '%1'").arg(output));
+    }
+
+    if (m_parser.isSet(m_timeout)) {
+        bool ok = false;
+        const QString text = m_parser.value(m_timeout);
+        const double seconds = text.toDouble(&ok);
+        if (!ok || !(seconds >= 0.1 && seconds <= 3600))
+            return std::unexpected(
+                QStringLiteral("--timeout expects seconds from 0.1 to 3600, not '%1'").arg(text));
+        invocation.timeoutMs = int(seconds * 1000);
     }
 
     ServiceFields &fields = invocation.serviceFields;

@@ -53,6 +53,8 @@ struct CliInvocation
     std::optional<QString> uniqueName;
     std::optional<qint64> ttlSeconds;
     bool keepSource = false;
+    /// --timeout: per request attempt; empty = RestClient's default.
+    std::optional<int> timeoutMs;
 
     /// Everything but the profiles commands talks to a service.
     bool needsConnection() const;
@@ -82,6 +84,7 @@ private:
     QCommandLineOption m_profile;
     QCommandLineOption m_url;
     QCommandLineOption m_output;
+    QCommandLineOption m_timeout;
     QCommandLineOption m_friendlyName;
     QCommandLineOption m_webhookUrl;
     QCommandLineOption m_reachabilityWebhooksEnabled;

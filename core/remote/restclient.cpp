@@ -18,6 +18,7 @@
 #include <QSysInfo>
 #include <QTimer>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 // Method, path and status only: URLs carry no secret, and neither the Authorization header nor
@@ -43,6 +44,41 @@ struct RestClient::Call
 };
 
 namespace {
+
+/// A request body that can be read once and never rewound. Qt's HTTP layer re-sends a request
+/// by itself when the connection drops after it went out, POST included, if it can rewind the
+/// body; this one cannot, so a create or publish the server may already have applied reaches it
+/// at most once and Qt reports QNetworkReply::ContentReSendError instead. (Not a QBuffer: Qt
+/// copies a QBuffer's bytes into a rewindable device of its own.)
+class OneShotBody : public QIODevice
+{
+public:
+    OneShotBody(QByteArray bytes, QObject *parent) : QIODevice(parent), m_bytes(std::move(bytes))
+    {
+        open(QIODevice::ReadOnly);
+    }
+    bool isSequential() const override { return true; }
+    bool reset() override { return false; }
+    qint64 bytesAvailable() const override
+    {
+        return m_bytes.size() - m_read + QIODevice::bytesAvailable();
+    }
+    bool atEnd() const override { return m_read == m_bytes.size() && QIODevice::atEnd(); }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 n = std::min<qint64>(maxSize, m_bytes.size() - m_read);
+        std::memcpy(data, m_bytes.constData() + m_read, size_t(n));
+        m_read += n;
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_bytes;
+    qsizetype m_read = 0;
+};
 
 QString secondsText(int ms)
 {
@@ -284,7 +320,13 @@ void RestClient::startAttempt(const std::shared_ptr<Call> &call)
     } else {
         request.setHeader(QNetworkRequest::ContentTypeHeader,
             QByteArrayLiteral("application/x-www-form-urlencoded"));
-        reply = m_network->sendCustomRequest(request, call->method, call->form);
+        // Sent straight from the one-shot body: with a length given, Qt neither buffers nor
+        // rewinds it (see OneShotBody).
+        request.setHeader(QNetworkRequest::ContentLengthHeader, call->form.size());
+        request.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
+        auto *body = new OneShotBody(call->form, nullptr);
+        reply = m_network->sendCustomRequest(request, call->method, body);
+        body->setParent(reply);
     }
     call->reply = reply;
     qCDebug(lcRest) << call->method << call->url.path() << "attempt" << call->attempt;
@@ -337,6 +379,11 @@ void RestClient::attemptFinished(const std::shared_ptr<Call> &call, QNetworkRepl
     const ApiError failure = ApiError::connectionFailed(timedOut
             ? QStringLiteral("No answer from %1 within %2 s")
                   .arg(hostPort(call->url), secondsText(m_options.timeoutMs))
+            : reply->error() == QNetworkReply::ContentReSendError
+            ? QStringLiteral("Cannot reach %1: the connection closed after the request was sent, "
+                             "without an answer; it was not repeated, since the server may "
+                             "already have applied it")
+                  .arg(hostPort(call->url))
             : QStringLiteral("Cannot reach %1: %2").arg(hostPort(call->url), reply->errorString()));
     qCDebug(lcRest) << call->method << call->url.path() << "failed:" << failure.message();
     if (call->idempotent() && retryLater(call, failure, {}))
@@ -430,6 +477,17 @@ QFuture<RestClient::Result<T>> RestClient::call(
 
 namespace {
 
+/// Every Sync resource has a SID; a 2xx object without one is some other API's answer, not an
+/// empty resource.
+std::optional<ApiError> sidMissing(const QJsonObject &object, int status)
+{
+    if (!object.value(QStringLiteral("sid")).toString().isEmpty())
+        return std::nullopt;
+    return ApiError(ApiError::InternalError, status,
+        QStringLiteral("The server's answer (HTTP %1) is not a Sync resource: it has no 'sid'")
+            .arg(status));
+}
+
 template<typename T>
 auto resourceParser(T (*fromJson)(const QJsonObject &))
 {
@@ -437,6 +495,8 @@ auto resourceParser(T (*fromJson)(const QJsonObject &))
         auto object = jsonObject(response.body, response.status);
         if (!object)
             return std::unexpected(object.error());
+        if (auto missing = sidMissing(*object, response.status))
+            return std::unexpected(*missing);
         return fromJson(*object);
     };
 }
@@ -456,8 +516,11 @@ std::expected<Page<T>, ApiError> pageFrom(
     Page<T> page;
     const QJsonArray array = items.toArray();
     page.items.reserve(array.size());
-    for (const QJsonValue &item : array)
+    for (const QJsonValue &item : array) {
+        if (auto missing = sidMissing(item.toObject(), status))
+            return std::unexpected(*missing);
         page.items.append(fromJson(item.toObject()));
+    }
     page.page = meta.value(QStringLiteral("page")).toInt();
     page.pageSize = meta.value(QStringLiteral("page_size")).toInt(int(array.size()));
     page.nextPageToken = urlOrNull(meta.value(QStringLiteral("next_page_url")));

@@ -13,3 +13,5 @@ foreach(name profileeditor connectionmanager remoteconsole connectionsecrets)
     set_tests_properties(ui/${name}-keyring PROPERTIES
         ENVIRONMENT "QT_QPA_PLATFORM=offscreen" LABELS "keychain" TIMEOUT 300)
 endforeach()
+# The console against a misbehaving server (tests/reliability/faultserver.h).
+target_include_directories(tst_remoteconsole PRIVATE ${CMAKE_SOURCE_DIR}/tests/reliability)

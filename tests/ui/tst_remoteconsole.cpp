@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
+#include "faultserver.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
 #include "ui/composerwidget.h"
@@ -25,6 +26,7 @@
 #include <QAbstractItemModelTester>
 #include <QAbstractProxyModel>
 #include <QApplication>
+#include <QElapsedTimer>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
@@ -100,6 +102,31 @@ QStringList outline(const QAbstractItemModel *model, const QModelIndex &parent, 
     return lines;
 }
 
+/// The longest the event loop went without running a 5 ms timer while this object lived: what
+/// a user feels as a frozen window.
+class StallMonitor
+{
+public:
+    StallMonitor()
+    {
+        m_clock.start();
+        m_timer.setInterval(5);
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.elapsed();
+            m_longest = std::max(m_longest, now - m_last);
+            m_last = now;
+        });
+        m_timer.start();
+    }
+    qint64 longestMs() const { return m_longest; }
+
+private:
+    QElapsedTimer m_clock;
+    QTimer m_timer;
+    qint64 m_last = 0;
+    qint64 m_longest = 0;
+};
+
 bool modalShown()
 {
     if (QApplication::activeModalWidget())
@@ -124,6 +151,8 @@ private Q_SLOTS:
     void refusedSecretFailsOnTheNode();
     void closeConnectionTakesItsPagesAlong();
     void killedEngineShowsLiveAndComesBack();
+    void faultyServerNeverFreezesTheWindow_data();
+    void faultyServerNeverFreezesTheWindow();
 
 private:
     QString saveProfile(const QString &name, const QString &secret);
@@ -484,3 +513,60 @@ int main(int argc, char *argv[])
 }
 
 #include "tst_remoteconsole.moc"
+
+void TestRemoteConsole::faultyServerNeverFreezesTheWindow_data()
+{
+    QTest::addColumn<int>("fault");
+    QTest::addColumn<QString>("problem"); // what the connection node says, in part
+    QTest::newRow("resets every connection") << 0 << QStringLiteral("Cannot reach");
+    QTest::newRow("never answers") << 1 << QStringLiteral("No answer from");
+    QTest::newRow("answers HTML") << 2 << QStringLiteral("not a JSON object");
+    QTest::newRow("answers 500") << 3 << QStringLiteral("database on fire");
+    QTest::newRow("answers another API") << 4 << QStringLiteral("has no 'services' array");
+}
+
+void TestRemoteConsole::faultyServerNeverFreezesTheWindow()
+{
+    // A saved "Engine at URL" connection whose server misbehaves from the first request on: the
+    // console shows why on the connection node and keeps painting; nothing pops up.
+    QFETCH(int, fault);
+    QFETCH(QString, problem);
+    FaultServer server([fault](int, const QByteArray &) {
+        switch (fault) {
+        case 0: return Fault::reset();
+        case 1: return Fault::silent();
+        case 2:
+            return Fault::answer(
+                200, "OK", "<html><body>Sign in to the Wi-Fi</body></html>", "text/html");
+        case 3:
+            return Fault::answer(500, "Internal Server Error",
+                R"({"code":20500,"message":"database on fire","more_info":"","status":500})");
+        default: return Fault::answer(200, "OK", R"({"welcome":"to some other API"})");
+        }
+    });
+    ConnectionProfile profile = engineProfile(
+        m_engine, QStringLiteral("Faulty: %1").arg(QString::fromLatin1(QTest::currentDataTag())));
+    profile.engineUrl = QUrl(server.baseUrl());
+    const auto saved = m_profiles->save(profile);
+    QVERIFY(saved);
+    await(m_secrets->write(saved->secretKey(), m_engine.apiKeySecret()));
+
+    const StallMonitor stalls;
+    Backend *remote = openProfile(saved->id);
+    QVERIFY(remote);
+    ConnectionTreeModel *model = m_window->treeModel();
+    const QPersistentModelIndex node = model->connectionIndex(remote);
+    QVERIFY(node.isValid());
+    // quickRest(): 3 s per attempt, 2 attempts; the silent server takes longest.
+    const auto said = [&] {
+        return node.data(ConnectionTreeModel::ConnectionProblemRole).toString() + u'|'
+            + node.data(ConnectionTreeModel::ErrorRole).toString();
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(said().contains(problem), qPrintable(said()), 15000);
+    QVERIFY(server.requestCount() >= 1);
+    // The window stayed responsive the whole time, and a page can still be opened elsewhere.
+    QVERIFY2(stalls.longestMs() < 250, qPrintable(QString::number(stalls.longestMs())));
+    QVERIFY(!modalShown());
+    m_window->closeConnection(remote);
+    QVERIFY(!model->connectionIndex(remote).isValid());
+}
