@@ -1,5 +1,6 @@
 #include "api/jsonwriter.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace streams {
@@ -116,9 +117,28 @@ JsonWriter &JsonWriter::dateValue(qint64 secondsSinceEpoch)
 void JsonWriter::appendEscaped(QByteArray &out, QStringView text)
 {
     static constexpr char hex[] = "0123456789abcdef";
+    // ASCII without anything to escape (SIDs, URLs, dates, most names) goes in one append;
+    // appending byte by byte was a fifth of a list request's CPU time.
+    const bool plain = std::all_of(text.begin(), text.end(), [](QChar c) {
+        return c.unicode() >= 0x20 && c.unicode() < 0x80 && c != u'"' && c != u'\\';
+    });
+    if (plain) {
+        const qsizetype at = out.size();
+        out.resize(at + text.size());
+        char *to = out.data() + at;
+        for (QChar c : text)
+            *to++ = char(c.unicode());
+        return;
+    }
     const QByteArray utf8 = text.toUtf8();
-    for (const char c : utf8) {
-        const auto byte = static_cast<unsigned char>(c);
+    const char *run = utf8.constData(); // start of the bytes not yet copied
+    const char *const end = run + utf8.size();
+    for (const char *at = run; at != end; ++at) {
+        const auto byte = static_cast<unsigned char>(*at);
+        if (byte >= 0x20 && byte != '"' && byte != '\\')
+            continue; // UTF-8 passes through, as QJsonDocument writes it
+        out.append(run, at - run);
+        run = at + 1;
         switch (byte) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -127,16 +147,13 @@ void JsonWriter::appendEscaped(QByteArray &out, QStringView text)
         case '\t': out += "\\t"; break;
         case '\b': out += "\\b"; break;
         case '\f': out += "\\f"; break;
-        default:
-            if (byte < 0x20) {
-                out += "\\u00";
-                out += hex[byte >> 4];
-                out += hex[byte & 0xF];
-            } else {
-                out += c; // UTF-8 passes through, as QJsonDocument writes it
-            }
+        default: {
+            const char escape[] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0xF]};
+            out.append(escape, sizeof escape);
+        }
         }
     }
+    out.append(run, end - run);
 }
 
 void JsonWriter::appendDate(QByteArray &out, qint64 secondsSinceEpoch)

@@ -135,6 +135,7 @@ void Engine::forgetStream(const QString &streamSid)
 
 void Engine::onStreamsRemoved(const QList<std::pair<QString, QString>> &removed)
 {
+    ++m_listGeneration;
     for (const auto &[serviceSid, streamSid] : removed) {
         forgetStream(streamSid);
         m_limiter->forget(streamSid);
@@ -168,6 +169,7 @@ std::expected<Service, ApiError> Engine::ensureDefaultService()
     service.dateCreated = service.dateUpdated = now;
     if (auto inserted = m_store->insertService(service); !inserted)
         return failure(inserted);
+    ++m_listGeneration;
     cacheService(service);
     return service;
 }
@@ -249,6 +251,7 @@ std::expected<Service, ApiError> Engine::createService(const ServiceFields &fiel
     fields.applyTo(service);
     if (auto inserted = m_store->insertService(service); !inserted)
         return failure(inserted);
+    ++m_listGeneration;
     cacheService(service);
     return service;
 }
@@ -274,6 +277,7 @@ std::expected<Service, ApiError> Engine::updateService(QStringView id, const Ser
     service->dateUpdated = m_clock->nowSeconds();
     if (auto updated = m_store->updateService(*service); !updated)
         return failure(updated);
+    ++m_listGeneration;
     cacheService(*service);
     return service;
 }
@@ -323,6 +327,7 @@ std::expected<Stream, ApiError> Engine::createStream(
         stream.dateExpires = now + *create.ttlSeconds;
     if (auto inserted = m_store->insertStream(stream); !inserted)
         return failure(inserted);
+    ++m_listGeneration;
     cacheStream(stream);
     if (stream.dateExpires)
         m_expiry->noteExpiry(*stream.dateExpires);
@@ -362,6 +367,7 @@ std::expected<Stream, ApiError> Engine::updateStream(
     stream->dateExpires = *ttlSeconds > 0 ? std::optional<qint64>(now + *ttlSeconds) : std::nullopt;
     if (auto updated = m_store->updateStreamExpiry(stream->sid, stream->dateExpires, now); !updated)
         return failure(updated);
+    ++m_listGeneration;
     cacheStream(*stream);
     if (stream->dateExpires)
         m_expiry->noteExpiry(*stream->dateExpires);

@@ -89,6 +89,10 @@ public:
     std::expected<std::shared_ptr<Subscription>, ApiError> subscribe(QStringView serviceId,
         QStringView streamId, std::function<void()> wake, qsizetype queueCapacity = 0);
 
+    /// Changes with every service or stream created, updated or removed (expiry included): two
+    /// list requests made with the same generation, in the same second, read the same rows.
+    quint64 listGeneration() const { return m_listGeneration; }
+
     StreamStore &store() { return *m_store; }
     ExpiryScheduler &expiryScheduler() { return *m_expiry; }
 
@@ -118,6 +122,7 @@ private:
     std::unique_ptr<PublishLimiter> m_limiter;
     std::unique_ptr<ExpiryScheduler> m_expiry;
     FanoutHub m_hub;
+    quint64 m_listGeneration = 0;
 
     // Lookups for the hot paths (fetch, publish), so they do not query SQLite each time. The
     // engine thread is the only writer, so every change updates these in the same place it

@@ -3,6 +3,7 @@
 #include "api/limits.h"
 #include "api/restjson.h"
 #include "api/validation.h"
+#include "engine/clock.h"
 #include "engine/engine.h"
 #include "server/formdecoder.h"
 #include "server/twilsockserver.h"
@@ -299,6 +300,24 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
     return dispatch(*route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath));
 }
 
+const RestServer::Reply *RestServer::cachedList(const QByteArray &key) const
+{
+    const auto it = m_lists.constFind(key);
+    if (it == m_lists.cend() || it->generation != m_engine.listGeneration()
+        || it->second != m_engine.clock().nowSeconds())
+        return nullptr;
+    return &it->reply;
+}
+
+void RestServer::cacheList(const QByteArray &key, const Reply &reply)
+{
+    constexpr qsizetype kMaxCachedLists = 256; // pages of up to 100 items: a few MB at most
+    if (m_lists.size() >= kMaxCachedLists && !m_lists.contains(key))
+        m_lists.clear();
+    m_lists.insert(
+        key, CachedList{m_engine.listGeneration(), m_engine.clock().nowSeconds(), reply});
+}
+
 RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView encodedQuery,
     QByteArrayView body, const QString &baseUrl, const QString &listUrl)
 {
@@ -315,17 +334,25 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
     switch (route.operation) {
     case RestOperation::ListServices:
     case RestOperation::ListStreams: {
+        const QByteArray key = QByteArray::number(int(route.operation)) + '\n'
+            + route.serviceId.toUtf8() + '\n' + encodedQuery.toByteArray() + '\n'
+            + listUrl.toUtf8();
+        if (const Reply *cached = cachedList(key))
+            return *cached;
         auto query = FormDecoder::decode(encodedQuery);
         if (!query)
             return errorReply(query.error());
         auto request = pageRequest(*query);
         if (!request)
             return errorReply(request.error());
-        if (route.operation == RestOperation::ListServices)
-            return listReply(m_engine.listServices(*request), QLatin1StringView("services"),
-                listUrl, *request, service);
-        return listReply(m_engine.listStreams(route.serviceId, *request),
-            QLatin1StringView("streams"), listUrl, *request, stream);
+        const Reply reply = route.operation == RestOperation::ListServices
+            ? listReply(m_engine.listServices(*request), QLatin1StringView("services"), listUrl,
+                *request, service)
+            : listReply(m_engine.listStreams(route.serviceId, *request),
+                QLatin1StringView("streams"), listUrl, *request, stream);
+        if (reply.status == 200)
+            cacheList(key, reply);
+        return reply;
     }
     case RestOperation::CreateService:
     case RestOperation::UpdateService: {

@@ -62,8 +62,23 @@ private:
         QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
         const QString &baseUrl);
 
+    /// A list reply from this second and this engine list generation, if one was made.
+    const Reply *cachedList(const QByteArray &key) const;
+    void cacheList(const QByteArray &key, const Reply &reply);
+
     Engine &m_engine;
     AuthThrottle m_throttle;
+    // List pages as sent, by operation, service, query and base URL: a page of 50 streams takes
+    // longer to build than anything else the engine answers, and clients (the console's tree,
+    // dashboards) ask for the same pages again and again. Valid while the engine's list
+    // generation is unchanged, and within the second it was made, since expiry is per second.
+    struct CachedList
+    {
+        quint64 generation = 0;
+        qint64 second = 0;
+        Reply reply;
+    };
+    QHash<QByteArray, CachedList> m_lists;
     // Sockets with a held request: its reply goes out later and ends the connection, so
     // whatever else arrives on them meanwhile is not answered (it would overtake the reply).
     QSet<const QObject *> m_holding;

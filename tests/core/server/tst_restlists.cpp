@@ -1,0 +1,168 @@
+// RestServer's list pages are kept between requests (a page of 50 streams costs more to build
+// than anything else the engine answers); a kept page must never be served once anything it shows
+// has changed: a stream or service created, updated, deleted or expired, or another base URL.
+
+#include "engine/engine.h"
+#include "engine/manualclock.h"
+#include "server/restserver.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace streams;
+
+class TestRestLists final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void streamChangesShowAtOnce();
+    void expiryShowsWithinTheSecond();
+    void serviceChangesShowAtOnce();
+    void baseUrlAndQueryAreTheirOwnPages();
+
+private:
+    RestServer::Reply get(const QByteArray &path, const QByteArray &query = "PageSize=50",
+        const QString &base = QStringLiteral("http://127.0.0.1:1"));
+    RestServer::Reply post(const QByteArray &path, const QByteArray &body);
+    /// The `key` array's items' `field` values of a 200 list reply.
+    static QStringList column(const RestServer::Reply &reply, const char *key, const char *field);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ManualClock> m_clock;
+    std::unique_ptr<Engine> m_engine;
+    std::unique_ptr<RestServer> m_server;
+    QByteArray m_auth;
+};
+
+void TestRestLists::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_clock = std::make_unique<ManualClock>(1'795'000'000'000);
+    EngineOptions options;
+    options.dataDir = m_dir->path();
+    options.environment = QProcessEnvironment();
+    options.clock = m_clock.get();
+    auto engine = Engine::open(options);
+    QVERIFY2(engine, qPrintable(engine ? QString() : engine.error()));
+    m_engine = std::move(*engine);
+    m_server = std::make_unique<RestServer>(*m_engine);
+    const EngineCredentials &credentials = m_engine->credentials();
+    m_auth = "Basic " + (credentials.accountSid + u':' + credentials.authToken).toUtf8().toBase64();
+}
+
+void TestRestLists::cleanup()
+{
+    m_server.reset();
+    m_engine.reset();
+    m_clock.reset();
+    m_dir.reset();
+}
+
+RestServer::Reply TestRestLists::get(
+    const QByteArray &path, const QByteArray &query, const QString &base)
+{
+    return m_server->handle("GET", path, query, m_auth, {}, base);
+}
+
+RestServer::Reply TestRestLists::post(const QByteArray &path, const QByteArray &body)
+{
+    return m_server->handle("POST", path, {}, m_auth, body, QStringLiteral("http://127.0.0.1:1"));
+}
+
+QStringList TestRestLists::column(
+    const RestServer::Reply &reply, const char *key, const char *field)
+{
+    QStringList values;
+    const QJsonArray items =
+        QJsonDocument::fromJson(reply.body).object().value(QLatin1StringView(key)).toArray();
+    for (const QJsonValue &item : items)
+        values.append(item.toObject().value(QLatin1StringView(field)).toVariant().toString());
+    return values;
+}
+
+void TestRestLists::streamChangesShowAtOnce()
+{
+    const QByteArray streams = "/v1/Services/default/Streams";
+    QCOMPARE(column(get(streams), "streams", "unique_name"), QStringList());
+    QCOMPARE(post(streams, "UniqueName=a&Ttl=100").status, 201);
+    QCOMPARE(column(get(streams), "streams", "unique_name"), QStringList{QStringLiteral("a")});
+    QCOMPARE(post(streams, "UniqueName=b").status, 201);
+    QCOMPARE(column(get(streams), "streams", "unique_name"),
+        (QStringList{QStringLiteral("a"), QStringLiteral("b")}));
+
+    // Same second, new TTL: the page shows the new expiry.
+    const QString before = column(get(streams), "streams", "date_expires").constFirst();
+    QCOMPARE(post(streams + "/a", "Ttl=5000").status, 200);
+    const QString after = column(get(streams), "streams", "date_expires").constFirst();
+    QVERIFY2(before != after, qPrintable(before + u' ' + after));
+
+    QCOMPARE(
+        m_server
+            ->handle("DELETE", streams + "/a", {}, m_auth, {}, QStringLiteral("http://127.0.0.1:1"))
+            .status,
+        204);
+    QCOMPARE(column(get(streams), "streams", "unique_name"), QStringList{QStringLiteral("b")});
+}
+
+void TestRestLists::expiryShowsWithinTheSecond()
+{
+    const QByteArray streams = "/v1/Services/default/Streams";
+    QCOMPARE(post(streams, "UniqueName=short&Ttl=1").status, 201);
+    QCOMPARE(column(get(streams), "streams", "unique_name"), QStringList{QStringLiteral("short")});
+    // No event loop runs here, so the expiry timer has not swept it: the page must still not
+    // be the one kept from before its expiry.
+    m_clock->advanceMs(1000);
+    QCOMPARE(column(get(streams), "streams", "unique_name"), QStringList());
+}
+
+void TestRestLists::serviceChangesShowAtOnce()
+{
+    const QByteArray services = "/v1/Services";
+    QCOMPARE(
+        column(get(services), "services", "unique_name"), QStringList{QStringLiteral("default")});
+    const RestServer::Reply created = post(services, "FriendlyName=Staging");
+    QCOMPARE(created.status, 201);
+    const QByteArray sid =
+        QJsonDocument::fromJson(created.body).object().value(u"sid").toString().toLatin1();
+    QCOMPARE(column(get(services), "services", "friendly_name").size(), 2);
+    QCOMPARE(column(get("/v1/Services/" + sid + "/Streams"), "streams", "sid"), QStringList());
+
+    QCOMPARE(post(services + '/' + sid, "FriendlyName=Production").status, 200);
+    QVERIFY(
+        column(get(services), "services", "friendly_name").contains(QStringLiteral("Production")));
+
+    QCOMPARE(m_server
+                 ->handle("DELETE", services + '/' + sid, {}, m_auth, {},
+                     QStringLiteral("http://127.0.0.1:1"))
+                 .status,
+        204);
+    QCOMPARE(column(get(services), "services", "friendly_name").size(), 1);
+    // The deleted service's (empty) page is not served from before: it is gone.
+    QCOMPARE(get("/v1/Services/" + sid + "/Streams").status, 404);
+}
+
+void TestRestLists::baseUrlAndQueryAreTheirOwnPages()
+{
+    const QByteArray streams = "/v1/Services/default/Streams";
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(post(streams, "UniqueName=s" + QByteArray::number(i)).status, 201);
+    const RestServer::Reply local = get(streams);
+    const RestServer::Reply other = get(streams, "PageSize=50", QStringLiteral("http://host:9"));
+    QVERIFY(local.body.contains("http://127.0.0.1:1/v1/Services/"));
+    QVERIFY(other.body.contains("http://host:9/v1/Services/"));
+    QVERIFY(!other.body.contains("127.0.0.1:1"));
+    QCOMPARE(column(get(streams, "PageSize=2"), "streams", "unique_name").size(), 2);
+    QCOMPARE(column(get(streams, "PageSize=50"), "streams", "unique_name").size(), 3);
+    // An error is never kept: the same bad query stays an error, a good one a page.
+    QCOMPARE(get(streams, "PageSize=0").status, 400);
+    QCOMPARE(get(streams, "PageSize=0").status, 400);
+}
+
+QTEST_GUILESS_MAIN(TestRestLists)
+#include "tst_restlists.moc"
