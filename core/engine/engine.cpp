@@ -90,6 +90,12 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
         *engine->m_clock, options.publishRatePerSecond, limits::kPublishBurstSeconds);
 
     Engine *raw = engine.get();
+    // A lost batch (StreamStore::settleBatch) takes streams the caches already hold.
+    engine->m_store->setBatchLostHandler([raw = engine.get()] {
+        raw->m_streamsBySid.clear();
+        raw->m_streamSidByName.clear();
+        ++raw->m_listGeneration;
+    });
     engine->m_expiry = std::make_unique<ExpiryScheduler>(*engine->m_store, *engine->m_clock,
         [raw](const QList<StreamStore::RemovedStream> &removed) {
             raw->onStreamsRemoved(pairs(removed));
@@ -302,6 +308,37 @@ std::expected<void, ApiError> Engine::deleteService(QStringView id)
 std::expected<Stream, ApiError> Engine::createStream(
     QStringView serviceId, const StreamCreate &create)
 {
+    return insertNewStream(serviceId, create, nullptr);
+}
+
+std::expected<std::pair<Stream, quint64>, ApiError> Engine::createStreamInBatch(
+    QStringView serviceId, const StreamCreate &create)
+{
+    quint64 batch = 0;
+    auto stream = insertNewStream(serviceId, create, &batch);
+    if (!stream)
+        return std::unexpected(stream.error());
+    return std::pair{std::move(*stream), batch};
+}
+
+void Engine::settleBatch()
+{
+    m_store->settleBatch();
+}
+
+std::optional<ApiError> Engine::batchFailure(quint64 batch) const
+{
+    return m_store->batchFailure(batch);
+}
+
+void Engine::forgetBatchFailures()
+{
+    m_store->forgetBatchFailures();
+}
+
+std::expected<Stream, ApiError> Engine::insertNewStream(
+    QStringView serviceId, const StreamCreate &create, quint64 *batch)
+{
     if (create.uniqueName) {
         if (auto problem = validation::checkUniqueName(*create.uniqueName))
             return std::unexpected(*problem);
@@ -325,8 +362,14 @@ std::expected<Stream, ApiError> Engine::createStream(
     stream.dateCreated = stream.dateUpdated = now;
     if (create.ttlSeconds && *create.ttlSeconds > 0)
         stream.dateExpires = now + *create.ttlSeconds;
-    if (auto inserted = m_store->insertStream(stream); !inserted)
+    if (batch) {
+        auto inserted = m_store->insertStreamInBatch(stream);
+        if (!inserted)
+            return failure(inserted);
+        *batch = *inserted;
+    } else if (auto inserted = m_store->insertStream(stream); !inserted) {
         return failure(inserted);
+    }
     ++m_listGeneration;
     cacheStream(stream);
     if (stream.dateExpires)

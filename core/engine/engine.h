@@ -72,6 +72,14 @@ public:
     std::expected<void, ApiError> deleteService(QStringView id);
 
     std::expected<Stream, ApiError> createStream(QStringView serviceId, const StreamCreate &create);
+    /// createStream() with group commit (StreamStore::insertStreamInBatch): the stream and
+    /// its batch, which the caller must settle (settleBatch()) and find not failed
+    /// (batchFailure()) before acknowledging the stream to anyone.
+    std::expected<std::pair<Stream, quint64>, ApiError> createStreamInBatch(
+        QStringView serviceId, const StreamCreate &create);
+    void settleBatch();
+    std::optional<ApiError> batchFailure(quint64 batch) const;
+    void forgetBatchFailures();
     std::expected<Stream, ApiError> fetchStream(QStringView serviceId, QStringView streamId);
     std::expected<Page<Stream>, ApiError> listStreams(
         QStringView serviceId, const PageRequest &request);
@@ -106,6 +114,9 @@ private:
     std::expected<Stream, ApiError> resolveStream(const Service &service, QStringView streamId);
     std::expected<Service, ApiError> ensureDefaultService();
     void onStreamsRemoved(const QList<std::pair<QString, QString>> &removed);
+    /// createStream(), with the row left in the store's open batch when `batch` is given.
+    std::expected<Stream, ApiError> insertNewStream(
+        QStringView serviceId, const StreamCreate &create, quint64 *batch);
     void sweepIfDue();
     std::expected<void, ApiError> validate(const ServiceFields &fields) const;
     void cacheService(const Service &service);

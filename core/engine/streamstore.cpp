@@ -130,6 +130,7 @@ StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(co
 
 StreamStore::~StreamStore()
 {
+    settleBatch();
     m_prepared.clear();
     m_statements.reset();
     m_db.close();
@@ -176,13 +177,10 @@ ApiError StreamStore::storageError(const QSqlError &error) const
                            "work")
                 .arg(dir));
     };
-    switch (primary) {
-    case kSqliteFull: return full();
-    case kSqliteReadOnly:
-    case kSqliteIoError:
-    case kSqliteCantOpen: {
-        // SQLite only says "disk I/O error"; the directory itself tells which disk problem it
-        // is, so the caller (and whoever reads the log) knows what to fix.
+    // SQLite only says "disk I/O error" (and a failed COMMIT does not even give a code); the
+    // directory itself tells which disk problem it is, so the caller (and whoever reads the
+    // log) knows what to fix.
+    const auto diskProblem = [&]() -> std::optional<ApiError> {
         const int problem = writeProbe(dir);
         if (problem == ENOSPC || problem == EDQUOT)
             return full();
@@ -197,10 +195,18 @@ ApiError StreamStore::storageError(const QSqlError &error) const
                 QStringLiteral("Storage unavailable: the data directory %1 cannot be written (%2); "
                                "reads still work")
                     .arg(dir, QString::fromLocal8Bit(std::strerror(problem))));
+        return std::nullopt;
+    };
+    switch (primary) {
+    case kSqliteFull: return full();
+    case kSqliteReadOnly:
+    case kSqliteIoError:
+    case kSqliteCantOpen:
+        if (auto disk = diskProblem())
+            return *disk;
         return ApiError::serviceUnavailable(
             QStringLiteral("Storage unavailable: disk I/O error in the data directory %1 (%2)")
                 .arg(dir, detail));
-    }
     case kSqliteBusy:
     case kSqliteLocked:
         return ApiError::serviceUnavailable(
@@ -210,7 +216,10 @@ ApiError StreamStore::storageError(const QSqlError &error) const
     case kSqliteNotADatabase:
         return ApiError::internal(QStringLiteral("Storage error: the data file %1 is damaged (%2)")
                                       .arg(m_db.databaseName(), detail));
-    default: return ApiError::internal(QStringLiteral("Storage error: %1").arg(detail));
+    default:
+        if (auto disk = diskProblem())
+            return *disk;
+        return ApiError::internal(QStringLiteral("Storage error: %1").arg(detail));
     }
 }
 
@@ -337,6 +346,7 @@ std::expected<void, ApiError> StreamStore::migrate()
 
 std::expected<void, ApiError> StreamStore::insertService(const Service &service)
 {
+    settleBatch();
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "INSERT INTO services (sid, unique_name, account_sid, friendly_name, webhook_url, "
@@ -362,6 +372,7 @@ std::expected<void, ApiError> StreamStore::insertService(const Service &service)
 
 std::expected<void, ApiError> StreamStore::updateService(const Service &service)
 {
+    settleBatch();
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "UPDATE services SET friendly_name = ?, webhook_url = ?, reachability_webhooks_enabled = "
@@ -385,6 +396,7 @@ std::expected<void, ApiError> StreamStore::updateService(const Service &service)
 std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteService(
     const QString &serviceSid)
 {
+    settleBatch();
     if (!m_db.transaction())
         return std::unexpected(storageError(m_db.lastError()));
     QSqlQuery q(m_db);
@@ -434,6 +446,53 @@ std::expected<Page<Service>, ApiError> StreamStore::listServices(const PageReque
 
 std::expected<void, ApiError> StreamStore::insertStream(const Stream &stream)
 {
+    settleBatch();
+    return insertStreamRow(stream);
+}
+
+std::expected<quint64, ApiError> StreamStore::insertStreamInBatch(const Stream &stream)
+{
+    if (!m_batchOpen) {
+        if (!m_db.transaction())
+            return std::unexpected(storageError(m_db.lastError()));
+        m_batchOpen = true;
+        m_batchError.reset();
+        ++m_batch;
+    }
+    auto inserted = insertStreamRow(stream);
+    if (!inserted) {
+        if (inserted.error().code() == ApiError::duplicateUniqueName(QString()).code())
+            return std::unexpected(inserted.error()); // only this statement failed
+        // A storage error can roll the whole transaction back (SQLite does on a full disk):
+        // settle now, so the batch's other rows are reported lost at once.
+        m_batchError = inserted.error();
+        settleBatch();
+        return std::unexpected(inserted.error());
+    }
+    return m_batch;
+}
+
+void StreamStore::settleBatch()
+{
+    if (!std::exchange(m_batchOpen, false))
+        return;
+    if (m_db.commit())
+        return;
+    const ApiError error = m_batchError.value_or(storageError(m_db.lastError()));
+    m_db.rollback();
+    m_failedBatches.insert(m_batch, error);
+    if (m_onBatchLost)
+        m_onBatchLost();
+}
+
+std::optional<ApiError> StreamStore::batchFailure(quint64 batch) const
+{
+    const auto it = m_failedBatches.constFind(batch);
+    return it == m_failedBatches.cend() ? std::nullopt : std::optional<ApiError>(*it);
+}
+
+std::expected<void, ApiError> StreamStore::insertStreamRow(const Stream &stream)
+{
     QSqlQuery &q = m_statements->insertStream;
     q.bindValue(0, stream.sid);
     q.bindValue(1, textOrNull(stream.uniqueName));
@@ -459,6 +518,7 @@ std::expected<void, ApiError> StreamStore::insertStream(const Stream &stream)
 std::expected<void, ApiError> StreamStore::updateStreamExpiry(
     const QString &streamSid, std::optional<qint64> dateExpires, qint64 dateUpdated)
 {
+    settleBatch();
     QSqlQuery &q = m_statements->updateExpiry;
     q.bindValue(0, dateExpires ? QVariant(*dateExpires) : QVariant(QMetaType::fromType<qint64>()));
     q.bindValue(1, dateUpdated);
@@ -471,6 +531,7 @@ std::expected<void, ApiError> StreamStore::updateStreamExpiry(
 
 std::expected<bool, ApiError> StreamStore::deleteStream(const QString &streamSid)
 {
+    settleBatch();
     QSqlQuery &q = m_statements->deleteStream;
     q.bindValue(0, streamSid);
     if (!q.exec())
@@ -618,6 +679,7 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
 std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteExpired(
     qint64 nowSeconds)
 {
+    settleBatch();
     QSqlQuery q(m_db);
     q.prepare(
         QStringLiteral("DELETE FROM streams WHERE date_expires IS NOT NULL AND date_expires <= ? "

@@ -5,11 +5,13 @@
 #include "api/service.h"
 #include "api/stream.h"
 
+#include <QHash>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QString>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -55,6 +57,20 @@ public:
     std::expected<Page<Stream>, ApiError> listStreams(
         const QString &serviceSid, const PageRequest &request, qint64 nowSeconds);
 
+    /// Group commit. Rows inserted with insertStreamInBatch() go into a transaction left open,
+    /// so that many creates share one commit; none of them may be acknowledged before
+    /// settleBatch() has committed it (batchFailure() says whether it did). Every other write
+    /// settles the open batch first, so nothing it acknowledges rests on uncommitted rows.
+    /// Returns the batch's number.
+    std::expected<quint64, ApiError> insertStreamInBatch(const Stream &stream);
+    /// Commits the open batch, if any. When that fails its rows are gone: the failure is kept
+    /// for batchFailure() and the batch-lost handler runs.
+    void settleBatch();
+    /// Why batch `batch` was lost, if it was (until forgetBatchFailures()).
+    std::optional<ApiError> batchFailure(quint64 batch) const;
+    void forgetBatchFailures() { m_failedBatches.clear(); }
+    void setBatchLostHandler(std::function<void()> handler) { m_onBatchLost = std::move(handler); }
+
     /// Deletes every stream with `date_expires <= nowSeconds` and returns them.
     std::expected<QList<RemovedStream>, ApiError> deleteExpired(qint64 nowSeconds);
     /// The earliest expiry of any stored stream.
@@ -73,6 +89,7 @@ private:
     explicit StreamStore(QString connectionName);
 
     std::expected<void, ApiError> migrate();
+    std::expected<void, ApiError> insertStreamRow(const Stream &stream);
     template<typename T>
     std::expected<Page<T>, ApiError> listPage(const QString &table, const QString &filter,
         const QVariantList &filterValues, const PageRequest &request,
@@ -91,6 +108,12 @@ private:
     QSqlDatabase m_db;
     std::unique_ptr<Statements> m_statements;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
+
+    bool m_batchOpen = false;
+    quint64 m_batch = 0; // number of the open (or last) batch
+    std::optional<ApiError> m_batchError; // the first storage error inside the open batch
+    QHash<quint64, ApiError> m_failedBatches;
+    std::function<void()> m_onBatchLost;
 };
 
 } // namespace streams

@@ -192,9 +192,10 @@ QList<std::pair<QByteArray, QByteArray>> extraHeaders(const RestServer::Reply &r
     return {};
 }
 
-// A complete HTTP/1.1 response that ends the connection. Held replies are written this way:
-// Qt 6.4's responder needs the request object, which does not outlive handleRequest().
-QByteArray closingResponse(const RestServer::Reply &reply)
+// A complete HTTP/1.1 response, as the responder would write it. Replies sent after
+// handleRequest() returned are written this way (held ones, batched creates): Qt 6.4's
+// responder needs the request object, which does not outlive handleRequest().
+QByteArray rawResponse(const RestServer::Reply &reply, bool close)
 {
     QByteArray out =
         "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
@@ -202,9 +203,16 @@ QByteArray closingResponse(const RestServer::Reply &reply)
         out += "Content-Type: application/json; charset=utf-8\r\n";
     for (const auto &[name, value] : extraHeaders(reply))
         out += name + ": " + value + "\r\n";
-    out += "Connection: close\r\nContent-Length: " + QByteArray::number(reply.body.size())
-        + "\r\n\r\n" + reply.body;
+    if (close)
+        out += "Connection: close\r\n";
+    out += "Content-Length: " + QByteArray::number(reply.body.size()) + "\r\n\r\n" + reply.body;
     return out;
+}
+
+// A response that ends the connection (held replies).
+QByteArray closingResponse(const RestServer::Reply &reply)
+{
+    return rawResponse(reply, true);
 }
 
 template<typename T, typename Write>
@@ -224,7 +232,30 @@ RestServer::RestServer(Engine &engine, QObject *parent)
     : QAbstractHttpServer(parent), m_engine(engine)
 { }
 
-RestServer::~RestServer() = default;
+RestServer::~RestServer()
+{
+    // Whatever was created is committed; the connections get their answers if still open.
+    acknowledgeBatch();
+}
+
+void RestServer::acknowledgeBatch()
+{
+    m_ackQueued = false;
+    m_engine.settleBatch();
+    const QList<Unacknowledged> waiting = std::exchange(m_unacknowledged, {});
+    m_awaitingAck.clear();
+    for (const Unacknowledged &entry : waiting) {
+        const std::optional<ApiError> lost = m_engine.batchFailure(entry.reply.batch);
+        if (lost)
+            qCWarning(lcHttp) << "create not committed:" << lost->message();
+        if (!entry.socket || entry.socket->state() != QAbstractSocket::ConnectedState)
+            continue; // committed all the same; the client will find the stream by listing
+        entry.socket->write(rawResponse(lost ? errorReply(*lost) : entry.reply, entry.close));
+        if (entry.close)
+            entry.socket->disconnectFromHost();
+    }
+    m_engine.forgetBatchFailures();
+}
 
 quint16 RestServer::start(const QHostAddress &address, quint16 port, QString *errorString)
 {
@@ -377,7 +408,15 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
         if (!ttl)
             return errorReply(ttl.error());
         create.ttlSeconds = *ttl;
-        return resourceReply(201, m_engine.createStream(route.serviceId, create), stream);
+        if (!m_batching)
+            return resourceReply(201, m_engine.createStream(route.serviceId, create), stream);
+        auto created = m_engine.createStreamInBatch(route.serviceId, create);
+        if (!created)
+            return errorReply(created.error());
+        Reply reply =
+            resourceReply(201, std::expected<Stream, ApiError>(std::move(created->first)), stream);
+        reply.batch = created->second;
+        return reply;
     }
     case RestOperation::FetchStream:
         return resourceReply(200, m_engine.fetchStream(route.serviceId, route.streamId), stream);
@@ -436,6 +475,9 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     // reply, and answering this first would put the replies out of order.
     if (m_holding.contains(socket))
         return true;
+    // Pipelined behind a create that waits for its batch: that answer goes first.
+    if (m_awaitingAck.contains(socket))
+        acknowledgeBatch();
 
     const QHostAddress peer = socket->peerAddress();
     const auto admission = m_throttle.admit(peer, AuthThrottle::monotonicMs());
@@ -469,8 +511,19 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         return true;
     }
 
+    m_batching = true;
     const Reply reply = handleCounted(
         peer, method, path, query, request.value("Authorization"), request.body(), baseUrl);
+    m_batching = false;
+    if (reply.batch != 0) {
+        qCDebug(lcHttp) << method << path << "->" << reply.status << "(batched)";
+        m_unacknowledged.append({socket, reply,
+            request.value("Connection").compare("close", Qt::CaseInsensitive) == 0});
+        m_awaitingAck.insert(socket);
+        if (!std::exchange(m_ackQueued, true))
+            QMetaObject::invokeMethod(this, &RestServer::acknowledgeBatch, Qt::QueuedConnection);
+        return true;
+    }
     if (reply.status >= 500)
         qCWarning(lcHttp) << method << path << "->" << reply.status << reply.body;
     else

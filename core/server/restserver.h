@@ -7,7 +7,9 @@
 #include <QAbstractHttpServer>
 #include <QHostAddress>
 #include <QJsonObject>
+#include <QPointer>
 #include <QSet>
+#include <QTcpSocket>
 #include <optional>
 
 namespace streams {
@@ -37,6 +39,9 @@ public:
         int status = 200;
         QByteArray body; // JSON, or empty for 204
         QByteArray allow; // for 405
+        /// Non-zero: a create in this store batch, not to be sent before the batch is
+        /// committed (Engine::createStreamInBatch).
+        quint64 batch = 0;
     };
     Reply handle(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
         QByteArrayView authorization, QByteArrayView body, const QString &baseUrl);
@@ -66,8 +71,24 @@ private:
     const Reply *cachedList(const QByteArray &key) const;
     void cacheList(const QByteArray &key, const Reply &reply);
 
+    /// Commits the open batch and sends the creates waiting for it (or the error it failed on).
+    void acknowledgeBatch();
+
     Engine &m_engine;
     AuthThrottle m_throttle;
+    // Group commit for stream creates that arrive together: their 201s wait until one commit
+    // has made them all durable, at the end of the event loop pass they arrived in (or before
+    // anything else is answered on their connections).
+    bool m_batching = false; // dispatch() may put creates in a batch (requests from sockets)
+    struct Unacknowledged
+    {
+        QPointer<QTcpSocket> socket;
+        Reply reply;
+        bool close = false; // the client asked for Connection: close
+    };
+    QList<Unacknowledged> m_unacknowledged;
+    QSet<const QObject *> m_awaitingAck; // sockets with a reply in m_unacknowledged
+    bool m_ackQueued = false;
     // List pages as sent, by operation, service, query and base URL: a page of 50 streams takes
     // longer to build than anything else the engine answers, and clients (the console's tree,
     // dashboards) ask for the same pages again and again. Valid while the engine's list
