@@ -154,10 +154,18 @@ std::expected<QByteArray, qsizetype> canonicalCompact(QByteArrayView json)
         }
         out += '"';
         ++i;
+        // U+FEFF first in a string stays escaped: Qt's parser (and so the console) drops it
+        // there when it is raw UTF-8, which would change the value (found by fuzz_messagedata).
+        const qsizetype stringStart = out.size();
         while (i < n && json[i] != '"') {
             const char ch = json[i];
             if (static_cast<unsigned char>(ch) < 0x20)
                 return std::unexpected(i);
+            if (out.size() == stringStart && json.sliced(i).startsWith("\xEF\xBB\xBF")) {
+                out += "\\ufeff";
+                i += 3;
+                continue;
+            }
             if (ch != '\\') {
                 out += ch;
                 ++i;
@@ -191,7 +199,9 @@ std::expected<QByteArray, qsizetype> canonicalCompact(QByteArrayView json)
                         i += 6;
                     }
                 }
-                if (unit == -2
+                if (unit == 0xFEFF && out.size() == stringStart) {
+                    out += "\\ufeff";
+                } else if (unit == -2
                     || (unit >= 0x20 && (unit < 0xD800 || unit >= 0xE000) && unit != '"'
                         && unit != '\\')) {
                     appendUtf8(out, codePoint);
@@ -250,6 +260,10 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
             offset, line, column});
     }
     MessagePayload payload{document.object(), std::move(*compact)};
+    // Qt's parser dropped any raw U+FEFF that starts a string; the compact form keeps it
+    // (escaped), so the object is read from that instead: both say the same then.
+    if (json.contains("\"\xEF\xBB\xBF"))
+        payload.object = QJsonDocument::fromJson(payload.compact).object();
     if (payload.compact.size() > limits::kMaxMessageBytes)
         return std::unexpected(
             JsonProblem{ApiError::dataTooLarge(payload.compact.size()), -1, 0, 0});

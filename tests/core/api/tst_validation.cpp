@@ -283,6 +283,17 @@ void TestValidation::parseMessageDataKeepsWhatWasSent_data()
                                          << QByteArray("{\"s\":\"\\\"\\\\\\n\\u0001/\"}");
     QTest::addRow("escaped quote as \\u")
         << QByteArray("{\"s\": \"\\u0022\"}") << QByteArray("{\"s\":\"\\\"\"}");
+    // Found by fuzz_messagedata: Qt's parser drops a raw U+FEFF at the start of a string (but
+    // keeps an escaped one), so there it is sent escaped; anywhere else it is ordinary text.
+    QTest::addRow("leading BOM, raw") << QByteArray("{\"s\": \"\xEF\xBB\xBF"
+                                                    "a\"}")
+                                      << QByteArray("{\"s\":\"\\ufeffa\"}");
+    QTest::addRow("leading BOM, escaped")
+        << QByteArray("{\"s\": \"\\uFEFFa\"}") << QByteArray("{\"s\":\"\\ufeffa\"}");
+    QTest::addRow("leading BOM in a key")
+        << QByteArray("{\"\xEF\xBB\xBFk\": 1}") << QByteArray("{\"\\ufeffk\":1}");
+    QTest::addRow("BOM inside a string") << QByteArray("{\"s\": \"a\\ufeff\xEF\xBB\xBF\"}")
+                                         << QByteArray("{\"s\":\"a\xEF\xBB\xBF\xEF\xBB\xBF\"}");
 }
 
 void TestValidation::parseMessageDataKeepsWhatWasSent()
@@ -292,9 +303,12 @@ void TestValidation::parseMessageDataKeepsWhatWasSent()
     const auto payload = validation::parseMessageData(json);
     QVERIFY(payload.has_value());
     QCOMPARE(payload->compact, compact);
-    // And it is the same JSON value.
-    QCOMPARE(
-        QJsonDocument::fromJson(payload->compact).object(), QJsonDocument::fromJson(json).object());
+    // And it is the same JSON value (as Qt reads it; Qt loses a raw U+FEFF that starts a
+    // string, which is why it is sent escaped: compare with the escaped spelling then).
+    QByteArray spelledForQt = json;
+    spelledForQt.replace("\"\xEF\xBB\xBF", "\"\\ufeff");
+    QCOMPARE(QJsonDocument::fromJson(payload->compact).object(),
+        QJsonDocument::fromJson(spelledForQt).object());
 }
 
 void TestValidation::parseMessageDataRejects_data()
