@@ -18,6 +18,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
+#include <algorithm>
 
 Q_LOGGING_CATEGORY(lcHttp, "streams.server.http", QtWarningMsg)
 
@@ -209,12 +210,6 @@ QByteArray rawResponse(const RestServer::Reply &reply, bool close)
     return out;
 }
 
-// A response that ends the connection (held replies).
-QByteArray closingResponse(const RestServer::Reply &reply)
-{
-    return rawResponse(reply, true);
-}
-
 template<typename T, typename Write>
 RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &resource, Write write)
 {
@@ -243,7 +238,6 @@ void RestServer::acknowledgeBatch()
     m_ackQueued = false;
     m_engine.settleBatch();
     const QList<Unacknowledged> waiting = std::exchange(m_unacknowledged, {});
-    m_awaitingAck.clear();
     for (const Unacknowledged &entry : waiting) {
         const std::optional<ApiError> lost = m_engine.batchFailure(entry.reply.batch);
         if (lost)
@@ -476,7 +470,8 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     if (m_holding.contains(socket))
         return true;
     // Pipelined behind a create that waits for its batch: that answer goes first.
-    if (m_awaitingAck.contains(socket))
+    if (std::any_of(m_unacknowledged.cbegin(), m_unacknowledged.cend(),
+            [socket](const Unacknowledged &entry) { return entry.socket == socket; }))
         acknowledgeBatch();
 
     const QHostAddress peer = socket->peerAddress();
@@ -485,7 +480,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         const Reply refused = errorReply(ApiError(kTooManyRequestsCode, 429,
             QStringLiteral("Too many failed authentication attempts from this address; "
                            "try again later")));
-        socket->write(closingResponse(refused));
+        socket->write(rawResponse(refused, true));
         socket->disconnectFromHost();
         return true;
     }
@@ -505,7 +500,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
                 const Reply reply =
                     handleCounted(peer, method, path, query, authorization, body, baseUrl);
                 qCDebug(lcHttp) << method << path << "->" << reply.status << "(held)";
-                socket->write(closingResponse(reply));
+                socket->write(rawResponse(reply, true));
                 socket->disconnectFromHost();
             });
         return true;
@@ -519,7 +514,6 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         qCDebug(lcHttp) << method << path << "->" << reply.status << "(batched)";
         m_unacknowledged.append({socket, reply,
             request.value("Connection").compare("close", Qt::CaseInsensitive) == 0});
-        m_awaitingAck.insert(socket);
         if (!std::exchange(m_ackQueued, true))
             QMetaObject::invokeMethod(this, &RestServer::acknowledgeBatch, Qt::QueuedConnection);
         return true;

@@ -87,7 +87,6 @@ private:
         bool close = false; // the client asked for Connection: close
     };
     QList<Unacknowledged> m_unacknowledged;
-    QSet<const QObject *> m_awaitingAck; // sockets with a reply in m_unacknowledged
     bool m_ackQueued = false;
     // List pages as sent, by operation, service, query and base URL: a page of 50 streams takes
     // longer to build than anything else the engine answers, and clients (the console's tree,
