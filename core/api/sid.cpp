@@ -2,7 +2,9 @@
 
 #include "api/hexdigit.h"
 
+#include <QDateTime>
 #include <QRandomGenerator>
+#include <array>
 
 namespace streams::sid {
 
@@ -40,17 +42,37 @@ QLatin1StringView prefix(SidKind kind)
     return {};
 }
 
-QString generate(SidKind kind)
+namespace {
+QString withHexTail(SidKind kind, const std::array<quint32, 4> &words)
 {
-    quint32 words[4];
-    QRandomGenerator::system()->fillRange(words);
     const QByteArray hex =
-        QByteArray::fromRawData(reinterpret_cast<const char *>(words), sizeof words).toHex();
+        QByteArray::fromRawData(reinterpret_cast<const char *>(words.data()), sizeof words).toHex();
     QString out;
     out.reserve(2 + kHexDigits);
     out += prefix(kind);
     out += QLatin1StringView(hex);
     return out;
+}
+} // namespace
+
+QString generate(SidKind kind)
+{
+    std::array<quint32, 4> words;
+    QRandomGenerator::system()->fillRange(words.data(), words.size());
+    return withHexTail(kind, words);
+}
+
+QString generateOrdered(SidKind kind)
+{
+    std::array<quint32, 4> words;
+    QRandomGenerator::system()->fillRange(words.data(), words.size());
+    // 48 bits of milliseconds, big-endian so that the hex sorts as the number does (until
+    // the year 10889); the remaining 80 bits stay random.
+    const auto ms = quint64(QDateTime::currentMSecsSinceEpoch()) & 0xffff'ffff'ffffULL;
+    auto *bytes = reinterpret_cast<uchar *>(words.data());
+    for (int i = 0; i < 6; ++i)
+        bytes[i] = uchar(ms >> (40 - 8 * i));
+    return withHexTail(kind, words);
 }
 
 bool isValid(QStringView text, SidKind kind)

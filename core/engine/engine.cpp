@@ -168,7 +168,7 @@ std::expected<Service, ApiError> Engine::ensureDefaultService()
         return **found;
     const qint64 now = m_clock->nowSeconds();
     Service service;
-    service.sid = sid::generate(SidKind::Service);
+    service.sid = sid::generateOrdered(SidKind::Service);
     service.uniqueName = kDefaultServiceName;
     service.accountSid = m_credentials.accountSid;
     service.friendlyName = QStringLiteral("Default Service");
@@ -251,7 +251,7 @@ std::expected<Service, ApiError> Engine::createService(const ServiceFields &fiel
         return std::unexpected(valid.error());
     const qint64 now = m_clock->nowSeconds();
     Service service;
-    service.sid = sid::generate(SidKind::Service);
+    service.sid = sid::generateOrdered(SidKind::Service);
     service.accountSid = m_credentials.accountSid;
     service.dateCreated = service.dateUpdated = now;
     fields.applyTo(service);
@@ -353,7 +353,7 @@ std::expected<Stream, ApiError> Engine::insertNewStream(
 
     const qint64 now = m_clock->nowSeconds();
     Stream stream;
-    stream.sid = sid::generate(SidKind::Stream);
+    stream.sid = sid::generateOrdered(SidKind::Stream);
     if (create.uniqueName)
         stream.uniqueName = *create.uniqueName;
     stream.accountSid = service->accountSid;

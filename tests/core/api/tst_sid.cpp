@@ -1,5 +1,6 @@
 #include "api/sid.h"
 
+#include <QDateTime>
 #include <QRegularExpression>
 #include <QSet>
 #include <QTest>
@@ -23,6 +24,9 @@ private Q_SLOTS:
     void generate_data();
     void generate();
     void generateIsUnique();
+    void generateOrdered_data();
+    void generateOrdered();
+    void generateOrderedSortsByTime();
     void isValid_data();
     void isValid();
     void looksLikeSid_data();
@@ -93,6 +97,53 @@ void TestSid::generateIsUnique()
     QCOMPARE(seen.size(), kCount);
     for (int p = 0; p < 32; ++p)
         QCOMPARE(perPosition[p].size(), 16);
+}
+
+void TestSid::generateOrdered_data()
+{
+    prefix_data();
+}
+
+void TestSid::generateOrdered()
+{
+    QFETCH(SidKind, kind);
+    QFETCH(QString, expected);
+    static const QRegularExpression shape(QStringLiteral("^[A-Z]{2}[0-9a-f]{32}$"));
+
+    constexpr int kCount = 20000;
+    QSet<QString> seen;
+    seen.reserve(kCount);
+    QList<QSet<QChar>> perPosition(32);
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    for (int i = 0; i < kCount; ++i) {
+        const QString generated = sid::generateOrdered(kind);
+        QCOMPARE(generated.first(2), expected);
+        QVERIFY2(shape.match(generated).hasMatch(), qPrintable(generated));
+        QVERIFY(sid::isValid(generated, kind));
+        seen.insert(generated);
+        for (int p = 0; p < 32; ++p)
+            perPosition[p].insert(generated[2 + p]);
+        // The first 12 digits are the time it was made, in milliseconds.
+        bool ok = false;
+        const qint64 ms = generated.sliced(2, 12).toLongLong(&ok, 16);
+        QVERIFY(ok);
+        QVERIFY2(ms >= before && ms <= QDateTime::currentMSecsSinceEpoch(), qPrintable(generated));
+    }
+    QCOMPARE(seen.size(), kCount);
+    // The 20 digits after the time are random: each takes every value.
+    for (int p = 12; p < 32; ++p)
+        QVERIFY2(perPosition[p].size() == 16, qPrintable(QString::number(p)));
+}
+
+void TestSid::generateOrderedSortsByTime()
+{
+    QString previous = sid::generateOrdered(SidKind::Stream);
+    for (int i = 0; i < 5; ++i) {
+        QTest::qSleep(2);
+        const QString next = sid::generateOrdered(SidKind::Stream);
+        QVERIFY2(previous < next, qPrintable(previous + u' ' + next));
+        previous = next;
+    }
 }
 
 void TestSid::isValid_data()
