@@ -1,16 +1,19 @@
 #include "engine/streamstore.h"
 
 #include "api/sid.h"
+#include "engine/walcheckpointer.h"
 
 #include <QAtomicInteger>
 #include <QFile>
 #include <QFileInfo>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QVariant>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 namespace streams {
@@ -131,6 +134,8 @@ StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(co
 StreamStore::~StreamStore()
 {
     settleBatch();
+    // First, so that closing m_db, the last connection, checkpoints the WAL away.
+    m_checkpointer.reset();
     m_prepared.clear();
     m_statements.reset();
     m_db.close();
@@ -154,6 +159,15 @@ std::expected<std::unique_ptr<StreamStore>, QString> StreamStore::open(const QSt
     if (auto migrated = store->migrate(); !migrated)
         return std::unexpected(
             QStringLiteral("cannot prepare %1: %2").arg(filePath, migrated.error().message()));
+    // Checkpoints on a thread of their own (see WalCheckpointer); the driver hands out its
+    // sqlite3 handle for exactly this kind of use.
+    const QVariant handle = store->m_db.driver()->handle();
+    if (handle.isValid() && qstrcmp(handle.typeName(), "sqlite3*") == 0) {
+        if (auto *writer = *static_cast<sqlite3 *const *>(handle.constData())) {
+            store->m_checkpointer = std::make_unique<WalCheckpointer>(filePath);
+            store->m_checkpointer->attach(writer);
+        }
+    }
     return store;
 }
 

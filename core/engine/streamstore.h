@@ -18,6 +18,8 @@
 
 namespace streams {
 
+class WalCheckpointer;
+
 /// Services and streams in one SQLite file (WAL). Every mutating call has committed when it
 /// returns success, so the caller may acknowledge it. Not thread-safe: one owner thread.
 ///
@@ -106,6 +108,7 @@ private:
 
     QString m_connectionName;
     QSqlDatabase m_db;
+    std::unique_ptr<WalCheckpointer> m_checkpointer; // attached to m_db while it is open
     std::unique_ptr<Statements> m_statements;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
 

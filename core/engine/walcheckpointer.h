@@ -1,0 +1,62 @@
+#pragma once
+
+#include <QString>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+struct sqlite3;
+
+namespace streams {
+
+/// Runs SQLite's WAL checkpoints on a thread and connection of its own, so the thread that
+/// writes (the engine's, which also answers every request) never waits for one.
+///
+/// Left to itself, SQLite checkpoints inside the COMMIT that takes the WAL past 1,000 pages:
+/// ~4 MB copied back into the database file and two fdatasync() calls, a stall of several
+/// milliseconds every few thousand creates, with both cores idle meanwhile. attach() replaces
+/// that with a WAL hook that only wakes this thread, which runs a PASSIVE checkpoint (one that
+/// never blocks a writer or a reader). Should the thread fall far behind (`threshold × 8`
+/// pages), the writer checkpoints itself as SQLite would have, so the WAL stays bounded.
+///
+/// Durability is unchanged: a commit is durable in the WAL whether or not it has been copied
+/// back, and a connection that opens the file reads both.
+class WalCheckpointer final
+{
+public:
+    /// Opens a second connection to `databasePath` (already in WAL mode) on a new thread.
+    explicit WalCheckpointer(const QString &databasePath, int thresholdPages = 1000);
+    /// Finishes a checkpoint in progress, closes the connection and joins the thread.
+    ~WalCheckpointer();
+    WalCheckpointer(const WalCheckpointer &) = delete;
+    WalCheckpointer &operator=(const WalCheckpointer &) = delete;
+
+    /// Takes over the automatic checkpoints of `writer`, a connection to the same file in the
+    /// calling thread. It must stay open until detach() or this object's destruction.
+    void attach(sqlite3 *writer);
+    /// Gives `writer` SQLite's own automatic checkpoints back.
+    void detach();
+
+    /// Checkpoints this thread has run, and those the writer had to run itself.
+    quint64 checkpointsRun() const { return m_run.load(); }
+    quint64 checkpointsByWriter() const { return m_byWriter.load(); }
+
+private:
+    static int walHook(void *self, sqlite3 *db, const char *schema, int pages);
+    void run(const QString &databasePath);
+
+    const int m_threshold;
+    sqlite3 *m_writer = nullptr;
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_requested = false; // guarded by m_mutex
+    bool m_stopping = false; // guarded by m_mutex
+
+    std::atomic<quint64> m_run{0};
+    std::atomic<quint64> m_byWriter{0};
+    std::thread m_thread;
+};
+
+} // namespace streams

@@ -1,0 +1,156 @@
+#include "engine/walcheckpointer.h"
+
+#include <QDeadlineTimer>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+#include <sqlite3.h>
+
+using namespace streams;
+
+namespace {
+// A connection in WAL mode with SQLite's automatic checkpoints, as StreamStore opens its file.
+sqlite3 *openWriter(const QString &path)
+{
+    sqlite3 *db = nullptr;
+    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db,
+            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+        != SQLITE_OK)
+        return nullptr;
+    sqlite3_exec(db,
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)",
+        nullptr, nullptr, nullptr);
+    return db;
+}
+
+// `commits` transactions of `rowsEach` 1 KiB rows; returns the WAL's largest size seen.
+qint64 writeRows(sqlite3 *db, const QString &walPath, int commits, int rowsEach)
+{
+    sqlite3_stmt *insert = nullptr;
+    sqlite3_prepare_v2(
+        db, "INSERT INTO rows (payload) VALUES (zeroblob(1024))", -1, &insert, nullptr);
+    qint64 largestWal = 0;
+    for (int c = 0; c < commits; ++c) {
+        sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+        for (int r = 0; r < rowsEach; ++r) {
+            sqlite3_step(insert);
+            sqlite3_reset(insert);
+        }
+        if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return -1;
+        largestWal = std::max(largestWal, QFileInfo(walPath).size());
+    }
+    sqlite3_finalize(insert);
+    return largestWal;
+}
+
+qint64 rowCount(const QString &path)
+{
+    sqlite3 *db = nullptr;
+    sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt *count = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM rows", -1, &count, nullptr);
+    const qint64 rows = sqlite3_step(count) == SQLITE_ROW ? sqlite3_column_int64(count, 0) : -1;
+    sqlite3_finalize(count);
+    sqlite3_close(db);
+    return rows;
+}
+} // namespace
+
+class TestWalCheckpointer final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void checkpointsOnItsOwnThread();
+    void writerCheckpointsWhenTheThreadCannot();
+    void detachGivesSqliteItsCheckpointsBack();
+};
+
+void TestWalCheckpointer::checkpointsOnItsOwnThread()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("data.sqlite"));
+    sqlite3 *db = openWriter(path);
+    QVERIFY(db);
+    constexpr int kThreshold = 100; // pages
+    qint64 largestWal = 0;
+    {
+        WalCheckpointer checkpointer(path, kThreshold);
+        checkpointer.attach(db);
+        // ~40 MB through the WAL, 400 times the threshold.
+        largestWal = writeRows(db, path + QStringLiteral("-wal"), 400, 100);
+        QVERIFY(largestWal > 0);
+        QDeadlineTimer deadline(10000);
+        while (checkpointer.checkpointsRun() < 10 && !deadline.hasExpired())
+            QTest::qWait(10);
+        QVERIFY2(checkpointer.checkpointsRun() >= 10,
+            qPrintable(QString::number(checkpointer.checkpointsRun())));
+        // The writer's own checkpoints are the fallback for a thread that falls behind; in a
+        // loop that does nothing but commit it may need a few, but the thread did most.
+        QVERIFY2(checkpointer.checkpointsRun() > checkpointer.checkpointsByWriter(),
+            qPrintable(QStringLiteral("%1 by the thread, %2 by the writer")
+                           .arg(checkpointer.checkpointsRun())
+                           .arg(checkpointer.checkpointsByWriter())));
+    }
+    // Without checkpoints the WAL would hold all ~40 MB; it stayed within the fallback's bound
+    // (8 x threshold pages of 4 KiB, plus what one commit of 100 KiB adds on top).
+    QVERIFY2(
+        largestWal < 8 * kThreshold * 4096 + 512 * 1024, qPrintable(QString::number(largestWal)));
+    sqlite3_close(db);
+    // The last connection closed and checkpointed the WAL away.
+    QVERIFY(!QFileInfo::exists(path + QStringLiteral("-wal")));
+    QCOMPARE(rowCount(path), 40000);
+}
+
+void TestWalCheckpointer::writerCheckpointsWhenTheThreadCannot()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("data.sqlite"));
+    sqlite3 *db = openWriter(path);
+    QVERIFY(db);
+    constexpr int kThreshold = 100;
+    qint64 largestWal = 0;
+    {
+        // A path the thread cannot open (no such directory): it never checkpoints.
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("cannot open .*")));
+        WalCheckpointer checkpointer(
+            dir.filePath(QStringLiteral("missing/data.sqlite")), kThreshold);
+        checkpointer.attach(db);
+        largestWal = writeRows(db, path + QStringLiteral("-wal"), 400, 100);
+        QCOMPARE(checkpointer.checkpointsRun(), 0u);
+        QVERIFY(checkpointer.checkpointsByWriter() > 0);
+    }
+    QVERIFY2(
+        largestWal < 8 * kThreshold * 4096 + 512 * 1024, qPrintable(QString::number(largestWal)));
+    sqlite3_close(db);
+    QCOMPARE(rowCount(path), 40000);
+}
+
+void TestWalCheckpointer::detachGivesSqliteItsCheckpointsBack()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("data.sqlite"));
+    sqlite3 *db = openWriter(path);
+    QVERIFY(db);
+    {
+        WalCheckpointer checkpointer(path, 100);
+        checkpointer.attach(db);
+        checkpointer.detach();
+        // SQLite's own checkpoints again (every 1,000 pages): the WAL stays near 4 MB, and
+        // nothing reached this thread.
+        const qint64 largestWal = writeRows(db, path + QStringLiteral("-wal"), 400, 100);
+        QVERIFY2(largestWal < 1000 * 4096 + 512 * 1024, qPrintable(QString::number(largestWal)));
+        QCOMPARE(checkpointer.checkpointsRun(), 0u);
+        QCOMPARE(checkpointer.checkpointsByWriter(), 0u);
+    }
+    sqlite3_close(db);
+    QCOMPARE(rowCount(path), 40000);
+}
+
+QTEST_GUILESS_MAIN(TestWalCheckpointer)
+#include "tst_walcheckpointer.moc"
