@@ -17,8 +17,14 @@ namespace streams {
 /// ~4 MB copied back into the database file and two fdatasync() calls, a stall of several
 /// milliseconds every few thousand creates, with both cores idle meanwhile. attach() replaces
 /// that with a WAL hook that only wakes this thread, which runs a PASSIVE checkpoint (one that
-/// never blocks a writer or a reader). Should the thread fall far behind (`threshold × 8`
-/// pages), the writer checkpoints itself as SQLite would have, so the WAL stays bounded.
+/// never blocks a writer or a reader).
+///
+/// A checkpoint that runs while commits go on never copies the very last frames, and SQLite
+/// starts the WAL over only once all of them are copied. So when the thread has left no more
+/// than a quarter of the threshold behind, the writer copies that rest itself after a commit
+/// (a millisecond or two), and its next transaction starts the WAL over. Should the thread
+/// fall far behind (`threshold × 8` pages), the writer checkpoints everything, as SQLite
+/// would have, so the WAL stays bounded either way.
 ///
 /// Durability is unchanged: a commit is durable in the WAL whether or not it has been copied
 /// back, and a connection that opens the file reads both.
@@ -38,8 +44,12 @@ public:
     /// Gives `writer` SQLite's own automatic checkpoints back.
     void detach();
 
-    /// Checkpoints this thread has run, and those the writer had to run itself.
+    /// Checkpoints this thread has run; the rests the writer copied after them; and the
+    /// checkpoints the writer had to run in full because the thread had fallen behind.
     quint64 checkpointsRun() const { return m_run.load(); }
+    /// WAL pages this thread's checkpoints have copied back.
+    quint64 pagesCopied() const { return m_pagesCopied.load(); }
+    quint64 restsCopiedByWriter() const { return m_restsByWriter.load(); }
     quint64 checkpointsByWriter() const { return m_byWriter.load(); }
 
 private:
@@ -48,6 +58,8 @@ private:
 
     const int m_threshold;
     sqlite3 *m_writer = nullptr;
+    int m_lastWalPages = 0; // the writer's thread only
+    std::atomic<int> m_backfilled{0}; // WAL frames copied by the thread's last checkpoint
 
     std::mutex m_mutex;
     std::condition_variable m_wake;
@@ -55,6 +67,8 @@ private:
     bool m_stopping = false; // guarded by m_mutex
 
     std::atomic<quint64> m_run{0};
+    std::atomic<quint64> m_pagesCopied{0};
+    std::atomic<quint64> m_restsByWriter{0};
     std::atomic<quint64> m_byWriter{0};
     std::thread m_thread;
 };
