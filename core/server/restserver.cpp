@@ -19,6 +19,11 @@
 #include <QTcpSocket>
 #include <QTimer>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 Q_LOGGING_CATEGORY(lcHttp, "streams.server.http", QtWarningMsg)
 
@@ -260,6 +265,15 @@ quint16 RestServer::start(const QHostAddress &address, quint16 port, QString *er
         delete server;
         return 0;
     }
+    // No Nagle: a twilsock notification or a reply written while an earlier one is still
+    // unacknowledged would otherwise wait for the peer's delayed ACK, ~10 ms at 1,000 msg/s
+    // (docs/performance.md). Set on the listening socket, every accepted one inherits it
+    // (Linux), including those Qt upgrades to websockets before the engine ever sees them.
+    const int noDelay = 1;
+    if (::setsockopt(
+            int(server->socketDescriptor()), IPPROTO_TCP, TCP_NODELAY, &noDelay, sizeof noDelay)
+        != 0)
+        qCWarning(lcHttp) << "cannot turn Nagle's algorithm off:" << std::strerror(errno);
     bind(server);
     return server->serverPort();
 }

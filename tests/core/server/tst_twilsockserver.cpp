@@ -11,15 +11,20 @@
 #include "twilsock/framecodec.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
 #include <QUuid>
 #include <QWebSocket>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 using namespace streams;
 using namespace streams::testing;
@@ -223,6 +228,7 @@ private Q_SLOTS:
     void initRefuses_data();
     void initRefuses();
     void plainRequestToTheEndpointIsNotUpgraded();
+    void acceptedSocketsHaveNagleOff();
 
     void createOpenAndDuplicate();
     void publishReachesOtherSubscribersButNotThePublisher();
@@ -496,6 +502,51 @@ void TestTwilsockServer::plainRequestToTheEndpointIsNotUpgraded()
     QVERIFY(client);
     QCOMPARE(m_twilsock->counters().accepted, quint64(1));
     QCOMPARE(m_twilsock->counters().open, quint64(1));
+}
+
+// The engine's accepted sockets (this process's own descriptors whose local port is the
+// engine's and that are not listening), with whether TCP_NODELAY is set on each.
+QList<bool> noDelayOfAcceptedSockets(quint16 port)
+{
+    QList<bool> noDelay;
+    const QDir fds(str("/proc/self/fd"));
+    for (const QString &entry : fds.entryList(QDir::System | QDir::NoDotAndDotDot)) {
+        bool numeric = false;
+        const int fd = entry.toInt(&numeric);
+        sockaddr_in local{};
+        socklen_t length = sizeof local;
+        int listening = 0;
+        socklen_t optionLength = sizeof listening;
+        if (!numeric || ::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &length) != 0
+            || local.sin_family != AF_INET || ntohs(local.sin_port) != port
+            || ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optionLength) != 0
+            || listening)
+            continue;
+        int value = 0;
+        optionLength = sizeof value;
+        if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &optionLength) == 0)
+            noDelay.append(value != 0);
+    }
+    return noDelay;
+}
+
+void TestTwilsockServer::acceptedSocketsHaveNagleOff()
+{
+    // Nagle's algorithm would hold a notification written while the previous one is still
+    // unacknowledged until the subscriber's delayed ACK: milliseconds per message under load.
+    // Both a twilsock connection and a REST keep-alive connection must have it off.
+    auto client = readyClient();
+    QVERIFY(client);
+    QTcpSocket rest;
+    rest.connectToHost(QHostAddress::LocalHost, m_port);
+    rest.write("GET /v1/Services HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    // Answered (401 without credentials) and still open: keep-alive.
+    QVERIFY(QTest::qWaitFor([&] { return rest.bytesAvailable() > 0; }, kTimeoutMs));
+    QVERIFY(rest.readAll().startsWith("HTTP/1.1 401"));
+    QCOMPARE(rest.state(), QAbstractSocket::ConnectedState);
+    const QList<bool> noDelay = noDelayOfAcceptedSockets(m_port);
+    QVERIFY2(noDelay.size() >= 2, qPrintable(QString::number(noDelay.size())));
+    QVERIFY(!noDelay.contains(false));
 }
 
 // --- Sync requests ------------------------------------------------------------------------
