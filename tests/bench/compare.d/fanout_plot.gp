@@ -13,7 +13,7 @@ set xrange [7:1400]
 set yrange [0:*]
 set format y "%.0s%c"
 set grid ytics
-set key top left
+set key center right box opaque
 set style data linespoints
 plot data using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#1f77b4" title "streams-engine (twilsock)", \
      data using 1:5:6:7 with yerrorlines lw 2 pt 5 lc rgb "#d62728" title "mosquitto (MQTT QoS 0)"
