@@ -16,6 +16,9 @@
 #include <optional>
 #include <unordered_map>
 
+struct sqlite3;
+struct sqlite3_stmt;
+
 namespace streams {
 
 class WalCheckpointer;
@@ -108,6 +111,8 @@ private:
 
     QString m_connectionName;
     QSqlDatabase m_db;
+    sqlite3 *m_handle = nullptr; // m_db's
+    sqlite3_stmt *m_insertStream = nullptr; // on m_handle; finalized before m_db closes
     std::unique_ptr<WalCheckpointer> m_checkpointer; // attached to m_db while it is open
     std::unique_ptr<Statements> m_statements;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
