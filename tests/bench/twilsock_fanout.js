@@ -21,65 +21,17 @@
 "use strict";
 
 const path = require("node:path");
-const { createRequire } = require("node:module");
 const { Worker, isMainThread, parentPort, workerData } = require("node:worker_threads");
 const { performance } = require("node:perf_hooks");
 
 const interopDir = path.join(__dirname, "..", "interop");
-const requireInterop = createRequire(path.join(interopDir, "package.json"));
-function load(name) {
-  try {
-    return requireInterop(name);
-  } catch (error) {
-    console.error(`npm ${name} is not installed: run npm ci --prefix tests/interop (${error.message})`);
-    process.exit(1);
-  }
-}
+// Twilsock frames ("TWILSOCK V3.0 <H>\r\n<header JSON, H bytes>\r\n<payload>") and upstream
+// requests, as the soak's subscribers build them.
+const { loadInterop: load, frameId, encodeFrame, splitFrame, upstream } = require("../reliability/lib/twilsock.js");
 const WebSocket = load("ws");
 
 // Wall clock in ms with sub-ms resolution, comparable across worker threads.
 const now = () => performance.timeOrigin + performance.now();
-
-// ---------------------------------------------------------------------------------------------
-// Twilsock frames: "TWILSOCK V3.0 <H>\r\n<header JSON, H bytes>\r\n<payload>", sizes in bytes.
-
-let frameCounter = 0;
-const frameId = () => `TM${process.pid}-${Date.now()}-${++frameCounter}`;
-
-function encodeFrame(header, payload) {
-  const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(payload));
-  const head = Buffer.from(JSON.stringify({ ...header, payload_size: body.length }));
-  return Buffer.concat([Buffer.from(`TWILSOCK V3.0 ${head.length}\r\n`), head, Buffer.from("\r\n"), body]);
-}
-
-/** Splits a frame into its header text and payload text without parsing JSON. */
-function splitFrame(buffer) {
-  const eol = buffer.indexOf("\r\n");
-  if (eol < 0 || buffer.toString("latin1", 0, 14) !== "TWILSOCK V3.0 ") return null;
-  const headerLength = Number(buffer.toString("latin1", 14, eol));
-  const headerStart = eol + 2;
-  return {
-    header: buffer.toString("utf8", headerStart, headerStart + headerLength),
-    payload: buffer.toString("utf8", headerStart + headerLength + 2),
-  };
-}
-
-function upstream(host, method, pathAndQuery, body) {
-  return {
-    id: frameId(),
-    method: "message",
-    active_grant: "data_sync",
-    payload_type: "application/json",
-    http_request: {
-      host,
-      path: pathAndQuery,
-      method,
-      params: {},
-      headers: { "Content-Type": "application/json", "Twilio-Request-Id": "RQ" + frameId() },
-    },
-    body,
-  };
-}
 
 /** One twilsock connection: init, request/reply by id, notifications to `onNotification`. */
 class TwilsockSocket {
