@@ -15,9 +15,9 @@ namespace streams {
 ///
 /// Left to itself, SQLite checkpoints inside the COMMIT that takes the WAL past 1,000 pages:
 /// ~4 MB copied back into the database file and two fdatasync() calls, a stall of several
-/// milliseconds every few thousand creates, with both cores idle meanwhile. attach() replaces
-/// that with a WAL hook that only wakes this thread, which runs a PASSIVE checkpoint (one that
-/// never blocks a writer or a reader).
+/// milliseconds every few thousand creates, which the engine's thread spends waiting. attach()
+/// replaces that with a WAL hook that only wakes this thread, which runs a PASSIVE checkpoint (one
+/// that never blocks a writer or a reader).
 ///
 /// A checkpoint that runs while commits go on never copies the very last frames, and SQLite
 /// starts the WAL over only once all of them are copied. So when the thread has left no more

@@ -67,25 +67,55 @@ class TestWalCheckpointer final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void init();
+    void cleanup();
+
     void checkpointsOnItsOwnThread();
     void writerCheckpointsWhenTheThreadCannot();
     void detachGivesSqliteItsCheckpointsBack();
+
+private:
+    // Each test: a fresh file in WAL mode and the writer's connection to it.
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_path;
+    QString m_walPath;
+    sqlite3 *m_db = nullptr;
 };
+
+namespace {
+// What the WAL may grow to while a checkpointer with `thresholdPages` is attached: the writer's
+// fallback bound (8 x threshold pages of 4 KiB), plus a commit's worth on top.
+constexpr qint64 walBound(int thresholdPages)
+{
+    return 8 * thresholdPages * 4096 + 512 * 1024;
+}
+} // namespace
+
+void TestWalCheckpointer::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = m_dir->filePath(QStringLiteral("data.sqlite"));
+    m_walPath = m_path + QStringLiteral("-wal");
+    m_db = openWriter(m_path);
+    QVERIFY(m_db);
+}
+
+void TestWalCheckpointer::cleanup()
+{
+    sqlite3_close(std::exchange(m_db, nullptr));
+    m_dir.reset();
+}
 
 void TestWalCheckpointer::checkpointsOnItsOwnThread()
 {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("data.sqlite"));
-    sqlite3 *db = openWriter(path);
-    QVERIFY(db);
     constexpr int kThreshold = 100; // pages
     qint64 largestWal = 0;
     {
-        WalCheckpointer checkpointer(path, kThreshold);
-        checkpointer.attach(db);
+        WalCheckpointer checkpointer(m_path, kThreshold);
+        checkpointer.attach(m_db);
         // ~40 MB through the WAL, 100 times what the thread is asked to copy at a time.
-        largestWal = writeRows(db, path + QStringLiteral("-wal"), 4000, 10, 200);
+        largestWal = writeRows(m_db, m_walPath, 4000, 10, 200);
         QVERIFY(largestWal > 0);
         qInfo() << checkpointer.checkpointsRun() << "checkpoints by the thread copied"
                 << checkpointer.pagesCopied() << "pages;" << checkpointer.restsCopiedByWriter()
@@ -98,23 +128,16 @@ void TestWalCheckpointer::checkpointsOnItsOwnThread()
         QVERIFY(checkpointer.restsCopiedByWriter() > 0);
         QVERIFY(checkpointer.checkpointsRun() > checkpointer.checkpointsByWriter());
     }
-    // Without checkpoints the WAL would hold all ~40 MB; it stayed within the fallback's bound
-    // (8 x threshold pages of 4 KiB, plus a commit's worth on top).
-    QVERIFY2(
-        largestWal < 8 * kThreshold * 4096 + 512 * 1024, qPrintable(QString::number(largestWal)));
-    sqlite3_close(db);
+    // Without checkpoints the WAL would hold all ~40 MB; it stayed within the fallback's bound.
+    QVERIFY2(largestWal < walBound(kThreshold), qPrintable(QString::number(largestWal)));
+    sqlite3_close(std::exchange(m_db, nullptr));
     // The last connection closed and checkpointed the WAL away.
-    QVERIFY(!QFileInfo::exists(path + QStringLiteral("-wal")));
-    QCOMPARE(rowCount(path), 40000);
+    QVERIFY(!QFileInfo::exists(m_walPath));
+    QCOMPARE(rowCount(m_path), 40000);
 }
 
 void TestWalCheckpointer::writerCheckpointsWhenTheThreadCannot()
 {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("data.sqlite"));
-    sqlite3 *db = openWriter(path);
-    QVERIFY(db);
     constexpr int kThreshold = 100;
     qint64 largestWal = 0;
     {
@@ -122,39 +145,33 @@ void TestWalCheckpointer::writerCheckpointsWhenTheThreadCannot()
         QTest::ignoreMessage(
             QtWarningMsg, QRegularExpression(QStringLiteral("cannot checkpoint .*")));
         WalCheckpointer checkpointer(
-            dir.filePath(QStringLiteral("missing/data.sqlite")), kThreshold);
-        checkpointer.attach(db);
-        largestWal = writeRows(db, path + QStringLiteral("-wal"), 400, 100);
+            m_dir->filePath(QStringLiteral("missing/data.sqlite")), kThreshold);
+        checkpointer.attach(m_db);
+        largestWal = writeRows(m_db, m_walPath, 400, 100);
         QCOMPARE(checkpointer.checkpointsRun(), 0u);
         QCOMPARE(checkpointer.pagesCopied(), 0u);
         QVERIFY(checkpointer.checkpointsByWriter() > 0);
     }
-    QVERIFY2(
-        largestWal < 8 * kThreshold * 4096 + 512 * 1024, qPrintable(QString::number(largestWal)));
-    sqlite3_close(db);
-    QCOMPARE(rowCount(path), 40000);
+    QVERIFY2(largestWal < walBound(kThreshold), qPrintable(QString::number(largestWal)));
+    sqlite3_close(std::exchange(m_db, nullptr));
+    QCOMPARE(rowCount(m_path), 40000);
 }
 
 void TestWalCheckpointer::detachGivesSqliteItsCheckpointsBack()
 {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("data.sqlite"));
-    sqlite3 *db = openWriter(path);
-    QVERIFY(db);
     {
-        WalCheckpointer checkpointer(path, 100);
-        checkpointer.attach(db);
+        WalCheckpointer checkpointer(m_path, 100);
+        checkpointer.attach(m_db);
         checkpointer.detach();
         // SQLite's own checkpoints again (every 1,000 pages): the WAL stays near 4 MB, and
         // nothing reached this thread.
-        const qint64 largestWal = writeRows(db, path + QStringLiteral("-wal"), 400, 100);
+        const qint64 largestWal = writeRows(m_db, m_walPath, 400, 100);
         QVERIFY2(largestWal < 1000 * 4096 + 512 * 1024, qPrintable(QString::number(largestWal)));
         QCOMPARE(checkpointer.checkpointsRun(), 0u);
         QCOMPARE(checkpointer.checkpointsByWriter(), 0u);
     }
-    sqlite3_close(db);
-    QCOMPARE(rowCount(path), 40000);
+    sqlite3_close(std::exchange(m_db, nullptr));
+    QCOMPARE(rowCount(m_path), 40000);
 }
 
 QTEST_GUILESS_MAIN(TestWalCheckpointer)
