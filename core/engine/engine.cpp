@@ -34,6 +34,11 @@ QList<std::pair<QString, QString>> pairs(const QList<StreamStore::RemovedStream>
 
 Engine::~Engine()
 {
+    // Every create answered while everything it touches is still here.
+    if (m_store) {
+        m_store->settleBatch();
+        m_store->setBatchSettledHandler({});
+    }
     m_expiry.reset();
     m_store.reset();
 }
@@ -90,11 +95,8 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
         *engine->m_clock, options.publishRatePerSecond, limits::kPublishBurstSeconds);
 
     Engine *raw = engine.get();
-    // A lost batch (StreamStore::settleBatch) takes streams the caches already hold.
-    engine->m_store->setBatchLostHandler([raw = engine.get()] {
-        raw->m_streamsBySid.clear();
-        raw->m_streamSidByName.clear();
-        ++raw->m_listGeneration;
+    engine->m_store->setBatchSettledHandler([raw](const StreamStore::SettledBatch &settled) {
+        raw->onBatchSettled(settled.batch, settled.stored, settled.refused);
     });
     engine->m_expiry = std::make_unique<ExpiryScheduler>(*engine->m_store, *engine->m_clock,
         [raw](const QList<StreamStore::RemovedStream> &removed) {
@@ -321,19 +323,35 @@ std::expected<std::pair<Stream, quint64>, ApiError> Engine::createStreamInBatch(
     return std::pair{std::move(*stream), batch};
 }
 
-void Engine::settleBatch()
+void Engine::submitCreates()
+{
+    m_store->submitBatch();
+}
+
+void Engine::settleCreates()
 {
     m_store->settleBatch();
 }
 
-std::optional<ApiError> Engine::batchFailure(quint64 batch) const
+std::optional<ApiError> Engine::createRefusal(const QString &streamSid) const
 {
-    return m_store->batchFailure(batch);
+    const auto it = m_refusedCreates.constFind(streamSid);
+    return it == m_refusedCreates.cend() ? std::nullopt : std::optional<ApiError>(*it);
 }
 
-void Engine::forgetBatchFailures()
+void Engine::onBatchSettled(
+    quint64 batch, const QList<Stream> &stored, const QHash<QString, ApiError> &refused)
 {
-    m_store->forgetBatchFailures();
+    // Not cached: the first fetch reads each through. Under a flood of creates, caching them
+    // cost a twentieth of this thread and kept emptying the cache of the streams in use.
+    for (const Stream &stream : stored) {
+        if (stream.dateExpires)
+            m_expiry->noteExpiry(*stream.dateExpires);
+    }
+    ++m_listGeneration;
+    m_refusedCreates = refused;
+    Q_EMIT createsSettled(batch);
+    m_refusedCreates.clear();
 }
 
 std::expected<Stream, ApiError> Engine::insertNewStream(
@@ -363,13 +381,12 @@ std::expected<Stream, ApiError> Engine::insertNewStream(
     if (create.ttlSeconds && *create.ttlSeconds > 0)
         stream.dateExpires = now + *create.ttlSeconds;
     if (batch) {
-        auto inserted = m_store->insertStreamInBatch(stream);
-        if (!inserted)
-            return failure(inserted);
-        *batch = *inserted;
-    } else if (auto inserted = m_store->insertStream(stream); !inserted) {
-        return failure(inserted);
+        // Cached, and counted in lists, once its batch is stored (onBatchSettled()).
+        *batch = m_store->insertStreamInBatch(stream);
+        return stream;
     }
+    if (auto inserted = m_store->insertStream(stream); !inserted)
+        return failure(inserted);
     ++m_listGeneration;
     cacheStream(stream);
     if (stream.dateExpires)

@@ -9,6 +9,7 @@
 #include "engine/credentials.h"
 #include "engine/fanouthub.h"
 
+#include <QHash>
 #include <QLockFile>
 #include <QObject>
 #include <QProcessEnvironment>
@@ -72,14 +73,19 @@ public:
     std::expected<void, ApiError> deleteService(QStringView id);
 
     std::expected<Stream, ApiError> createStream(QStringView serviceId, const StreamCreate &create);
-    /// createStream() with group commit (StreamStore::insertStreamInBatch): the stream and
-    /// its batch, which the caller must settle (settleBatch()) and find not failed
-    /// (batchFailure()) before acknowledging the stream to anyone.
+    /// createStream() with group commit (StreamStore::insertStreamInBatch): the stream to be,
+    /// and its batch. It is stored only if, when createsSettled() reports the batch,
+    /// createRefusal() has nothing to say about it; not before may it be acknowledged.
     std::expected<std::pair<Stream, quint64>, ApiError> createStreamInBatch(
         QStringView serviceId, const StreamCreate &create);
-    void settleBatch();
-    std::optional<ApiError> batchFailure(quint64 batch) const;
-    void forgetBatchFailures();
+    /// Hands the open batch to the store's writer thread without waiting.
+    void submitCreates();
+    /// Waits until every batch is settled; createsSettled() has been emitted for each when
+    /// this returns.
+    void settleCreates();
+    /// During createsSettled(): why the create of stream `streamSid` was not stored, if it was
+    /// not.
+    std::optional<ApiError> createRefusal(const QString &streamSid) const;
     std::expected<Stream, ApiError> fetchStream(QStringView serviceId, QStringView streamId);
     std::expected<Page<Stream>, ApiError> listStreams(
         QStringView serviceId, const PageRequest &request);
@@ -105,6 +111,8 @@ public:
     ExpiryScheduler &expiryScheduler() { return *m_expiry; }
 
 Q_SIGNALS:
+    /// Batch `batch` of createStreamInBatch() (and every one before it) is settled.
+    void createsSettled(quint64 batch);
     /// A stream was deleted, expired, or went with its service.
     void streamRemoved(const QString &serviceSid, const QString &streamSid);
 
@@ -114,6 +122,8 @@ private:
     std::expected<Stream, ApiError> resolveStream(const Service &service, QStringView streamId);
     std::expected<Service, ApiError> ensureDefaultService();
     void onStreamsRemoved(const QList<std::pair<QString, QString>> &removed);
+    void onBatchSettled(
+        quint64 batch, const QList<Stream> &stored, const QHash<QString, ApiError> &refused);
     /// createStream(), with the row left in the store's open batch when `batch` is given.
     std::expected<Stream, ApiError> insertNewStream(
         QStringView serviceId, const StreamCreate &create, quint64 *batch);
@@ -134,6 +144,7 @@ private:
     std::unique_ptr<ExpiryScheduler> m_expiry;
     FanoutHub m_hub;
     quint64 m_listGeneration = 0;
+    QHash<QString, ApiError> m_refusedCreates; // of the batch being reported
 
     // Lookups for the hot paths (fetch, publish), so they do not query SQLite each time. The
     // engine thread is the only writer, so every change updates these in the same place it

@@ -132,9 +132,14 @@ StreamStore::StreamStore(QString connectionName) : m_connectionName(std::move(co
 
 StreamStore::~StreamStore()
 {
-    settleBatch();
-    // First, so that closing m_db, the last connection, checkpoints the WAL away.
+    // Every batch settled and reported; the checkpointer gone while both connections it
+    // watches are open; then the writer's connection, so that closing m_db, the last one,
+    // checkpoints the WAL away.
+    if (m_batchWriter)
+        m_batchWriter->drain();
     m_checkpointer.reset();
+    m_batchWriter.reset();
+    m_batchContext.reset();
     m_prepared.clear();
     m_statements.reset();
     sqlite3_finalize(std::exchange(m_insertStream, nullptr));
@@ -159,9 +164,26 @@ std::expected<std::unique_ptr<StreamStore>, QString> StreamStore::open(const QSt
     if (auto migrated = store->migrate(); !migrated)
         return std::unexpected(
             QStringLiteral("cannot prepare %1: %2").arg(filePath, migrated.error().message()));
+    // Creates are committed on a thread of their own (see StreamBatchWriter), which reports to
+    // this thread.
+    StreamStore *raw = store.get();
+    store->m_batchContext = std::make_unique<QObject>();
+    QString error;
+    store->m_batchWriter = StreamBatchWriter::open(
+        filePath, store->m_batchContext.get(),
+        [raw](StreamBatchWriter::Settled &&report) {
+            const SettledBatch settled = raw->settled(std::move(report));
+            if (raw->m_onBatchSettled)
+                raw->m_onBatchSettled(settled);
+        },
+        &error);
+    if (!store->m_batchWriter)
+        return std::unexpected(
+            QStringLiteral("cannot open %1 for writing: %2").arg(filePath, error));
     // Checkpoints on a thread of their own (see WalCheckpointer).
     store->m_checkpointer = std::make_unique<WalCheckpointer>(filePath);
     store->m_checkpointer->attach(store->m_handle);
+    store->m_checkpointer->attach(store->m_batchWriter->connection());
     return store;
 }
 
@@ -345,11 +367,7 @@ std::expected<void, ApiError> StreamStore::migrate()
             QStringLiteral("SELECT %1 FROM streams WHERE service_sid = ? AND unique_name = ? AND "
                            "(date_expires IS NULL OR date_expires > ?)")
                 .arg(kStreamColumns))
-        && sqlite3_prepare_v3(m_handle,
-               "INSERT INTO streams (sid, unique_name, account_sid, service_sid, created_by, "
-               "date_created, date_updated, date_expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               -1, SQLITE_PREPARE_PERSISTENT, &m_insertStream, nullptr)
-            == SQLITE_OK
+        && StreamBatchWriter::prepareInsert(m_handle, &m_insertStream) == SQLITE_OK
         && s.deleteStream.prepare(QStringLiteral("DELETE FROM streams WHERE sid = ?"))
         && s.updateExpiry.prepare(
             QStringLiteral("UPDATE streams SET date_expires = ?, date_updated = ? WHERE sid = ?"))
@@ -468,88 +486,46 @@ std::expected<void, ApiError> StreamStore::insertStream(const Stream &stream)
     return insertStreamRow(stream);
 }
 
-std::expected<quint64, ApiError> StreamStore::insertStreamInBatch(const Stream &stream)
+quint64 StreamStore::insertStreamInBatch(const Stream &stream)
 {
-    if (!m_batchOpen) {
-        if (!m_db.transaction())
-            return std::unexpected(storageError(m_db.lastError()));
-        m_batchOpen = true;
-        m_batchError.reset();
-        ++m_batch;
-    }
-    auto inserted = insertStreamRow(stream);
-    if (!inserted) {
-        if (inserted.error().code() == ApiError::duplicateUniqueName(QString()).code())
-            return std::unexpected(inserted.error()); // only this statement failed
-        // A storage error can roll the whole transaction back (SQLite does on a full disk):
-        // settle now, so the batch's other rows are reported lost at once.
-        m_batchError = inserted.error();
-        settleBatch();
-        return std::unexpected(inserted.error());
-    }
-    return m_batch;
+    return m_batchWriter->add(stream);
+}
+
+void StreamStore::submitBatch()
+{
+    m_batchWriter->submit();
 }
 
 void StreamStore::settleBatch()
 {
-    if (!std::exchange(m_batchOpen, false))
-        return;
-    if (m_db.commit())
-        return;
-    const ApiError error = m_batchError.value_or(storageError(m_db.lastError()));
-    m_db.rollback();
-    m_failedBatches.insert(m_batch, error);
-    if (m_onBatchLost)
-        m_onBatchLost();
+    m_batchWriter->drain();
 }
 
-std::optional<ApiError> StreamStore::batchFailure(quint64 batch) const
+StreamStore::SettledBatch StreamStore::settled(StreamBatchWriter::Settled &&report) const
 {
-    const auto it = m_failedBatches.constFind(batch);
-    return it == m_failedBatches.cend() ? std::nullopt : std::optional<ApiError>(*it);
+    SettledBatch settled{report.batch, std::move(report.stored), {}};
+    for (const Stream &stream : std::as_const(report.duplicates))
+        settled.refused.insert(stream.sid, ApiError::duplicateUniqueName(stream.uniqueName));
+    if (report.failure) {
+        const ApiError error = storageError(QSqlError(QString(), report.failure->message,
+            QSqlError::StatementError, QString::number(report.failure->code)));
+        for (const Stream &stream : std::as_const(report.lost))
+            settled.refused.insert(stream.sid, error);
+    }
+    return settled;
 }
 
 std::expected<void, ApiError> StreamStore::insertStreamRow(const Stream &stream)
 {
-    // Straight through SQLite's C API: the hottest write (every create), where QtSql's
-    // QVariant bindings and UTF-16 text cost a sixth of the engine thread's time.
-    sqlite3_stmt *insert = m_insertStream;
-    const QByteArray sid = stream.sid.toUtf8();
-    const QByteArray uniqueName = stream.uniqueName.toUtf8();
-    const QByteArray accountSid = stream.accountSid.toUtf8();
-    const QByteArray serviceSid = stream.serviceSid.toUtf8();
-    const QByteArray createdBy = stream.createdBy.toUtf8();
-    const auto bindText = [insert](int index, const QByteArray &text) {
-        sqlite3_bind_text(insert, index, text.constData(), int(text.size()), SQLITE_STATIC);
-    };
-    bindText(1, sid);
-    if (stream.uniqueName.isEmpty())
-        sqlite3_bind_null(insert, 2);
-    else
-        bindText(2, uniqueName);
-    bindText(3, accountSid);
-    bindText(4, serviceSid);
-    bindText(5, createdBy);
-    sqlite3_bind_int64(insert, 6, stream.dateCreated);
-    sqlite3_bind_int64(insert, 7, stream.dateUpdated);
-    if (stream.dateExpires)
-        sqlite3_bind_int64(insert, 8, *stream.dateExpires);
-    else
-        sqlite3_bind_null(insert, 8);
-    const int rc = sqlite3_step(insert);
-    const int extended = sqlite3_extended_errcode(m_handle);
-    const QString message =
-        rc == SQLITE_DONE ? QString() : QString::fromUtf8(sqlite3_errmsg(m_handle));
-    sqlite3_reset(insert);
-    sqlite3_clear_bindings(insert);
-    if (rc == SQLITE_DONE)
+    const auto failure = StreamBatchWriter::insertRow(m_handle, m_insertStream, stream);
+    if (!failure)
         return {};
     // SQLITE_CONSTRAINT_UNIQUE on (service_sid, unique_name): the only unique key a caller
     // can collide with (a SID holds 80 random bits beside its time).
-    if (extended == SQLITE_CONSTRAINT_UNIQUE)
+    if (failure->code == SQLITE_CONSTRAINT_UNIQUE)
         return std::unexpected(ApiError::duplicateUniqueName(stream.uniqueName));
-    return std::unexpected(storageError(
-        QSqlError(QString(), message, QSqlError::StatementError, QString::number(extended))));
+    return std::unexpected(storageError(QSqlError(
+        QString(), failure->message, QSqlError::StatementError, QString::number(failure->code))));
 }
 
 std::expected<void, ApiError> StreamStore::updateStreamExpiry(

@@ -4,8 +4,10 @@
 #include "api/page.h"
 #include "api/service.h"
 #include "api/stream.h"
+#include "engine/streambatchwriter.h"
 
 #include <QHash>
+#include <QObject>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -23,8 +25,9 @@ namespace streams {
 
 class WalCheckpointer;
 
-/// Services and streams in one SQLite file (WAL). Every mutating call has committed when it
-/// returns success, so the caller may acknowledge it. Not thread-safe: one owner thread.
+/// Services and streams in one SQLite file (WAL). Every mutating call but the batched create
+/// has committed when it returns success, so the caller may acknowledge it. Not thread-safe:
+/// one owner thread (the batch writer's thread is its own business).
 ///
 /// Lists page by an insertion sequence number that is never reused, so page tokens ("PA"/"PB" +
 /// the sequence number of the boundary row) stay correct while rows are created and deleted
@@ -62,19 +65,29 @@ public:
     std::expected<Page<Stream>, ApiError> listStreams(
         const QString &serviceSid, const PageRequest &request, qint64 nowSeconds);
 
-    /// Group commit. Rows inserted with insertStreamInBatch() go into a transaction left open,
-    /// so that many creates share one commit; none of them may be acknowledged before
-    /// settleBatch() has committed it (batchFailure() says whether it did). Every other write
-    /// settles the open batch first, so nothing it acknowledges rests on uncommitted rows.
-    /// Returns the batch's number.
-    std::expected<quint64, ApiError> insertStreamInBatch(const Stream &stream);
-    /// Commits the open batch, if any. When that fails its rows are gone: the failure is kept
-    /// for batchFailure() and the batch-lost handler runs.
+    /// Group commit, on a thread of its own (StreamBatchWriter). insertStreamInBatch() puts the
+    /// row in the open batch and returns the batch's number; submitBatch() hands the batch over
+    /// without waiting. The row is stored, and may be acknowledged, only once the settled
+    /// handler has reported its batch: on this thread, after the commit, in batch order. Every
+    /// other write first settles every batch (settleBatch()), so nothing it does or
+    /// acknowledges overtakes a create, and it sees the rows created before it.
+    struct SettledBatch
+    {
+        quint64 batch = 0;
+        QList<Stream> stored;
+        /// The creates that were not stored, by stream SID, and why: 54301 for a unique name
+        /// already taken, a storage error when the batch was lost.
+        QHash<QString, ApiError> refused;
+    };
+    quint64 insertStreamInBatch(const Stream &stream);
+    void submitBatch();
+    /// Submits the open batch and waits until every batch is settled; the handler has run for
+    /// each when this returns.
     void settleBatch();
-    /// Why batch `batch` was lost, if it was (until forgetBatchFailures()).
-    std::optional<ApiError> batchFailure(quint64 batch) const;
-    void forgetBatchFailures() { m_failedBatches.clear(); }
-    void setBatchLostHandler(std::function<void()> handler) { m_onBatchLost = std::move(handler); }
+    void setBatchSettledHandler(std::function<void(const SettledBatch &)> handler)
+    {
+        m_onBatchSettled = std::move(handler);
+    }
 
     /// Deletes every stream with `date_expires <= nowSeconds` and returns them.
     std::expected<QList<RemovedStream>, ApiError> deleteExpired(qint64 nowSeconds);
@@ -105,6 +118,8 @@ private:
     /// transaction, which SQLite rolls back.
     ApiError storageError(const QSqlQuery &query) const;
     ApiError storageError(const QSqlError &error) const;
+    /// The report of a batch the writer settled, with its failures as the caller sees them.
+    SettledBatch settled(StreamBatchWriter::Settled &&report) const;
 
     /// A statement prepared once per distinct SQL text (lists build a few shapes).
     QSqlQuery *prepared(const QString &sql);
@@ -117,11 +132,10 @@ private:
     std::unique_ptr<Statements> m_statements;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
 
-    bool m_batchOpen = false;
-    quint64 m_batch = 0; // number of the open (or last) batch
-    std::optional<ApiError> m_batchError; // the first storage error inside the open batch
-    QHash<quint64, ApiError> m_failedBatches;
-    std::function<void()> m_onBatchLost;
+    // The batch writer reports to m_batchContext, on this thread; both go before m_db closes.
+    std::unique_ptr<QObject> m_batchContext;
+    std::unique_ptr<StreamBatchWriter> m_batchWriter;
+    std::function<void(const SettledBatch &)> m_onBatchSettled;
 };
 
 } // namespace streams

@@ -34,18 +34,15 @@ WalCheckpointer::~WalCheckpointer()
 
 void WalCheckpointer::attach(sqlite3 *writer)
 {
-    detach();
-    m_writer = writer;
+    m_writers.push_back(writer);
     // Replaces SQLite's automatic checkpoints, which are themselves a WAL hook.
     sqlite3_wal_hook(writer, &WalCheckpointer::walHook, this);
 }
 
 void WalCheckpointer::detach()
 {
-    if (!m_writer)
-        return;
-    sqlite3_wal_autocheckpoint(m_writer, kSqliteAutocheckpointPages);
-    m_writer = nullptr;
+    for (sqlite3 *writer : std::exchange(m_writers, {}))
+        sqlite3_wal_autocheckpoint(writer, kSqliteAutocheckpointPages);
 }
 
 int WalCheckpointer::walHook(void *self, sqlite3 *db, const char *schema, int pages)
@@ -109,8 +106,9 @@ sqlite3 *openForCheckpoints(const QString &path)
     if (rc == SQLITE_OK && mode == "wal")
         return db;
     qCWarning(lcCheckpoint) << "cannot checkpoint" << path << "from a thread of its own:"
-                            << (rc != SQLITE_OK ? QByteArray(db ? sqlite3_errmsg(db) : "out of memory")
-                                                : "journal mode " + mode + ", not wal")
+                            << (rc != SQLITE_OK
+                                       ? QByteArray(db ? sqlite3_errmsg(db) : "out of memory")
+                                       : "journal mode " + mode + ", not wal")
                             << "- the writer will checkpoint instead";
     sqlite3_close(db);
     return nullptr;

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 struct sqlite3;
 
@@ -38,10 +39,11 @@ public:
     WalCheckpointer(const WalCheckpointer &) = delete;
     WalCheckpointer &operator=(const WalCheckpointer &) = delete;
 
-    /// Takes over the automatic checkpoints of `writer`, a connection to the same file in the
-    /// calling thread. It must stay open until detach() or this object's destruction.
+    /// Takes over the automatic checkpoints of `writer`, a connection to the same file. It must
+    /// stay open until detach() or this object's destruction. Several writers may be attached
+    /// as long as their commits never overlap (the hook keeps state between commits).
     void attach(sqlite3 *writer);
-    /// Gives `writer` SQLite's own automatic checkpoints back.
+    /// Gives every attached writer SQLite's own automatic checkpoints back.
     void detach();
 
     /// Checkpoints this thread has run; the rests the writer copied after them; and the
@@ -57,8 +59,8 @@ private:
     void run(const QString &databasePath);
 
     const int m_threshold;
-    sqlite3 *m_writer = nullptr;
-    int m_lastWalPages = 0; // the writer's thread only
+    std::vector<sqlite3 *> m_writers;
+    int m_lastWalPages = 0; // the committing writer's
     std::atomic<int> m_backfilled{0}; // WAL frames copied by the thread's last checkpoint
 
     std::mutex m_mutex;

@@ -230,30 +230,41 @@ RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &re
 
 RestServer::RestServer(Engine &engine, QObject *parent)
     : QAbstractHttpServer(parent), m_engine(engine)
-{ }
+{
+    connect(&m_engine, &Engine::createsSettled, this, &RestServer::acknowledgeCreates);
+}
 
 RestServer::~RestServer()
 {
     // Whatever was created is committed; the connections get their answers if still open.
-    acknowledgeBatch();
+    settleCreates();
 }
 
-void RestServer::acknowledgeBatch()
+void RestServer::settleCreates()
 {
-    m_ackQueued = false;
-    m_engine.settleBatch();
-    const QList<Unacknowledged> waiting = std::exchange(m_unacknowledged, {});
-    for (const Unacknowledged &entry : waiting) {
-        const std::optional<ApiError> lost = m_engine.batchFailure(entry.reply.batch);
-        if (lost)
-            qCWarning(lcHttp) << "create not committed:" << lost->message();
+    if (!m_unacknowledged.isEmpty())
+        m_engine.settleCreates(); // acknowledgeCreates() runs for every batch
+}
+
+void RestServer::acknowledgeCreates(quint64 batch)
+{
+    // Batches settle in order, and the waiting creates were queued in order.
+    qsizetype settled = 0;
+    while (settled < m_unacknowledged.size() && m_unacknowledged.at(settled).reply.batch <= batch)
+        ++settled;
+    const QList<Unacknowledged> answered = m_unacknowledged.first(settled);
+    m_unacknowledged.remove(0, settled);
+    for (const Unacknowledged &entry : answered) {
+        const std::optional<ApiError> refused = m_engine.createRefusal(entry.reply.streamSid);
+        if (refused && refused->httpStatus() >= 500)
+            qCWarning(lcHttp) << "create not committed:" << refused->message();
         if (!entry.socket || entry.socket->state() != QAbstractSocket::ConnectedState)
-            continue; // committed all the same; the client will find the stream by listing
-        entry.socket->write(rawResponse(lost ? errorReply(*lost) : entry.reply, entry.close));
+            continue; // stored all the same (if it was); the client will find it by listing
+        entry.socket->write(rawResponse(refused ? errorReply(*refused) : entry.reply, entry.close));
+        entry.socket->flush();
         if (entry.close)
             entry.socket->disconnectFromHost();
     }
-    m_engine.forgetBatchFailures();
 }
 
 quint16 RestServer::start(const QHostAddress &address, quint16 port, QString *errorString)
@@ -421,9 +432,9 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
         auto created = m_engine.createStreamInBatch(route.serviceId, create);
         if (!created)
             return errorReply(created.error());
-        Reply reply =
-            resourceReply(201, std::expected<Stream, ApiError>(std::move(created->first)), stream);
+        Reply reply = resourceReply(201, std::expected<Stream, ApiError>(created->first), stream);
         reply.batch = created->second;
+        reply.streamSid = created->first.sid;
         return reply;
     }
     case RestOperation::FetchStream:
@@ -486,7 +497,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     // Pipelined behind a create that waits for its batch: that answer goes first.
     if (std::any_of(m_unacknowledged.cbegin(), m_unacknowledged.cend(),
             [socket](const Unacknowledged &entry) { return entry.socket == socket; }))
-        acknowledgeBatch();
+        settleCreates();
 
     const QHostAddress peer = socket->peerAddress();
     const auto admission = m_throttle.admit(peer, AuthThrottle::monotonicMs());
@@ -528,8 +539,14 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         qCDebug(lcHttp) << method << path << "->" << reply.status << "(batched)";
         m_unacknowledged.append({socket, reply,
             request.value("Connection").compare("close", Qt::CaseInsensitive) == 0});
-        if (!std::exchange(m_ackQueued, true))
-            QMetaObject::invokeMethod(this, &RestServer::acknowledgeBatch, Qt::QueuedConnection);
+        if (!std::exchange(m_submitQueued, true))
+            QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    m_submitQueued = false;
+                    m_engine.submitCreates();
+                },
+                Qt::QueuedConnection);
         return true;
     }
     if (reply.status >= 500)

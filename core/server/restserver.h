@@ -40,8 +40,9 @@ public:
         QByteArray body; // JSON, or empty for 204
         QByteArray allow; // for 405
         /// Non-zero: a create in this store batch, not to be sent before the batch is
-        /// committed (Engine::createStreamInBatch).
+        /// settled, and then only if the engine stored the stream (Engine::createStreamInBatch).
         quint64 batch = 0;
+        QString streamSid = {}; // the stream of a batched create
     };
     Reply handle(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
         QByteArrayView authorization, QByteArrayView body, const QString &baseUrl);
@@ -71,14 +72,17 @@ private:
     const Reply *cachedList(const QByteArray &key) const;
     void cacheList(const QByteArray &key, const Reply &reply);
 
-    /// Commits the open batch and sends the creates waiting for it (or the error it failed on).
-    void acknowledgeBatch();
+    /// Sends the creates of batch `batch` and before: 201, or why the stream was not stored.
+    void acknowledgeCreates(quint64 batch);
+    /// Settles every batch, so that what waits for one is sent.
+    void settleCreates();
 
     Engine &m_engine;
     AuthThrottle m_throttle;
-    // Group commit for stream creates that arrive together: their 201s wait until one commit
-    // has made them all durable, at the end of the event loop pass they arrived in (or before
-    // anything else is answered on their connections).
+    // Group commit for stream creates that arrive together: they are handed to the store's
+    // writer thread at the end of the event loop pass they arrived in, and their 201s wait
+    // until the commit that made them durable (and anything else to be answered on their
+    // connections waits for those).
     bool m_batching = false; // dispatch() may put creates in a batch (requests from sockets)
     struct Unacknowledged
     {
@@ -87,7 +91,7 @@ private:
         bool close = false; // the client asked for Connection: close
     };
     QList<Unacknowledged> m_unacknowledged;
-    bool m_ackQueued = false;
+    bool m_submitQueued = false;
     // List pages as sent, by operation, service, query and base URL: a page of 50 streams takes
     // longer to build than anything else the engine answers, and clients (the console's tree,
     // dashboards) ask for the same pages again and again. Valid while the engine's list

@@ -1,5 +1,5 @@
--- POST /v1/Services/default/Streams with no unique name: every request creates a stream, one
--- SQLite commit each.
+-- POST /v1/Services/default/Streams with no unique name: every request creates a stream (the
+-- engine commits the creates that arrive together in one transaction).
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
 wrk.method = "POST"

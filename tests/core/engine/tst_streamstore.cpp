@@ -5,7 +5,9 @@
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <memory>
+#include <sqlite3.h>
 
 using namespace streams;
 
@@ -91,15 +93,22 @@ private Q_SLOTS:
     void invalidPageToken();
     void servicePaging();
     void survivesReopen();
+    void batchedCreatesAreStoredWhenReported();
+    void batchedDuplicatesAreRefusedAlone();
+    void otherWritesSettleTheBatchesFirst();
+    void aFailedBatchLosesEveryRow();
 
 private:
     std::unique_ptr<StreamStore> openStore();
+    /// Keeps every batch report, checking that it comes on the test's thread.
+    void recordBatchReports();
     QString insertStreams(int count, QStringList *sids);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_path;
     std::unique_ptr<StreamStore> m_store;
     Service m_service;
+    QList<StreamStore::SettledBatch> m_reports;
 };
 
 std::unique_ptr<StreamStore> TestStreamStore::openStore()
@@ -121,6 +130,15 @@ void TestStreamStore::init()
     QVERIFY(m_store);
     m_service = makeService(QStringLiteral("default"));
     QVERIFY(m_store->insertService(m_service));
+}
+
+void TestStreamStore::recordBatchReports()
+{
+    m_reports.clear();
+    m_store->setBatchSettledHandler([this](const StreamStore::SettledBatch &settled) {
+        QCOMPARE(QThread::currentThread(), thread());
+        m_reports.append(settled);
+    });
 }
 
 void TestStreamStore::cleanup()
@@ -801,6 +819,120 @@ void TestStreamStore::survivesReopen()
     QVERIFY(m_store->insertStream(later));
     QCOMPARE(sidsOf(m_store->listStreams(m_service.sid, pageRequest(50), kNow)->items),
         (QStringList{named.sid, plain.sid, later.sid}));
+}
+
+void TestStreamStore::batchedCreatesAreStoredWhenReported()
+{
+    recordBatchReports();
+    const Stream first = makeStream(m_service.sid);
+    const Stream second = makeStream(m_service.sid, QStringLiteral("orders"));
+    const quint64 batch = m_store->insertStreamInBatch(first);
+    QCOMPARE(m_store->insertStreamInBatch(second), batch);
+    QVERIFY(!m_store->findStream(m_service.sid, first.sid, kNow)->has_value());
+
+    m_store->submitBatch();
+    const Stream third = makeStream(m_service.sid);
+    QCOMPARE(m_store->insertStreamInBatch(third), batch + 1);
+
+    // The report comes through this thread's event loop, after the commit: the writer's rows
+    // are then visible to this thread's connection too.
+    QTRY_COMPARE(m_reports.size(), 1);
+    QCOMPARE(m_reports[0].batch, batch);
+    QCOMPARE(sidsOf(m_reports[0].stored), (QStringList{first.sid, second.sid}));
+    QVERIFY(m_reports[0].refused.isEmpty());
+    QCOMPARE(m_store->findStream(m_service.sid, first.sid, kNow)->value(), first);
+    QCOMPARE(m_store->findStream(m_service.sid, QStringLiteral("orders"), kNow)->value(), second);
+    QVERIFY(!m_store->findStream(m_service.sid, third.sid, kNow)->has_value()); // not submitted
+
+    // settleBatch() waits, and the report has run when it returns.
+    m_store->settleBatch();
+    QCOMPARE(m_reports.size(), 2);
+    QCOMPARE(m_reports[1].batch, batch + 1);
+    QCOMPARE(sidsOf(m_reports[1].stored), QStringList{third.sid});
+    QCOMPARE(m_store->streamCount().value(), qint64(3));
+}
+
+void TestStreamStore::batchedDuplicatesAreRefusedAlone()
+{
+    recordBatchReports();
+    QVERIFY(m_store->insertStream(makeStream(m_service.sid, QStringLiteral("orders"))));
+    const Stream takenBefore = makeStream(m_service.sid, QStringLiteral("orders"));
+    const Stream billing = makeStream(m_service.sid, QStringLiteral("billing"));
+    const Stream takenInBatch = makeStream(m_service.sid, QStringLiteral("billing"));
+    const Stream unnamed = makeStream(m_service.sid);
+    for (const Stream &stream : {takenBefore, billing, takenInBatch, unnamed})
+        m_store->insertStreamInBatch(stream);
+    m_store->settleBatch();
+
+    QCOMPARE(m_reports.size(), 1);
+    QCOMPARE(sidsOf(m_reports[0].stored), (QStringList{billing.sid, unnamed.sid}));
+    QCOMPARE(m_reports[0].refused.size(), 2);
+    for (const Stream &refused : {takenBefore, takenInBatch}) {
+        const ApiError error = m_reports[0].refused.value(refused.sid);
+        QCOMPARE(error.code(), 54301);
+        QCOMPARE(error.httpStatus(), 409);
+        QVERIFY2(error.message().contains(refused.uniqueName), qPrintable(error.message()));
+    }
+    QCOMPARE(m_store->streamCount().value(), qint64(3));
+}
+
+void TestStreamStore::otherWritesSettleTheBatchesFirst()
+{
+    recordBatchReports();
+    const Stream stream = makeStream(m_service.sid, QStringLiteral("orders"));
+    m_store->insertStreamInBatch(stream);
+    // Neither submitted nor committed: the delete settles the batch, then finds the row.
+    QCOMPARE(m_store->deleteStream(stream.sid).value(), true);
+    QCOMPARE(m_reports.size(), 1);
+    QCOMPARE(sidsOf(m_reports[0].stored), QStringList{stream.sid});
+
+    // A synchronous create after a batched one with the same name is the duplicate.
+    m_store->insertStreamInBatch(makeStream(m_service.sid, QStringLiteral("billing")));
+    const auto late = m_store->insertStream(makeStream(m_service.sid, QStringLiteral("billing")));
+    QVERIFY(!late);
+    QCOMPARE(late.error().code(), 54301);
+    QCOMPARE(m_reports.size(), 2);
+    QCOMPARE(m_reports[1].stored.size(), 1);
+}
+
+void TestStreamStore::aFailedBatchLosesEveryRow()
+{
+    recordBatchReports();
+    // A statement failing for a reason other than a unique name, as a full disk or an I/O
+    // error would: through a trigger, added by a connection of the test's own.
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(m_path).constData(), &db), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db,
+                 "CREATE TRIGGER poison BEFORE INSERT ON streams WHEN NEW.unique_name = 'poison' "
+                 "BEGIN SELECT RAISE(ABORT, 'poisoned by the test'); END",
+                 nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    const QList<Stream> batch = {makeStream(m_service.sid),
+        makeStream(m_service.sid, QStringLiteral("poison")), makeStream(m_service.sid)};
+    for (const Stream &stream : batch)
+        m_store->insertStreamInBatch(stream);
+    m_store->settleBatch();
+
+    QCOMPARE(m_reports.size(), 1);
+    QVERIFY(m_reports[0].stored.isEmpty());
+    QCOMPARE(m_reports[0].refused.size(), 3);
+    for (const Stream &stream : batch) {
+        const ApiError error = m_reports[0].refused.value(stream.sid);
+        QCOMPARE(error.httpStatus(), 500);
+        QVERIFY2(error.message().contains(QStringLiteral("poisoned by the test")),
+            qPrintable(error.message()));
+    }
+    QCOMPARE(m_store->streamCount().value(), qint64(0)); // the rows before it went too
+
+    // The writer goes on with the next batch.
+    QCOMPARE(sqlite3_exec(db, "DROP TRIGGER poison", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    const Stream after = makeStream(m_service.sid);
+    m_store->insertStreamInBatch(after);
+    m_store->settleBatch();
+    QCOMPARE(m_reports.size(), 2);
+    QCOMPARE(sidsOf(m_reports[1].stored), QStringList{after.sid});
+    QCOMPARE(m_store->streamCount().value(), qint64(1));
 }
 
 QTEST_GUILESS_MAIN(TestStreamStore)
