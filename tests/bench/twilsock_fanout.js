@@ -15,7 +15,10 @@
 // Subscribers are not the official SDK (too heavy for 1,000 per process): each is a raw `ws`
 // socket speaking twilsock v3 as recorded from the SDK (init with a minted access token,
 // POST /v4/Subscriptions establish, then stream_message_published notifications). The engine
-// runs with --publish-rate unlimited. Latency is measured from each message's *scheduled*
+// runs with --publish-rate unlimited, and with --subscriber-buffer 8192: the twilsock publisher
+// sends every message of a saturation run within 1 s and reads its replies only as its one
+// thread gets to them, and at the default (512 KiB) the engine cuts a connection with 4 MiB of
+// unread replies as one that does not read. Latency is measured from each message's *scheduled*
 // send time, so a publisher that falls behind shows up as latency instead of being hidden.
 // Needs: npm ci --prefix tests/interop (npm twilio for tokens, ws for sockets).
 "use strict";
@@ -300,7 +303,8 @@ async function main() {
   const twilio = load("twilio");
   const { makeCredentials, startEngine } = require(path.join(interopDir, "engine_process.js"));
   const credentials = makeCredentials();
-  const engine = await startEngine(options.binary, credentials, ["--publish-rate", "unlimited"]);
+  const engine = await startEngine(options.binary, credentials,
+    ["--publish-rate", "unlimited", "--subscriber-buffer", "8192"]);
   const workers = [];
   try {
     const rest = twilio(credentials.accountSid, credentials.authToken);
