@@ -20,14 +20,10 @@ QJsonObject HttpResponse::json() const
     return QJsonDocument::fromJson(body).object();
 }
 
-HttpResponse httpExchange(quint16 port, const QByteArray &method, const QByteArray &target,
+QByteArray httpRequest(quint16 port, const QByteArray &method, const QByteArray &target,
     const QByteArray &authorization, const QByteArray &body,
     const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
-    QTcpSocket socket;
-    socket.connectToHost(QStringLiteral("127.0.0.1"), port);
-    if (!socket.waitForConnected(5000))
-        return {};
     QByteArray request = method + ' ' + target + " HTTP/1.1\r\n";
     bool hasHost = false;
     for (const auto &[key, value] : extraHeaders)
@@ -43,36 +39,74 @@ HttpResponse httpExchange(quint16 port, const QByteArray &method, const QByteArr
         request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     }
     request += "\r\n" + body;
-    socket.write(request);
+    return request;
+}
 
-    // Read until the headers and Content-Length bytes of body have arrived.
-    QByteArray data;
+namespace {
+// The status line and headers at the front of `data`; the offset of the body, or -1 until the
+// blank line after the headers has arrived.
+qsizetype parseHead(const QByteArray &data, HttpResponse &response)
+{
+    const qsizetype headerEnd = data.indexOf("\r\n\r\n");
+    if (headerEnd < 0)
+        return -1;
+    response = {};
+    const QList<QByteArray> lines = data.left(headerEnd).split('\n');
+    response.status = lines.value(0).split(' ').value(1).toInt();
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0)
+            response.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
+    }
+    return headerEnd + 4;
+}
+} // namespace
+
+bool takeResponse(QByteArray &buffer, HttpResponse &response)
+{
+    HttpResponse parsed;
+    const qsizetype bodyStart = parseHead(buffer, parsed);
+    if (bodyStart < 0)
+        return false;
+    const qsizetype length = parsed.header("Content-Length").toLongLong();
+    if (buffer.size() - bodyStart < length)
+        return false;
+    parsed.body = buffer.mid(bodyStart, length);
+    buffer.remove(0, bodyStart + length);
+    response = std::move(parsed);
+    return true;
+}
+
+HttpResponse readHttpResponse(QTcpSocket &socket, QByteArray &buffer)
+{
     HttpResponse response;
     QDeadlineTimer deadline(15000);
-    qsizetype headerEnd = -1;
-    qsizetype contentLength = -1;
-    while (!deadline.hasExpired()) {
-        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(int(deadline.remainingTime())))
-            break;
-        data += socket.readAll();
-        if (headerEnd < 0 && (headerEnd = data.indexOf("\r\n\r\n")) >= 0) {
-            const QList<QByteArray> lines = data.left(headerEnd).split('\n');
-            response.status = lines.value(0).split(' ').value(1).toInt();
-            for (qsizetype i = 1; i < lines.size(); ++i) {
-                const QByteArray line = lines[i].trimmed();
-                const qsizetype colon = line.indexOf(':');
-                if (colon > 0)
-                    response.headers.append(
-                        {line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
-            }
-            contentLength = response.header("Content-Length").toLongLong();
-        }
-        if (headerEnd >= 0 && data.size() - headerEnd - 4 >= contentLength) {
-            response.body = data.mid(headerEnd + 4, contentLength);
+    while (!takeResponse(buffer, response)) {
+        if (deadline.hasExpired()
+            || (socket.bytesAvailable() == 0
+                && !socket.waitForReadyRead(int(deadline.remainingTime())))) {
+            // Cut short: whatever head (and body) came.
+            if (const qsizetype bodyStart = parseHead(buffer, response); bodyStart >= 0)
+                response.body = buffer.mid(bodyStart);
             return response;
         }
+        buffer += socket.readAll();
     }
     return response;
+}
+
+HttpResponse httpExchange(quint16 port, const QByteArray &method, const QByteArray &target,
+    const QByteArray &authorization, const QByteArray &body,
+    const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), port);
+    if (!socket.waitForConnected(5000))
+        return {};
+    socket.write(httpRequest(port, method, target, authorization, body, extraHeaders));
+    QByteArray buffer;
+    return readHttpResponse(socket, buffer);
 }
 
 } // namespace streams::testing

@@ -19,38 +19,7 @@ QString key(const char *name)
     return QString::fromLatin1(name);
 }
 
-// Parses the HTTP response at the front of `data`; 0 until all of it (and the body named by
-// Content-Length) has arrived, else its size.
-qsizetype parseResponse(const QByteArray &data, HttpResponse &response)
-{
-    const qsizetype headerEnd = data.indexOf("\r\n\r\n");
-    if (headerEnd < 0)
-        return 0;
-    response = {};
-    const QList<QByteArray> lines = data.left(headerEnd).split('\n');
-    response.status = lines.value(0).split(' ').value(1).toInt();
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray line = lines[i].trimmed();
-        const qsizetype colon = line.indexOf(':');
-        if (colon > 0)
-            response.headers.append({line.left(colon).trimmed(), line.mid(colon + 1).trimmed()});
-    }
-    const qsizetype length = response.header("Content-Length").toLongLong();
-    if (data.size() - headerEnd - 4 < length)
-        return 0;
-    response.body = data.mid(headerEnd + 4, length);
-    return headerEnd + 4 + length;
-}
 } // namespace
-
-bool takeResponse(QByteArray &buffer, HttpResponse &response)
-{
-    const qsizetype size = parseResponse(buffer, response);
-    if (size == 0)
-        return false;
-    buffer.remove(0, size);
-    return true;
-}
 
 QHostAddress loopbackSource(int a, int n)
 {
@@ -79,19 +48,6 @@ QByteArray basicAuthorization(const QString &user, const QString &password)
     return "Basic " + (user + u':' + password).toUtf8().toBase64();
 }
 
-QByteArray httpRequest(quint16 port, const QByteArray &method, const QByteArray &target,
-    const QByteArray &authorization, const QByteArray &body)
-{
-    QByteArray request =
-        method + ' ' + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) + "\r\n";
-    if (!authorization.isEmpty())
-        request += "Authorization: " + authorization + "\r\n";
-    if (!body.isEmpty() || method == "POST")
-        request += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
-            + QByteArray::number(body.size()) + "\r\n";
-    return request + "\r\n" + body;
-}
-
 TimedResponse httpFrom(const QHostAddress &source, quint16 port, const QByteArray &method,
     const QByteArray &target, const QByteArray &authorization, const QByteArray &body)
 {
@@ -112,7 +68,7 @@ TimedResponse httpFrom(const QHostAddress &source, quint16 port, const QByteArra
             && !socket.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
             break;
         data += socket.readAll();
-        if (parseResponse(data, result.response) > 0)
+        if (takeResponse(data, result.response))
             break;
     }
     result.elapsedMs = clock.elapsed();

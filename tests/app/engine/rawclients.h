@@ -38,11 +38,6 @@ struct TimedResponse
 };
 TimedResponse httpFrom(const QHostAddress &source, quint16 port, const QByteArray &method,
     const QByteArray &target, const QByteArray &authorization, const QByteArray &body = {});
-/// Takes one complete response off the front of `buffer` (keep-alive reading); false until one
-/// has fully arrived.
-bool takeResponse(QByteArray &buffer, HttpResponse &response);
-QByteArray httpRequest(quint16 port, const QByteArray &method, const QByteArray &target,
-    const QByteArray &authorization, const QByteArray &body = {});
 
 /// A websocket client over a bare QTcpSocket, speaking twilsock frames, driven by the caller's
 /// event loop. Reading can be paused: the socket then takes nothing more from the kernel, whose

@@ -6,7 +6,9 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QRegularExpression>
+#include <QTcpSocket>
 #include <QTest>
+#include <memory>
 
 using namespace streams::testing;
 
@@ -30,6 +32,8 @@ private Q_SLOTS:
     void publishEchoesSidAndData();
     void streamExpiresWithinASecond();
     void pagingFollowsNextPageUrl();
+    void createsArrivingTogetherAreJudgedOneByOne();
+    void pipelinedRequestsWaitForTheCreateBeforeThem();
 
     void versionAndHelp();
     void refusesNonLoopbackWithoutFlag();
@@ -380,6 +384,82 @@ void TestEngineHttp::pagingFollowsNextPageUrl()
     }
     QCOMPARE(seen, created);
     QCOMPARE(pages, 3);
+}
+
+// Creates that arrive in the same moment share one commit on the store's writer thread; each
+// still gets its own answer, after that commit: one 201 for a unique name, 409 for the rest.
+void TestEngineHttp::createsArrivingTogetherAreJudgedOneByOne()
+{
+    constexpr int kClients = 12;
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    for (int i = 0; i < kClients; ++i) {
+        sockets.push_back(std::make_unique<QTcpSocket>());
+        sockets.back()->connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+        QVERIFY(sockets.back()->waitForConnected(5000));
+    }
+    // Every request out before any answer is read. Every other one also creates an unnamed
+    // stream, which must not be held back by the name's duplicates.
+    for (int i = 0; i < kClients; ++i) {
+        const QByteArray body = i % 2 == 0 ? "UniqueName=contested&Ttl=600" : "Ttl=600";
+        sockets[i]->write(httpRequest(m_engine.port(), "POST", "/v1/Services/default/Streams",
+            m_engine.authorization(), body));
+        QVERIFY(sockets[i]->flush());
+    }
+    QStringList created;
+    QString winner;
+    int refused = 0;
+    for (int i = 0; i < kClients; ++i) {
+        QByteArray buffer;
+        const HttpResponse response = readHttpResponse(*sockets[i], buffer);
+        const QJsonObject json = response.json();
+        if (response.status == 201) {
+            created.append(json.value(QStringLiteral("sid")).toString());
+            if (i % 2 == 0)
+                winner = created.last();
+        } else {
+            QCOMPARE(response.status, 409);
+            QCOMPARE(json.value(QStringLiteral("code")).toInt(), 54301);
+            QVERIFY(i % 2 == 0);
+            ++refused;
+        }
+    }
+    QCOMPARE(refused, kClients / 2 - 1);
+    QCOMPARE(created.size(), kClients / 2 + 1);
+    QVERIFY(!winner.isEmpty());
+    // What was acknowledged is there, the winner under its name.
+    for (const QString &sid : std::as_const(created))
+        QCOMPARE(call("GET", "/v1/Services/default/Streams/" + sid.toLatin1()).status, 200);
+    const HttpResponse byName = call("GET", "/v1/Services/default/Streams/contested");
+    QCOMPARE(byName.json().value(QStringLiteral("sid")).toString(), winner);
+    QCOMPARE(call("DELETE", "/v1/Services/default/Streams/contested").status, 204);
+}
+
+// HTTP/1.1 pipelining: requests behind a create on the same connection are answered after it,
+// in order, and see what it created.
+void TestEngineHttp::pipelinedRequestsWaitForTheCreateBeforeThem()
+{
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+    QVERIFY(socket.waitForConnected(5000));
+    const QByteArray auth = m_engine.authorization();
+    socket.write(httpRequest(m_engine.port(), "POST", "/v1/Services/default/Streams", auth,
+                     "UniqueName=piped")
+        + httpRequest(m_engine.port(), "GET", "/v1/Services/default/Streams/piped", auth)
+        + httpRequest(
+            m_engine.port(), "POST", "/v1/Services/default/Streams", auth, "UniqueName=piped")
+        + httpRequest(m_engine.port(), "DELETE", "/v1/Services/default/Streams/piped", auth));
+    QVERIFY(socket.flush());
+    QByteArray buffer;
+    const HttpResponse created = readHttpResponse(socket, buffer);
+    QCOMPARE(created.status, 201);
+    const HttpResponse fetched = readHttpResponse(socket, buffer);
+    QCOMPARE(fetched.status, 200);
+    QCOMPARE(
+        fetched.json().value(QStringLiteral("sid")), created.json().value(QStringLiteral("sid")));
+    const HttpResponse duplicate = readHttpResponse(socket, buffer);
+    QCOMPARE(duplicate.status, 409);
+    QCOMPARE(duplicate.json().value(QStringLiteral("code")).toInt(), 54301);
+    QCOMPARE(readHttpResponse(socket, buffer).status, 204);
 }
 
 void TestEngineHttp::versionAndHelp()
