@@ -381,7 +381,7 @@ std::expected<Stream, ApiError> Engine::insertNewStream(
     if (create.ttlSeconds && *create.ttlSeconds > 0)
         stream.dateExpires = now + *create.ttlSeconds;
     if (batch) {
-        // Cached, and counted in lists, once its batch is stored (onBatchSettled()).
+        // Counted in lists once its batch is stored (onBatchSettled()); never cached here.
         *batch = m_store->insertStreamInBatch(stream);
         return stream;
     }

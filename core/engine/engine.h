@@ -146,9 +146,10 @@ private:
     quint64 m_listGeneration = 0;
     QHash<QString, ApiError> m_refusedCreates; // of the batch being reported
 
-    // Lookups for the hot paths (fetch, publish), so they do not query SQLite each time. The
-    // engine thread is the only writer, so every change updates these in the same place it
-    // updates the store. Streams are bounded: past the limit the cache starts over.
+    // Lookups for the hot paths (fetch, publish), so they do not query SQLite each time. Every
+    // change to the store is made, or settled, on the engine thread, which updates these in the
+    // same place; batched creates are left out (read through on first use). Streams are
+    // bounded: past the limit the cache starts over.
     static constexpr qsizetype kMaxCachedStreams = 100'000;
     QHash<QString, Service> m_servicesBySid;
     QHash<QString, QString> m_serviceSidByName;

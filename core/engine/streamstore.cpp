@@ -192,6 +192,12 @@ ApiError StreamStore::storageError(const QSqlQuery &query) const
     return storageError(query.lastError());
 }
 
+ApiError StreamStore::storageError(const StreamBatchWriter::Failure &failure) const
+{
+    return storageError(QSqlError(
+        QString(), failure.message, QSqlError::StatementError, QString::number(failure.code)));
+}
+
 ApiError StreamStore::storageError(const QSqlError &error) const
 {
     // Qt's SQLite driver reports extended result codes; the low byte is the primary code.
@@ -507,8 +513,7 @@ StreamStore::SettledBatch StreamStore::settled(StreamBatchWriter::Settled &&repo
     for (const Stream &stream : std::as_const(report.duplicates))
         settled.refused.insert(stream.sid, ApiError::duplicateUniqueName(stream.uniqueName));
     if (report.failure) {
-        const ApiError error = storageError(QSqlError(QString(), report.failure->message,
-            QSqlError::StatementError, QString::number(report.failure->code)));
+        const ApiError error = storageError(*report.failure);
         for (const Stream &stream : std::as_const(report.lost))
             settled.refused.insert(stream.sid, error);
     }
@@ -524,8 +529,7 @@ std::expected<void, ApiError> StreamStore::insertStreamRow(const Stream &stream)
     // can collide with (a SID holds 80 random bits beside its time).
     if (failure->code == SQLITE_CONSTRAINT_UNIQUE)
         return std::unexpected(ApiError::duplicateUniqueName(stream.uniqueName));
-    return std::unexpected(storageError(QSqlError(
-        QString(), failure->message, QSqlError::StatementError, QString::number(failure->code))));
+    return std::unexpected(storageError(*failure));
 }
 
 std::expected<void, ApiError> StreamStore::updateStreamExpiry(

@@ -118,6 +118,8 @@ private:
     /// transaction, which SQLite rolls back.
     ApiError storageError(const QSqlQuery &query) const;
     ApiError storageError(const QSqlError &error) const;
+    /// A failed call on the C API (the INSERT of a create, the batch writer's transaction).
+    ApiError storageError(const StreamBatchWriter::Failure &failure) const;
     /// The report of a batch the writer settled, with its failures as the caller sees them.
     SettledBatch settled(StreamBatchWriter::Settled &&report) const;
 
