@@ -333,6 +333,11 @@ void Engine::settleCreates()
     m_store->settleBatch();
 }
 
+void Engine::reportSettledCreates()
+{
+    m_store->deliverSettledBatches();
+}
+
 std::optional<ApiError> Engine::createRefusal(const QString &streamSid) const
 {
     const auto it = m_refusedCreates.constFind(streamSid);

@@ -83,6 +83,11 @@ public:
     /// Waits until every batch is settled; createsSettled() has been emitted for each when
     /// this returns.
     void settleCreates();
+    /// Emits createsSettled() for the batches settled so far, without waiting. The queued
+    /// report would do it once the event loop got to it; a server calls this between the
+    /// requests it reads in one pass, so that answering a create does not wait for the rest of
+    /// the pass.
+    void reportSettledCreates();
     /// During createsSettled(): why the create of stream `streamSid` was not stored, if it was
     /// not.
     std::optional<ApiError> createRefusal(const QString &streamSid) const;

@@ -138,12 +138,20 @@ void StreamBatchWriter::drain()
     deliver();
 }
 
+void StreamBatchWriter::deliverSettled()
+{
+    if (m_reportsWaiting.load(std::memory_order_acquire))
+        deliver();
+}
+
 void StreamBatchWriter::deliver()
 {
     std::deque<Settled> reports;
     {
         std::lock_guard lock(m_mutex);
         reports.swap(m_reports);
+        m_reportsWaiting.store(false, std::memory_order_relaxed);
+        // A delivery still queued finds nothing, and the next report queues another.
         m_deliveryQueued = false;
     }
     for (Settled &report : reports)
@@ -166,6 +174,7 @@ void StreamBatchWriter::run()
         lock.lock();
         m_committing = false;
         std::move(reports.begin(), reports.end(), std::back_inserter(m_reports));
+        m_reportsWaiting.store(true, std::memory_order_release);
         if (!std::exchange(m_deliveryQueued, true))
             QMetaObject::invokeMethod(
                 m_context, [this] { deliver(); }, Qt::QueuedConnection);

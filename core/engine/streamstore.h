@@ -84,6 +84,8 @@ public:
     /// Submits the open batch and waits until every batch is settled; the handler has run for
     /// each when this returns.
     void settleBatch();
+    /// Runs the handler for the batches settled so far, without waiting.
+    void deliverSettledBatches() { m_batchWriter->deliverSettled(); }
     void setBatchSettledHandler(std::function<void(const SettledBatch &)> handler)
     {
         m_onBatchSettled = std::move(handler);

@@ -1,6 +1,7 @@
 #include "api/sid.h"
 #include "engine/streamstore.h"
 
+#include <QDeadlineTimer>
 #include <QFileInfo>
 #include <QSet>
 #include <QTemporaryDir>
@@ -94,6 +95,7 @@ private Q_SLOTS:
     void servicePaging();
     void survivesReopen();
     void batchedCreatesAreStoredWhenReported();
+    void settledBatchesAreReportedWithoutTheEventLoop();
     void batchedDuplicatesAreRefusedAlone();
     void otherWritesSettleTheBatchesFirst();
     void aFailedBatchLosesEveryRow();
@@ -850,6 +852,40 @@ void TestStreamStore::batchedCreatesAreStoredWhenReported()
     QCOMPARE(m_reports[1].batch, batch + 1);
     QCOMPARE(sidsOf(m_reports[1].stored), QStringList{third.sid});
     QCOMPARE(m_store->streamCount().value(), qint64(3));
+}
+
+void TestStreamStore::settledBatchesAreReportedWithoutTheEventLoop()
+{
+    recordBatchReports();
+    const Stream stream = makeStream(m_service.sid);
+    const quint64 batch = m_store->insertStreamInBatch(stream);
+    // Nothing has settled yet: nothing to report, and asking does not wait.
+    m_store->deliverSettledBatches();
+    QVERIFY(m_reports.isEmpty());
+    m_store->submitBatch();
+
+    // The server asks between two requests of one pass, with no event processed meanwhile.
+    QDeadlineTimer deadline(5000);
+    while (m_reports.isEmpty() && !deadline.hasExpired()) {
+        QThread::usleep(200);
+        m_store->deliverSettledBatches();
+    }
+    QCOMPARE(m_reports.size(), 1);
+    QCOMPARE(m_reports[0].batch, batch);
+    QCOMPARE(sidsOf(m_reports[0].stored), QStringList{stream.sid});
+    QCOMPARE(m_store->findStream(m_service.sid, stream.sid, kNow)->value(), stream);
+
+    // The queued report the writer posted as well finds nothing left: no batch twice.
+    QCoreApplication::sendPostedEvents();
+    QCoreApplication::processEvents();
+    QCOMPARE(m_reports.size(), 1);
+
+    // And the next batch is reported through the event loop as before.
+    const Stream next = makeStream(m_service.sid);
+    QCOMPARE(m_store->insertStreamInBatch(next), batch + 1);
+    m_store->submitBatch();
+    QTRY_COMPARE(m_reports.size(), 2);
+    QCOMPARE(m_reports[1].batch, batch + 1);
 }
 
 void TestStreamStore::batchedDuplicatesAreRefusedAlone()
