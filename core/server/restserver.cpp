@@ -167,8 +167,8 @@ RestServer::Reply listReply(const std::expected<Page<T>, ApiError> &page, QLatin
 constexpr int kTooManyRequestsCode = 20429;
 /// Replies of at least this size are written at once; smaller ones when the event loop next
 /// polls, together with the rest of the pass's replies (Qt's write notifier). Measured with
-/// wrk -c64 against interleaved builds: a list page of 50 streams (28.8 KB) went from 30.8k to
-/// 33.9k pages/s when written at once, where a fetch (567 bytes) fell from 42.5k to 36.0k
+/// wrk -c64 against interleaved builds: a list page of 50 streams (28.8 KB) went from 30.6k to
+/// 34.1k pages/s when written at once, where a fetch (567 bytes) fell from 42.6k to 35.8k
 /// req/s, and pages of 10 and 20 streams (5.8 and 11.5 KB) gained nothing. Small replies keep
 /// the passes long under load, which saves polling; a large one is worth sending while the
 /// client has a core to read it.
