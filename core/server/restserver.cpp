@@ -20,7 +20,9 @@
 #include <QTimer>
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <iterator>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -174,52 +176,60 @@ constexpr int kTooManyRequestsCode = 20429;
 /// client has a core to read it.
 constexpr qint64 kWriteAtOnceBytes = 16 * 1024;
 
-QByteArray reasonPhrase(int status)
+// The status line of every status the engine answers with.
+QByteArrayView statusLine(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200: return "HTTP/1.1 200 OK\r\n";
+    case 201: return "HTTP/1.1 201 Created\r\n";
+    case 204: return "HTTP/1.1 204 No Content\r\n";
+    case 400: return "HTTP/1.1 400 Bad Request\r\n";
+    case 401: return "HTTP/1.1 401 Unauthorized\r\n";
+    case 403: return "HTTP/1.1 403 Forbidden\r\n";
+    case 404: return "HTTP/1.1 404 Not Found\r\n";
+    case 405: return "HTTP/1.1 405 Method Not Allowed\r\n";
+    case 409: return "HTTP/1.1 409 Conflict\r\n";
+    case 413: return "HTTP/1.1 413 Payload Too Large\r\n";
+    case 429: return "HTTP/1.1 429 Too Many Requests\r\n";
+    case 500: return "HTTP/1.1 500 Internal Server Error\r\n";
+    case 503: return "HTTP/1.1 503 Service Unavailable\r\n";
+    default: return {};
     }
 }
 
-// The headers every reply of `reply.status` carries beyond Content-Type and Content-Length.
-QList<std::pair<QByteArray, QByteArray>> extraHeaders(const RestServer::Reply &reply)
-{
-    if (!reply.allow.isEmpty())
-        return {{"Allow", reply.allow}};
-    if (reply.status == 401)
-        return {{"WWW-Authenticate", "Basic realm=\"Twilio API\""}};
-    if (reply.status == 429)
-        return {{"Retry-After", "1"}};
-    return {};
-}
-
-// A complete HTTP/1.1 response, as the responder would write it. Replies sent after
-// handleRequest() returned are written this way (held ones, batched creates): Qt 6.4's
-// responder needs the request object, which does not outlive handleRequest().
+// A complete HTTP/1.1 response, in one piece, as every reply is written: one buffer made with
+// one allocation, which the socket takes without copying when it is large (QIODevice keeps a
+// QByteArray of at least a ring-buffer chunk as it is), where QHttpServerResponder copies the
+// body in behind the headers it wrote. Replies sent after handleRequest() returned (held ones,
+// batched creates) could not use the responder anyway: Qt 6.4's needs the request object,
+// which does not outlive handleRequest().
+// `close`: the connection ends after this reply, as the client asked or the engine decided.
 QByteArray rawResponse(const RestServer::Reply &reply, bool close)
 {
-    QByteArray out =
-        "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
+    if (!close && !reply.message.isEmpty())
+        return reply.message;
+    QByteArray out;
+    out.reserve(160 + reply.allow.size() + reply.body.size());
+    if (const QByteArrayView line = statusLine(reply.status); !line.isEmpty())
+        out += line;
+    else
+        out += "HTTP/1.1 " + QByteArray::number(reply.status) + " Status\r\n";
     if (reply.status != 204)
         out += "Content-Type: application/json; charset=utf-8\r\n";
-    for (const auto &[name, value] : extraHeaders(reply))
-        out += name + ": " + value + "\r\n";
+    if (!reply.allow.isEmpty())
+        out += "Allow: " + reply.allow + "\r\n";
+    else if (reply.status == 401)
+        out += "WWW-Authenticate: Basic realm=\"Twilio API\"\r\n";
+    else if (reply.status == 429)
+        out += "Retry-After: 1\r\n";
     if (close)
         out += "Connection: close\r\n";
-    out += "Content-Length: " + QByteArray::number(reply.body.size()) + "\r\n\r\n" + reply.body;
+    char length[24];
+    const auto end = std::to_chars(std::begin(length), std::end(length), reply.body.size()).ptr;
+    out += "Content-Length: ";
+    out += QByteArrayView(length, end - length);
+    out += "\r\n\r\n";
+    out += reply.body;
     return out;
 }
 
@@ -345,6 +355,19 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
     *authenticated = passed;
     if (!passed)
         return errorReply(ApiError::authenticationFailed());
+    QByteArrayView listPath = encodedPath;
+    if (listPath.size() > 1 && listPath.endsWith('/'))
+        listPath.chop(1);
+    // A page asked for again is answered before routing: it was routed when it was made.
+    QByteArray listKey;
+    if (method == "GET") {
+        listKey = baseUrl.toUtf8();
+        listKey += listPath;
+        listKey += '?';
+        listKey += encodedQuery;
+        if (const Reply *kept = cachedList(listKey))
+            return *kept;
+    }
     auto route = RestRouter::route(method, encodedPath);
     if (!route) {
         Reply reply = errorReply(route.error());
@@ -352,10 +375,8 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
             reply.allow = RestRouter::allowedMethods(encodedPath);
         return reply;
     }
-    QByteArrayView listPath = encodedPath;
-    if (listPath.size() > 1 && listPath.endsWith('/'))
-        listPath.chop(1);
-    return dispatch(*route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath));
+    return dispatch(
+        *route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath), listKey);
 }
 
 const RestServer::Reply *RestServer::cachedList(const QByteArray &key) const
@@ -372,12 +393,13 @@ void RestServer::cacheList(const QByteArray &key, const Reply &reply)
     constexpr qsizetype kMaxCachedLists = 256; // pages of up to 100 items: a few MB at most
     if (m_lists.size() >= kMaxCachedLists && !m_lists.contains(key))
         m_lists.clear();
-    m_lists.insert(
-        key, CachedList{m_engine.listGeneration(), m_engine.clock().nowSeconds(), reply});
+    CachedList kept{m_engine.listGeneration(), m_engine.clock().nowSeconds(), reply};
+    kept.reply.message = rawResponse(reply, false);
+    m_lists.insert(key, std::move(kept));
 }
 
 RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView encodedQuery,
-    QByteArrayView body, const QString &baseUrl, const QString &listUrl)
+    QByteArrayView body, const QString &baseUrl, const QString &listUrl, const QByteArray &listKey)
 {
     auto form = FormDecoder::decode(body);
     if (!form)
@@ -392,11 +414,6 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
     switch (route.operation) {
     case RestOperation::ListServices:
     case RestOperation::ListStreams: {
-        const QByteArray key = QByteArray::number(int(route.operation)) + '\n'
-            + route.serviceId.toUtf8() + '\n' + encodedQuery.toByteArray() + '\n'
-            + listUrl.toUtf8();
-        if (const Reply *cached = cachedList(key))
-            return *cached;
         auto query = FormDecoder::decode(encodedQuery);
         if (!query)
             return errorReply(query.error());
@@ -408,8 +425,8 @@ RestServer::Reply RestServer::dispatch(const RestRoute &route, QByteArrayView en
                 *request, service)
             : listReply(m_engine.listStreams(route.serviceId, *request),
                 QLatin1StringView("streams"), listUrl, *request, stream);
-        if (reply.status == 200)
-            cacheList(key, reply);
+        if (reply.status == 200 && !listKey.isEmpty())
+            cacheList(listKey, reply);
         return reply;
     }
     case RestOperation::CreateService:
@@ -546,10 +563,10 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     const Reply reply = handleCounted(
         peer, method, path, query, request.value("Authorization"), request.body(), baseUrl);
     m_batching = false;
+    const bool close = request.value("Connection").compare("close", Qt::CaseInsensitive) == 0;
     if (reply.batch != 0) {
         qCDebug(lcHttp) << method << path << "->" << reply.status << "(batched)";
-        m_unacknowledged.append({socket, reply,
-            request.value("Connection").compare("close", Qt::CaseInsensitive) == 0});
+        m_unacknowledged.append({socket, reply, close});
         if (!std::exchange(m_submitQueued, true))
             QMetaObject::invokeMethod(
                 this,
@@ -565,27 +582,10 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     else
         qCDebug(lcHttp) << method << path << "->" << reply.status;
 
-    QHttpServerResponder responder = makeResponder(request, socket);
-    const auto status = static_cast<QHttpServerResponder::StatusCode>(reply.status);
-    // The responder takes headers as an initializer list, so one call per header set; they
-    // match extraHeaders(), which held replies use.
-    if (reply.status == 204) {
-        responder.write(status);
-    } else if (!reply.allow.isEmpty()) {
-        responder.write(reply.body,
-            {{"Content-Type", "application/json; charset=utf-8"}, {"Allow", reply.allow}}, status);
-    } else if (reply.status == 401) {
-        responder.write(reply.body,
-            {{"Content-Type", "application/json; charset=utf-8"},
-                {"WWW-Authenticate", "Basic realm=\"Twilio API\""}},
-            status);
-    } else if (reply.status == 429) {
-        responder.write(reply.body,
-            {{"Content-Type", "application/json; charset=utf-8"}, {"Retry-After", "1"}}, status);
-    } else {
-        responder.write(reply.body, {{"Content-Type", "application/json; charset=utf-8"}}, status);
-    }
-    if (socket->bytesToWrite() >= kWriteAtOnceBytes)
+    socket->write(rawResponse(reply, close));
+    if (close)
+        socket->disconnectFromHost(); // after what is written, and whatever Qt still holds
+    else if (socket->bytesToWrite() >= kWriteAtOnceBytes)
         socket->flush();
     return true;
 }

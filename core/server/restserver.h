@@ -43,6 +43,9 @@ public:
         /// settled, and then only if the engine stored the stream (Engine::createStreamInBatch).
         quint64 batch = 0;
         QString streamSid = {}; // the stream of a batched create
+        /// The whole HTTP/1.1 response for a connection kept open, when made ahead: kept list
+        /// pages carry it, so one asked for again goes to the socket as it is, uncopied.
+        QByteArray message = {};
     };
     Reply handle(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
         QByteArrayView authorization, QByteArrayView body, const QString &baseUrl);
@@ -55,8 +58,9 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    /// `listKey`: where a list page this request makes is kept (empty: not a GET).
     Reply dispatch(const RestRoute &route, QByteArrayView encodedQuery, QByteArrayView body,
-        const QString &baseUrl, const QString &listUrl);
+        const QString &baseUrl, const QString &listUrl, const QByteArray &listKey);
     bool authorized(QByteArrayView authorization) const;
     /// handle(), also saying whether the credentials were checked and passed (nullopt: the
     /// request was refused before they were looked at).
@@ -70,6 +74,7 @@ private:
 
     /// A list reply from this second and this engine list generation, if one was made.
     const Reply *cachedList(const QByteArray &key) const;
+    /// Keeps a 200 list reply, with its HTTP message made ahead.
     void cacheList(const QByteArray &key, const Reply &reply);
 
     /// Sends the creates of batch `batch` and before: 201, or why the stream was not stored.
@@ -92,10 +97,11 @@ private:
     };
     QList<Unacknowledged> m_unacknowledged;
     bool m_submitQueued = false;
-    // List pages as sent, by operation, service, query and base URL: a page of 50 streams takes
-    // longer to build than anything else the engine answers, and clients (the console's tree,
-    // dashboards) ask for the same pages again and again. Valid while the engine's list
-    // generation is unchanged, and within the second it was made, since expiry is per second.
+    // List pages as sent, by base URL, path and query: a page of 50 streams takes longer to
+    // build than anything else the engine answers, and clients (the console's tree, dashboards)
+    // ask for the same pages again and again. Looked up once the credentials passed, before
+    // routing. Valid while the engine's list generation is unchanged, and within the second it
+    // was made, since expiry is per second.
     struct CachedList
     {
         quint64 generation = 0;

@@ -34,6 +34,8 @@ private Q_SLOTS:
     void pagingFollowsNextPageUrl();
     void createsArrivingTogetherAreJudgedOneByOne();
     void pipelinedRequestsWaitForTheCreateBeforeThem();
+    void keptAliveConnectionGetsWholePages();
+    void connectionCloseIsHonoured();
 
     void versionAndHelp();
     void refusesNonLoopbackWithoutFlag();
@@ -460,6 +462,57 @@ void TestEngineHttp::pipelinedRequestsWaitForTheCreateBeforeThem()
     QCOMPARE(duplicate.status, 409);
     QCOMPARE(duplicate.json().value(QStringLiteral("code")).toInt(), 54301);
     QCOMPARE(readHttpResponse(socket, buffer).status, 204);
+}
+
+// A page asked for again and again on one connection (pipelined): every answer whole and alike,
+// the kept page and the one it was made from.
+void TestEngineHttp::keptAliveConnectionGetsWholePages()
+{
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(call("POST", "/v1/Services/default/Streams", "Ttl=600").status, 201);
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+    QVERIFY(socket.waitForConnected(5000));
+    QByteArray requests;
+    for (int i = 0; i < 4; ++i)
+        requests += httpRequest(m_engine.port(), "GET", "/v1/Services/default/Streams?PageSize=2",
+            m_engine.authorization());
+    socket.write(requests);
+    QVERIFY(socket.flush());
+    QByteArray buffer;
+    const HttpResponse first = readHttpResponse(socket, buffer);
+    QCOMPARE(first.status, 200);
+    QCOMPARE(first.json().value(QStringLiteral("streams")).toArray().size(), 2);
+    for (int i = 1; i < 4; ++i) {
+        const HttpResponse next = readHttpResponse(socket, buffer);
+        QCOMPARE(next.status, 200);
+        QCOMPARE(next.header("Content-Length"), QByteArray::number(first.body.size()));
+        QCOMPARE(next.body, first.body);
+    }
+    QVERIFY(buffer.isEmpty());
+    QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);
+}
+
+// "Connection: close" (RFC 9112, 9.6): the reply says so and the engine ends the connection, for
+// a kept page as for anything else.
+void TestEngineHttp::connectionCloseIsHonoured()
+{
+    for (const QByteArray &target :
+        {QByteArray("/v1/Services/default/Streams?PageSize=3"), QByteArray("/v1/Services/nope")}) {
+        call("GET", target); // a page is kept from here on
+        QTcpSocket socket;
+        socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write(httpRequest(m_engine.port(), "GET", target, m_engine.authorization(), {},
+            {{"Connection", "close"}}));
+        QVERIFY(socket.flush());
+        QByteArray buffer;
+        const HttpResponse reply = readHttpResponse(socket, buffer);
+        QVERIFY2(reply.status == 200 || reply.status == 404, target.constData());
+        QCOMPARE(reply.header("Connection"), QByteArray("close"));
+        QVERIFY(socket.state() == QAbstractSocket::UnconnectedState
+            || socket.waitForDisconnected(5000));
+    }
 }
 
 void TestEngineHttp::versionAndHelp()

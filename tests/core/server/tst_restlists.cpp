@@ -25,6 +25,7 @@ private Q_SLOTS:
     void expiryShowsWithinTheSecond();
     void serviceChangesShowAtOnce();
     void baseUrlAndQueryAreTheirOwnPages();
+    void keptPageIsWholeAndNeedsCredentials();
 
 private:
     RestServer::Reply get(const QByteArray &path, const QByteArray &query = "PageSize=50",
@@ -162,6 +163,35 @@ void TestRestLists::baseUrlAndQueryAreTheirOwnPages()
     // An error is never kept: the same bad query stays an error, a good one a page.
     QCOMPARE(get(streams, "PageSize=0").status, 400);
     QCOMPARE(get(streams, "PageSize=0").status, 400);
+}
+
+// A kept page is answered before routing, as the whole HTTP message it was sent as; the
+// credentials are still checked first.
+void TestRestLists::keptPageIsWholeAndNeedsCredentials()
+{
+    const QByteArray streams = "/v1/Services/default/Streams";
+    QCOMPARE(post(streams, "UniqueName=kept").status, 201);
+    const RestServer::Reply made = get(streams);
+    QCOMPARE(made.status, 200);
+    const RestServer::Reply again = get(streams);
+    QCOMPARE(again.body, made.body);
+    QVERIFY(again.message.startsWith("HTTP/1.1 200 OK\r\n"));
+    QVERIFY(again.message.contains("\r\nContent-Type: application/json; charset=utf-8\r\n"));
+    QVERIFY(again.message.contains(
+        "\r\nContent-Length: " + QByteArray::number(made.body.size()) + "\r\n\r\n"));
+    QVERIFY(again.message.endsWith("\r\n\r\n" + made.body));
+    QVERIFY(!again.message.contains("Connection: close"));
+    // The same page with a trailing slash: the same list URL, so the same page.
+    QCOMPARE(get(streams + '/').body, made.body);
+
+    const QString base = QStringLiteral("http://127.0.0.1:1");
+    const RestServer::Reply wrongToken = m_server->handle(
+        "GET", streams, "PageSize=50", "Basic " + QByteArray("AC00:nope").toBase64(), {}, base);
+    QCOMPARE(wrongToken.status, 401);
+    QVERIFY(!wrongToken.body.contains("kept"));
+    QCOMPARE(m_server->handle("GET", streams, "PageSize=50", {}, {}, base).status, 401);
+    // Other methods on the page's URL are routed as ever.
+    QCOMPARE(m_server->handle("PUT", streams, "PageSize=50", m_auth, {}, base).status, 405);
 }
 
 QTEST_GUILESS_MAIN(TestRestLists)
