@@ -233,6 +233,17 @@ QByteArray rawResponse(const RestServer::Reply &reply, bool close)
     return out;
 }
 
+// Writes a reply answered while its request is handled. `close`: the connection ends after it
+// (disconnectFromHost() sends what is written first); otherwise a large reply goes out at once.
+void sendReply(QTcpSocket *socket, const RestServer::Reply &reply, bool close)
+{
+    socket->write(rawResponse(reply, close));
+    if (close)
+        socket->disconnectFromHost();
+    else if (socket->bytesToWrite() >= kWriteAtOnceBytes)
+        socket->flush();
+}
+
 template<typename T, typename Write>
 RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &resource, Write write)
 {
@@ -390,7 +401,9 @@ const RestServer::Reply *RestServer::cachedList(const QByteArray &key) const
 
 void RestServer::cacheList(const QByteArray &key, const Reply &reply)
 {
-    constexpr qsizetype kMaxCachedLists = 256; // pages of up to 100 items: a few MB at most
+    // Pages of up to 100 items (~58 KB), each kept as its body and as its whole message: under
+    // 30 MB at the very most, a few MB for what clients ask.
+    constexpr qsizetype kMaxCachedLists = 256;
     if (m_lists.size() >= kMaxCachedLists && !m_lists.contains(key))
         m_lists.clear();
     CachedList kept{m_engine.listGeneration(), m_engine.clock().nowSeconds(), reply};
@@ -533,8 +546,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         const Reply refused = errorReply(ApiError(kTooManyRequestsCode, 429,
             QStringLiteral("Too many failed authentication attempts from this address; "
                            "try again later")));
-        socket->write(rawResponse(refused, true));
-        socket->disconnectFromHost();
+        sendReply(socket, refused, true);
         return true;
     }
     if (admission.wait.count() > 0) {
@@ -553,8 +565,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
                 const Reply reply =
                     handleCounted(peer, method, path, query, authorization, body, baseUrl);
                 qCDebug(lcHttp) << method << path << "->" << reply.status << "(held)";
-                socket->write(rawResponse(reply, true));
-                socket->disconnectFromHost();
+                sendReply(socket, reply, true);
             });
         return true;
     }
@@ -582,11 +593,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     else
         qCDebug(lcHttp) << method << path << "->" << reply.status;
 
-    socket->write(rawResponse(reply, close));
-    if (close)
-        socket->disconnectFromHost(); // after what is written, and whatever Qt still holds
-    else if (socket->bytesToWrite() >= kWriteAtOnceBytes)
-        socket->flush();
+    sendReply(socket, reply, close);
     return true;
 }
 
