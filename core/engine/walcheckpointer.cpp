@@ -26,10 +26,10 @@ WalCheckpointer::~WalCheckpointer()
     }
     m_wake.notify_one();
     m_thread.join();
-    qCDebug(lcCheckpoint) << "checkpoints:" << m_run.load() << "by the thread ("
-                          << m_pagesCopied.load() << "pages)," << m_restsByWriter.load()
-                          << "rests copied by the writer," << m_byWriter.load()
-                          << "run in full by the writer";
+    qCDebug(lcCheckpoint) << "checkpoints:" << m_run.load() << "of" << m_requests.load()
+                          << "asked for run by the thread (" << m_pagesCopied.load() << "pages),"
+                          << m_restsByWriter.load() << "rests copied by the writer,"
+                          << m_byWriter.load() << "run in full by the writer";
 }
 
 void WalCheckpointer::attach(sqlite3 *writer)
@@ -77,6 +77,8 @@ int WalCheckpointer::walHook(void *self, sqlite3 *db, const char *schema, int pa
     {
         std::lock_guard lock(checkpointer->m_mutex);
         wake = !std::exchange(checkpointer->m_requested, true);
+        if (wake)
+            checkpointer->m_requests.fetch_add(1); // before the thread can count its run
     }
     if (wake)
         checkpointer->m_wake.notify_one();

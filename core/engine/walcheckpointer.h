@@ -46,8 +46,10 @@ public:
     /// Gives every attached writer SQLite's own automatic checkpoints back.
     void detach();
 
-    /// Checkpoints this thread has run; the rests the writer copied after them; and the
-    /// checkpoints the writer had to run in full because the thread had fallen behind.
+    /// Times the writer has woken this thread; checkpoints the thread has run (one per wake,
+    /// unless it failed); the rests the writer copied after them; and the checkpoints the
+    /// writer had to run in full because the thread had fallen behind.
+    quint64 checkpointsRequested() const { return m_requests.load(); }
     quint64 checkpointsRun() const { return m_run.load(); }
     /// WAL pages this thread's checkpoints have copied back.
     quint64 pagesCopied() const { return m_pagesCopied.load(); }
@@ -68,6 +70,7 @@ private:
     bool m_requested = false; // guarded by m_mutex
     bool m_stopping = false; // guarded by m_mutex
 
+    std::atomic<quint64> m_requests{0};
     std::atomic<quint64> m_run{0};
     std::atomic<quint64> m_pagesCopied{0};
     std::atomic<quint64> m_restsByWriter{0};
