@@ -6,6 +6,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "server/formdecoder.h"
+#include "server/plainget.h"
 #include "server/twilsockserver.h"
 
 #include <QHttpServerRequest>
@@ -15,6 +16,7 @@
 #include <QLoggingCategory>
 #include <QMetaMethod>
 #include <QPointer>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -244,6 +246,21 @@ void sendReply(QTcpSocket *socket, const RestServer::Reply &reply, bool close)
         socket->flush();
 }
 
+// A collection's path as its URLs give it: `/v1/Services/` is `/v1/Services`.
+QByteArrayView withoutTrailingSlash(QByteArrayView encodedPath)
+{
+    return encodedPath.size() > 1 && encodedPath.endsWith('/') ? encodedPath.chopped(1)
+                                                               : encodedPath;
+}
+
+// Completes the key a list page is kept by, which starts with the base URL it was asked at.
+void appendKeptPageKey(QByteArray &key, QByteArrayView encodedPath, QByteArrayView encodedQuery)
+{
+    key += withoutTrailingSlash(encodedPath);
+    key += '?';
+    key += encodedQuery;
+}
+
 template<typename T, typename Write>
 RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &resource, Write write)
 {
@@ -256,6 +273,82 @@ RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &re
     return reply;
 }
 } // namespace
+
+// A connection to the REST port. Qt's request parser reads what arrives on it right after
+// RestServer::answerKeptPages() has had its look; this says whether the parser, after its last
+// read, was left waiting with nothing read (it then holds an open read transaction, empty).
+class RestSocket final : public QTcpSocket
+{
+public:
+    using QTcpSocket::QTcpSocket;
+    bool qtParserIdle = true;
+};
+
+// The REST port's listener. Each connection is made a RestSocket whose arrivals reach
+// answerKeptPages() before Qt's parser: slots run in the order they were connected, and
+// QAbstractHttpServer connects its own when it takes the connection from here. Its websocket
+// upgrade disconnects every readyRead slot, answerKeptPages() with the rest.
+class RestListener final : public QTcpServer
+{
+public:
+    explicit RestListener(RestServer &server) : QTcpServer(&server), m_server(server) { }
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        auto *socket = new RestSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            qCWarning(lcHttp) << "cannot take a connection:" << socket->errorString();
+            delete socket;
+            return;
+        }
+        connect(socket, &QTcpSocket::readyRead, &m_server,
+            [this, socket] { m_server.answerKeptPages(socket); });
+        addPendingConnection(socket);
+    }
+
+private:
+    RestServer &m_server;
+};
+
+void RestServer::answerKeptPages(RestSocket *socket)
+{
+    if (socket->isTransactionStarted()) {
+        if (!socket->qtParserIdle)
+            return; // Qt's parser holds the start of a request: it reads on from there
+        socket->commitTransaction(); // it read nothing; it starts a new one when it reads
+    }
+    // Whatever is left is Qt's parser's to read, right after this.
+    const auto leave =
+        qScopeGuard([socket] { socket->qtParserIdle = socket->bytesAvailable() == 0; });
+    // What the ordinary path does with a request before its credentials are checked: hold or
+    // refuse it for a slowed-down address, let a held reply or an unsettled create before it
+    // on the connection go first. Those requests go that way.
+    if (m_throttle.trackedAddresses() > 0 || m_holding.contains(socket)
+        || std::any_of(m_unacknowledged.cbegin(), m_unacknowledged.cend(),
+            [socket](const Unacknowledged &entry) { return entry.socket == socket; }))
+        return;
+    char buffered[8192]; // a head larger than this is rare, and goes the ordinary way
+    for (;;) {
+        const qint64 size = socket->peek(buffered, sizeof buffered);
+        if (size <= 0)
+            return;
+        const std::optional<PlainGet> get = PlainGet::parse(QByteArrayView(buffered, size));
+        if (!get || !isPlausibleHost(get->host))
+            return;
+        QByteArray key = "http://"; // and the Host: the base URL, as handleRequest() makes it
+        key += get->host;
+        appendKeptPageKey(key, get->path, get->query);
+        const Reply *kept = cachedList(key);
+        if (!kept || !authorized(get->authorization))
+            return; // made, refused or counted as a failure the ordinary way
+        m_engine.reportSettledCreates();
+        socket->skip(get->headLength);
+        socket->write(kept->message);
+        if (socket->bytesToWrite() >= kWriteAtOnceBytes)
+            socket->flush();
+    }
+}
 
 RestServer::RestServer(Engine &engine, QObject *parent)
     : QAbstractHttpServer(parent), m_engine(engine)
@@ -298,7 +391,7 @@ void RestServer::acknowledgeCreates(quint64 batch)
 
 quint16 RestServer::start(const QHostAddress &address, quint16 port, QString *errorString)
 {
-    auto *server = new QTcpServer(this);
+    auto *server = new RestListener(*this);
     if (!server->listen(address, port)) {
         if (errorString)
             *errorString = server->errorString();
@@ -366,16 +459,11 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
     *authenticated = passed;
     if (!passed)
         return errorReply(ApiError::authenticationFailed());
-    QByteArrayView listPath = encodedPath;
-    if (listPath.size() > 1 && listPath.endsWith('/'))
-        listPath.chop(1);
     // A page asked for again is answered before routing: it was routed when it was made.
     QByteArray listKey;
     if (method == "GET") {
         listKey = baseUrl.toUtf8();
-        listKey += listPath;
-        listKey += '?';
-        listKey += encodedQuery;
+        appendKeptPageKey(listKey, encodedPath, encodedQuery);
         if (const Reply *kept = cachedList(listKey))
             return *kept;
     }
@@ -386,8 +474,8 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
             reply.allow = RestRouter::allowedMethods(encodedPath);
         return reply;
     }
-    return dispatch(
-        *route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath), listKey);
+    return dispatch(*route, encodedQuery, body, baseUrl,
+        baseUrl + QString::fromUtf8(withoutTrailingSlash(encodedPath)), listKey);
 }
 
 const RestServer::Reply *RestServer::cachedList(const QByteArray &key) const

@@ -15,6 +15,7 @@
 namespace streams {
 
 class Engine;
+class RestSocket;
 
 /// Twilio Sync v1 REST over HTTP/1.1 on one port, in front of an Engine: HTTP Basic auth on every
 /// request, form-encoded bodies, Twilio's JSON shapes and error bodies, and absolute URLs built
@@ -72,6 +73,12 @@ private:
         QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
         const QString &baseUrl);
 
+    friend class RestListener;
+    /// Answers the kept pages asked for by plain GETs (PlainGet) at the front of what arrived
+    /// on `socket`, before Qt's request parser reads it: the same bytes handleRequest() would
+    /// send, for a third less of the engine's CPU. Leaves anything else to that parser.
+    void answerKeptPages(RestSocket *socket);
+
     /// A list reply from this second and this engine list generation, if one was made.
     const Reply *cachedList(const QByteArray &key) const;
     /// Keeps a 200 list reply, with its HTTP message made ahead.
@@ -100,8 +107,8 @@ private:
     // List pages as sent, by base URL, path and query: a page of 50 streams takes longer to
     // build than anything else the engine answers, and clients (the console's tree, dashboards)
     // ask for the same pages again and again. Looked up once the credentials passed, before
-    // routing. Valid while the engine's list generation is unchanged, and within the second it
-    // was made, since expiry is per second.
+    // routing, or for a plain GET before Qt parses it (answerKeptPages). Valid while the engine's
+    // list generation is unchanged, and within the second it was made, since expiry is per second.
     struct CachedList
     {
         quint64 generation = 0;

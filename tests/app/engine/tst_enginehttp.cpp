@@ -36,6 +36,10 @@ private Q_SLOTS:
     void pipelinedRequestsWaitForTheCreateBeforeThem();
     void keptAliveConnectionGetsWholePages();
     void connectionCloseIsHonoured();
+    void keptPagesKeepTheirPlaceAmongPipelinedRequests();
+    void requestHeadsArrivingInPiecesAreAnswered();
+    void connectionUpgradesAfterAKeptPage();
+    void bodyLikeARequestIsOnlyABody();
 
     void versionAndHelp();
     void refusesNonLoopbackWithoutFlag();
@@ -513,6 +517,148 @@ void TestEngineHttp::connectionCloseIsHonoured()
         QVERIFY(socket.state() == QAbstractSocket::UnconnectedState
             || socket.waitForDisconnected(5000));
     }
+}
+
+// Kept pages are answered as soon as they arrive, ahead of Qt's request parser
+// (RestServer::answerKeptPages); requests it leaves to the parser still get their answers in
+// the order they were sent.
+void TestEngineHttp::keptPagesKeepTheirPlaceAmongPipelinedRequests()
+{
+    const QByteArray list = "/v1/Services/default/Streams?PageSize=4";
+    const QByteArray auth = m_engine.authorization();
+    const quint16 port = m_engine.port();
+    const HttpResponse page = call("GET", list); // kept from here on, within its second
+    QCOMPARE(page.status, 200);
+    const QString firstSid = page.json()
+                                 .value(QStringLiteral("streams"))
+                                 .toArray()
+                                 .first()
+                                 .toObject()
+                                 .value(QStringLiteral("sid"))
+                                 .toString();
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), port);
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write(httpRequest(port, "GET", list, auth)
+        + httpRequest(port, "GET", "/v1/Services/default/Streams/" + firstSid.toUtf8(), auth)
+        + httpRequest(port, "GET", list, auth)
+        + httpRequest(port, "GET", list, "Basic " + QByteArray("ACnobody:wrong").toBase64())
+        + httpRequest(port, "POST", "/v1/Services/default/Streams", auth, "Ttl=600")
+        + httpRequest(port, "GET", list, auth));
+    QVERIFY(socket.flush());
+    QByteArray buffer;
+    const HttpResponse kept = readHttpResponse(socket, buffer);
+    QCOMPARE(kept.status, 200);
+    QCOMPARE(kept.body, page.body);
+    const HttpResponse fetched = readHttpResponse(socket, buffer);
+    QCOMPARE(fetched.status, 200);
+    QCOMPARE(fetched.json().value(QStringLiteral("sid")).toString(), firstSid);
+    const HttpResponse keptAgain = readHttpResponse(socket, buffer);
+    QCOMPARE(keptAgain.status, 200);
+    QCOMPARE(keptAgain.body, page.body);
+    // A kept page needs credentials like any other.
+    const HttpResponse refused = readHttpResponse(socket, buffer);
+    QCOMPARE(refused.status, 401);
+    QCOMPARE(refused.json().value(QStringLiteral("code")).toInt(), 20003);
+    const HttpResponse created = readHttpResponse(socket, buffer);
+    QCOMPARE(created.status, 201);
+    // The create changed the list, so the page after it is made anew.
+    const HttpResponse after = readHttpResponse(socket, buffer);
+    QCOMPARE(after.status, 200);
+    QCOMPARE(after.json().value(QStringLiteral("streams")).toArray().size(), 4);
+    QVERIFY(buffer.isEmpty());
+}
+
+// A request head that arrives in pieces is left to Qt's parser until it is whole; the requests
+// after it on the connection are answered as usual.
+void TestEngineHttp::requestHeadsArrivingInPiecesAreAnswered()
+{
+    const QByteArray list = "/v1/Services/default/Streams?PageSize=3";
+    const HttpResponse page = call("GET", list);
+    QCOMPARE(page.status, 200);
+    const QByteArray request = httpRequest(m_engine.port(), "GET", list, m_engine.authorization());
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+    QVERIFY(socket.waitForConnected(5000));
+    QByteArray buffer;
+    // Cut within the request line, within a header, between the last CRLF's two bytes, and
+    // just before the end; then the request whole, on the same connection.
+    for (const qsizetype cut :
+        {qsizetype(10), qsizetype(60), request.size() - 1, request.size() - 3}) {
+        socket.write(request.first(cut));
+        QVERIFY(socket.flush());
+        QTest::qWait(50); // the engine reads the first piece alone
+        QVERIFY2(socket.bytesAvailable() == 0, qPrintable(u"answered at %1 bytes"_qs.arg(cut)));
+        socket.write(request.sliced(cut));
+        QVERIFY(socket.flush());
+        const HttpResponse reply = readHttpResponse(socket, buffer);
+        QVERIFY2(reply.status == 200, qPrintable(QString::number(cut)));
+        QCOMPARE(reply.body, page.body);
+    }
+    socket.write(request);
+    QVERIFY(socket.flush());
+    QCOMPARE(readHttpResponse(socket, buffer).body, page.body);
+    QVERIFY(buffer.isEmpty());
+}
+
+// The twilsock endpoint shares the REST port: a connection that asked for pages may still
+// become a websocket, its upgrade request arriving in pieces.
+void TestEngineHttp::connectionUpgradesAfterAKeptPage()
+{
+    const QByteArray list = "/v1/Services/default/Streams?PageSize=2";
+    QCOMPARE(call("GET", list).status, 200);
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+    QVERIFY(socket.waitForConnected(5000));
+    QByteArray buffer;
+    for (int i = 0; i < 2; ++i) {
+        socket.write(httpRequest(m_engine.port(), "GET", list, m_engine.authorization()));
+        QVERIFY(socket.flush());
+        QCOMPARE(readHttpResponse(socket, buffer).status, 200);
+    }
+    // In two pieces: Qt's parser reads the first and must find it again when it hands the
+    // connection over (it rereads the request from the socket's buffer).
+    const QByteArray upgrade =
+        "GET /v3/wsconnect HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(m_engine.port())
+        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    socket.write(upgrade.first(40));
+    QVERIFY(socket.flush());
+    QTest::qWait(50);
+    socket.write(upgrade.sliced(40));
+    QVERIFY(socket.flush());
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            socket.waitForReadyRead(100);
+            buffer += socket.readAll();
+            return buffer.contains("\r\n\r\n");
+        },
+        10000));
+    QVERIFY2(buffer.startsWith("HTTP/1.1 101"), buffer.constData());
+    QVERIFY(buffer.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+}
+
+// A body that arrives after its head is the body, whatever it looks like: here a GET of a kept
+// page, which must not be answered as one.
+void TestEngineHttp::bodyLikeARequestIsOnlyABody()
+{
+    const QByteArray list = "/v1/Services/default/Streams?PageSize=2";
+    QCOMPARE(call("GET", list).status, 200);
+    const QByteArray smuggled = httpRequest(m_engine.port(), "GET", list, m_engine.authorization());
+    const QByteArray post = httpRequest(m_engine.port(), "POST", "/v1/Services/default/Streams",
+        m_engine.authorization(), smuggled);
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write(post.first(post.size() - smuggled.size())); // the head
+    QVERIFY(socket.flush());
+    QTest::qWait(50);
+    socket.write(smuggled);
+    QVERIFY(socket.flush());
+    QByteArray buffer;
+    QCOMPARE(readHttpResponse(socket, buffer).status, 201); // a create, its body a form
+    QVERIFY(!socket.waitForReadyRead(300));
+    QVERIFY2(buffer.isEmpty() && socket.bytesAvailable() == 0, buffer.constData());
 }
 
 void TestEngineHttp::versionAndHelp()
