@@ -6,7 +6,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "server/formdecoder.h"
-#include "server/plainget.h"
+#include "server/plainrequest.h"
 #include "server/twilsockserver.h"
 
 #include <QHttpServerRequest>
@@ -275,8 +275,8 @@ RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &re
 } // namespace
 
 // A connection to the REST port. Qt's request parser reads what arrives on it right after
-// RestServer::answerKeptPages() has had its look; this says whether the parser, after its last
-// read, was left waiting with nothing read (it then holds an open read transaction, empty).
+// RestServer::answerPlainRequests() has had its look; this says whether the parser, after its
+// last read, was left waiting with nothing read (it then holds an open read transaction, empty).
 class RestSocket final : public QTcpSocket
 {
 public:
@@ -285,9 +285,9 @@ public:
 };
 
 // The REST port's listener. Each connection is made a RestSocket whose arrivals reach
-// answerKeptPages() before Qt's parser: slots run in the order they were connected, and
+// answerPlainRequests() before Qt's parser: slots run in the order they were connected, and
 // QAbstractHttpServer connects its own when it takes the connection from here. Its websocket
-// upgrade disconnects every readyRead slot, answerKeptPages() with the rest.
+// upgrade disconnects every readyRead slot, answerPlainRequests() with the rest.
 class RestListener final : public QTcpServer
 {
 public:
@@ -303,7 +303,7 @@ protected:
             return;
         }
         connect(socket, &QTcpSocket::readyRead, &m_server,
-            [this, socket] { m_server.answerKeptPages(socket); });
+            [this, socket] { m_server.answerPlainRequests(socket); });
         addPendingConnection(socket);
     }
 
@@ -311,7 +311,7 @@ private:
     RestServer &m_server;
 };
 
-void RestServer::answerKeptPages(RestSocket *socket)
+void RestServer::answerPlainRequests(RestSocket *socket)
 {
     if (socket->isTransactionStarted()) {
         if (!socket->qtParserIdle)
@@ -321,32 +321,23 @@ void RestServer::answerKeptPages(RestSocket *socket)
     // Whatever is left is Qt's parser's to read, right after this.
     const auto leave =
         qScopeGuard([socket] { socket->qtParserIdle = socket->bytesAvailable() == 0; });
-    // What the ordinary path does with a request before its credentials are checked: hold or
-    // refuse it for a slowed-down address, let a held reply or an unsettled create before it
-    // on the connection go first. Those requests go that way.
-    if (m_throttle.trackedAddresses() > 0 || m_holding.contains(socket)
-        || std::any_of(m_unacknowledged.cbegin(), m_unacknowledged.cend(),
-            [socket](const Unacknowledged &entry) { return entry.socket == socket; }))
-        return;
-    char buffered[8192]; // a head larger than this is rare, and goes the ordinary way
+    char buffered[8192]; // larger requests are rare (a publish of over ~8 KB), and go to Qt
     for (;;) {
         const qint64 size = socket->peek(buffered, sizeof buffered);
         if (size <= 0)
             return;
-        const std::optional<PlainGet> get = PlainGet::parse(QByteArrayView(buffered, size));
-        if (!get || !isPlausibleHost(get->host))
+        const std::optional<PlainRequest> request =
+            PlainRequest::parse(QByteArrayView(buffered, size));
+        if (!request)
             return;
-        QByteArray key = "http://"; // and the Host: the base URL, as handleRequest() makes it
-        key += get->host;
-        appendKeptPageKey(key, get->path, get->query);
-        const Reply *kept = cachedList(key);
-        if (!kept || !authorized(get->authorization))
-            return; // made, refused or counted as a failure the ordinary way
-        m_engine.reportSettledCreates();
-        socket->skip(get->headLength);
-        socket->write(kept->message);
-        if (socket->bytesToWrite() >= kWriteAtOnceBytes)
-            socket->flush();
+        socket->skip(request->length);
+        serve(socket,
+            {request->method, request->path, request->query, request->host, request->authorization,
+                request->body, false});
+        if (socket->state() != QAbstractSocket::ConnectedState) {
+            socket->readAll(); // the connection ends with that reply: nothing after it is read
+            return;
+        }
     }
 }
 
@@ -605,11 +596,23 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         && isSignalConnected(QMetaMethod::fromSignal(&QAbstractHttpServer::newWebSocketConnection)))
         return true;
     const QByteArray query = url.query(QUrl::FullyEncoded).toUtf8();
+    const QByteArray host = request.value("Host");
+    const QByteArray authorization = request.value("Authorization");
+    const QByteArray body = request.body();
+    const bool close = request.value("Connection").compare("close", Qt::CaseInsensitive) == 0;
+    serve(socket, {method, path, query, host, authorization, body, close});
+    return true;
+}
+
+void RestServer::serve(QTcpSocket *socket, const Request &request)
+{
+    const QByteArrayView method = request.method;
+    const QByteArrayView path = request.path;
     // Creates whose batch was committed while this pass was reading requests are answered
     // now, not after the rest of the pass: under a create load that is a pass less of waiting.
     m_engine.reportSettledCreates();
 
-    QByteArray host = request.value("Host");
+    QByteArray host = request.host.toByteArray();
     if (!isPlausibleHost(host)) {
         const QHostAddress local = socket->localAddress();
         host = (local.protocol() == QAbstractSocket::IPv6Protocol
@@ -622,7 +625,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     // A request behind a held one on the same connection: the connection ends with the held
     // reply, and answering this first would put the replies out of order.
     if (m_holding.contains(socket))
-        return true;
+        return;
     // Pipelined behind a create that waits for its batch: that answer goes first.
     if (std::any_of(m_unacknowledged.cbegin(), m_unacknowledged.cend(),
             [socket](const Unacknowledged &entry) { return entry.socket == socket; }))
@@ -635,7 +638,7 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
             QStringLiteral("Too many failed authentication attempts from this address; "
                            "try again later")));
         sendReply(socket, refused, true);
-        return true;
+        return;
     }
     if (admission.wait.count() > 0) {
         // Held on a timer, credentials unchecked until its turn, so parallel guesses gain
@@ -644,8 +647,10 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
         connect(socket, &QObject::destroyed, this,
             [this, key = static_cast<const QObject *>(socket)] { m_holding.remove(key); });
         QTimer::singleShot(admission.wait, this,
-            [this, socket = QPointer<QTcpSocket>(socket), peer, method, path, query,
-                authorization = request.value("Authorization"), body = request.body(), baseUrl] {
+            [this, socket = QPointer<QTcpSocket>(socket), peer, method = method.toByteArray(),
+                path = path.toByteArray(), query = request.query.toByteArray(),
+                authorization = request.authorization.toByteArray(),
+                body = request.body.toByteArray(), baseUrl] {
                 m_throttle.release(peer);
                 if (!socket || socket->state() != QAbstractSocket::ConnectedState)
                     return;
@@ -655,17 +660,16 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
                 qCDebug(lcHttp) << method << path << "->" << reply.status << "(held)";
                 sendReply(socket, reply, true);
             });
-        return true;
+        return;
     }
 
     m_batching = true;
     const Reply reply = handleCounted(
-        peer, method, path, query, request.value("Authorization"), request.body(), baseUrl);
+        peer, method, path, request.query, request.authorization, request.body, baseUrl);
     m_batching = false;
-    const bool close = request.value("Connection").compare("close", Qt::CaseInsensitive) == 0;
     if (reply.batch != 0) {
         qCDebug(lcHttp) << method << path << "->" << reply.status << "(batched)";
-        m_unacknowledged.append({socket, reply, close});
+        m_unacknowledged.append({socket, reply, request.close});
         if (!std::exchange(m_submitQueued, true))
             QMetaObject::invokeMethod(
                 this,
@@ -674,15 +678,14 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
                     m_engine.submitCreates();
                 },
                 Qt::QueuedConnection);
-        return true;
+        return;
     }
     if (reply.status >= 500)
         qCWarning(lcHttp) << method << path << "->" << reply.status << reply.body;
     else
         qCDebug(lcHttp) << method << path << "->" << reply.status;
 
-    sendReply(socket, reply, close);
-    return true;
+    sendReply(socket, reply, request.close);
 }
 
 void RestServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

@@ -36,7 +36,7 @@ private Q_SLOTS:
     void pipelinedRequestsWaitForTheCreateBeforeThem();
     void keptAliveConnectionGetsWholePages();
     void connectionCloseIsHonoured();
-    void keptPagesKeepTheirPlaceAmongPipelinedRequests();
+    void pipelinedRequestsAnsweredInOrderWhoeverParsesThem();
     void requestHeadsArrivingInPiecesAreAnswered();
     void connectionUpgradesAfterAKeptPage();
     void bodyLikeARequestIsOnlyABody();
@@ -519,10 +519,10 @@ void TestEngineHttp::connectionCloseIsHonoured()
     }
 }
 
-// Kept pages are answered as soon as they arrive, ahead of Qt's request parser
-// (RestServer::answerKeptPages); requests it leaves to the parser still get their answers in
-// the order they were sent.
-void TestEngineHttp::keptPagesKeepTheirPlaceAmongPipelinedRequests()
+// Plain requests are answered as soon as they arrive, ahead of Qt's request parser
+// (RestServer::answerPlainRequests); pipelined among requests it leaves to that parser (here a
+// percent-encoded target), every one gets its answer, in the order they were sent.
+void TestEngineHttp::pipelinedRequestsAnsweredInOrderWhoeverParsesThem()
 {
     const QByteArray list = "/v1/Services/default/Streams?PageSize=4";
     const QByteArray auth = m_engine.authorization();
@@ -541,6 +541,7 @@ void TestEngineHttp::keptPagesKeepTheirPlaceAmongPipelinedRequests()
     QVERIFY(socket.waitForConnected(5000));
     socket.write(httpRequest(port, "GET", list, auth)
         + httpRequest(port, "GET", "/v1/Services/default/Streams/" + firstSid.toUtf8(), auth)
+        + httpRequest(port, "GET", "/v1/Services/default/Streams/no%20such%20stream", auth)
         + httpRequest(port, "GET", list, auth)
         + httpRequest(port, "GET", list, "Basic " + QByteArray("ACnobody:wrong").toBase64())
         + httpRequest(port, "POST", "/v1/Services/default/Streams", auth, "Ttl=600")
@@ -553,6 +554,10 @@ void TestEngineHttp::keptPagesKeepTheirPlaceAmongPipelinedRequests()
     const HttpResponse fetched = readHttpResponse(socket, buffer);
     QCOMPARE(fetched.status, 200);
     QCOMPARE(fetched.json().value(QStringLiteral("sid")).toString(), firstSid);
+    const HttpResponse missing = readHttpResponse(socket, buffer);
+    QCOMPARE(missing.status, 404);
+    QVERIFY(
+        missing.json().value(QStringLiteral("message")).toString().contains(u"no such stream"_qs));
     const HttpResponse keptAgain = readHttpResponse(socket, buffer);
     QCOMPARE(keptAgain.status, 200);
     QCOMPARE(keptAgain.body, page.body);

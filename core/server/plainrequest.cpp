@@ -1,5 +1,6 @@
-#include "server/plainget.h"
+#include "server/plainrequest.h"
 
+#include <charconv>
 #include <utility>
 
 namespace streams {
@@ -26,26 +27,38 @@ QByteArrayView trimmedWhitespace(QByteArrayView value)
         value.chop(1);
     return value;
 }
+
+QByteArrayView plainMethod(QByteArrayView buffered)
+{
+    for (const QByteArrayView method :
+        {QByteArrayView("GET"), QByteArrayView("POST"), QByteArrayView("DELETE")}) {
+        if (buffered.size() > method.size() + 1 && buffered.startsWith(method)
+            && buffered[method.size()] == ' ' && buffered[method.size() + 1] == '/')
+            return method;
+    }
+    return {};
+}
 } // namespace
 
-std::optional<PlainGet> PlainGet::parse(QByteArrayView buffered)
+std::optional<PlainRequest> PlainRequest::parse(QByteArrayView buffered)
 {
-    constexpr QByteArrayView kPrefix = "GET /";
     constexpr QByteArrayView kVersion = " HTTP/1.1";
-    if (!buffered.startsWith(kPrefix))
+    PlainRequest request;
+    request.method = plainMethod(buffered);
+    if (request.method.isEmpty())
         return std::nullopt;
     const qsizetype end = buffered.indexOf("\r\n\r\n");
     if (end < 0)
         return std::nullopt;
-    PlainGet get;
-    get.headLength = end + 4;
     const QByteArrayView head = buffered.first(end + 2); // every line with its CRLF
 
     qsizetype lineEnd = head.indexOf("\r\n");
     const QByteArrayView requestLine = head.first(lineEnd);
-    if (!requestLine.endsWith(kVersion) || requestLine.size() < 4 + 1 + kVersion.size())
+    const qsizetype targetAt = request.method.size() + 1;
+    if (!requestLine.endsWith(kVersion) || requestLine.size() <= targetAt + kVersion.size())
         return std::nullopt;
-    const QByteArrayView target = requestLine.sliced(4, requestLine.size() - 4 - kVersion.size());
+    const QByteArrayView target =
+        requestLine.sliced(targetAt, requestLine.size() - targetAt - kVersion.size());
     qsizetype question = -1;
     for (qsizetype i = 0; i < target.size(); ++i) {
         if (!isPlainTargetChar(target[i]))
@@ -56,11 +69,12 @@ std::optional<PlainGet> PlainGet::parse(QByteArrayView buffered)
             question = i;
         }
     }
-    get.path = question < 0 ? target : target.first(question);
-    get.query = question < 0 ? QByteArrayView() : target.sliced(question + 1);
+    request.path = question < 0 ? target : target.first(question);
+    request.query = question < 0 ? QByteArrayView() : target.sliced(question + 1);
 
     bool sawHost = false;
     bool sawAuthorization = false;
+    std::optional<qsizetype> contentLength;
     for (qsizetype at = lineEnd + 2; at < head.size(); at = lineEnd + 2) {
         lineEnd = head.indexOf("\r\n", at);
         const QByteArrayView line = head.sliced(at, lineEnd - at);
@@ -83,20 +97,33 @@ std::optional<PlainGet> PlainGet::parse(QByteArrayView buffered)
         if (is("host")) {
             if (std::exchange(sawHost, true))
                 return std::nullopt;
-            get.host = value;
+            request.host = value;
         } else if (is("authorization")) {
             if (std::exchange(sawAuthorization, true))
                 return std::nullopt;
-            get.authorization = value;
+            request.authorization = value;
+        } else if (is("content-length")) {
+            qsizetype length = -1;
+            const auto [ptr, ec] =
+                std::from_chars(value.data(), value.data() + value.size(), length);
+            if (contentLength || value.isEmpty() || ec != std::errc()
+                || ptr != value.data() + value.size() || length < 0)
+                return std::nullopt; // twice, not digits only, or too large to be one
+            contentLength = length;
         } else if (is("connection")) {
             if (value.compare("keep-alive", Qt::CaseInsensitive) != 0)
                 return std::nullopt;
-        } else if (is("content-length") || is("transfer-encoding") || is("upgrade")
-            || is("expect")) {
+        } else if (is("transfer-encoding") || is("upgrade") || is("expect")) {
             return std::nullopt;
         }
     }
-    return get;
+    const qsizetype bodyAt = end + 4;
+    const qsizetype bodyLength = contentLength.value_or(0);
+    if (bodyLength > buffered.size() - bodyAt)
+        return std::nullopt; // not all here yet
+    request.body = buffered.sliced(bodyAt, bodyLength);
+    request.length = bodyAt + bodyLength;
+    return request;
 }
 
 } // namespace streams
