@@ -237,9 +237,14 @@ QByteArray rawResponse(const RestServer::Reply &reply, bool close)
 
 // Writes a reply answered while its request is handled. `close`: the connection ends after it
 // (disconnectFromHost() sends what is written first); otherwise a large reply goes out at once.
-void sendReply(QTcpSocket *socket, const RestServer::Reply &reply, bool close)
+// `headersOnly`: the answer to a HEAD, which has no body (RFC 9110, 9.3.2) whatever its
+// Content-Length says; a client on a kept-open connection would read one as its next answer.
+void sendReply(QTcpSocket *socket, const RestServer::Reply &reply, bool close, bool headersOnly)
 {
-    socket->write(rawResponse(reply, close));
+    if (headersOnly)
+        socket->write(rawResponse(reply, close).chopped(reply.body.size()));
+    else
+        socket->write(rawResponse(reply, close));
     if (close)
         socket->disconnectFromHost();
     else if (socket->bytesToWrite() >= kWriteAtOnceBytes)
@@ -637,7 +642,7 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
         const Reply refused = errorReply(ApiError(kTooManyRequestsCode, 429,
             QStringLiteral("Too many failed authentication attempts from this address; "
                            "try again later")));
-        sendReply(socket, refused, true);
+        sendReply(socket, refused, true, method == "HEAD");
         return;
     }
     if (admission.wait.count() > 0) {
@@ -658,7 +663,7 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
                 const Reply reply =
                     handleCounted(peer, method, path, query, authorization, body, baseUrl);
                 qCDebug(lcHttp) << method << path << "->" << reply.status << "(held)";
-                sendReply(socket, reply, true);
+                sendReply(socket, reply, true, method == "HEAD");
             });
         return;
     }
@@ -685,7 +690,7 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
     else
         qCDebug(lcHttp) << method << path << "->" << reply.status;
 
-    sendReply(socket, reply, request.close);
+    sendReply(socket, reply, request.close, method == "HEAD");
 }
 
 void RestServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

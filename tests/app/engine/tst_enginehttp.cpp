@@ -40,6 +40,7 @@ private Q_SLOTS:
     void requestHeadsArrivingInPiecesAreAnswered();
     void connectionUpgradesAfterAKeptPage();
     void bodyLikeARequestIsOnlyABody();
+    void headIsAnsweredWithoutABody();
 
     void versionAndHelp();
     void refusesNonLoopbackWithoutFlag();
@@ -664,6 +665,37 @@ void TestEngineHttp::bodyLikeARequestIsOnlyABody()
     QCOMPARE(readHttpResponse(socket, buffer).status, 201); // a create, its body a form
     QVERIFY(!socket.waitForReadyRead(300));
     QVERIFY2(buffer.isEmpty() && socket.bytesAvailable() == 0, buffer.constData());
+}
+
+// HEAD is not a method of the API (405), and its answer has headers only (RFC 9110, 9.3.2):
+// the answer after it on the same connection must not be taken for a body.
+void TestEngineHttp::headIsAnsweredWithoutABody()
+{
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine.port());
+    QVERIFY(socket.waitForConnected(5000));
+    const QByteArray auth = m_engine.authorization();
+    socket.write(httpRequest(m_engine.port(), "HEAD", "/v1/Services/default/Streams", auth)
+        + httpRequest(m_engine.port(), "GET", "/v1/Services/default", auth));
+    QVERIFY(socket.flush());
+    QByteArray received;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            socket.waitForReadyRead(100);
+            received += socket.readAll();
+            return received.count("\r\n\r\n") >= 2 && received.endsWith('}');
+        },
+        10000));
+    const qsizetype headEnd = received.indexOf("\r\n\r\n") + 4;
+    const QByteArray head = received.first(headEnd);
+    QVERIFY2(head.startsWith("HTTP/1.1 405 "), head.constData());
+    QVERIFY(head.contains("Allow: "));
+    QByteArray rest = received.sliced(headEnd);
+    HttpResponse fetched;
+    QVERIFY2(takeResponse(rest, fetched), received.constData());
+    QCOMPARE(fetched.status, 200);
+    QVERIFY(fetched.json().value(QStringLiteral("sid")).toString().startsWith(u"IS"_qs));
+    QVERIFY(rest.isEmpty());
 }
 
 void TestEngineHttp::versionAndHelp()
