@@ -44,8 +44,9 @@ std::optional<PlainRequest> PlainRequest::parse(QByteArrayView buffered)
 {
     constexpr QByteArrayView kVersion = " HTTP/1.1";
     PlainRequest request;
-    request.method = plainMethod(buffered);
-    if (request.method.isEmpty())
+    Parts &parts = request.parts;
+    parts.method = plainMethod(buffered);
+    if (parts.method.isEmpty())
         return std::nullopt;
     const qsizetype end = buffered.indexOf("\r\n\r\n");
     if (end < 0)
@@ -54,7 +55,7 @@ std::optional<PlainRequest> PlainRequest::parse(QByteArrayView buffered)
 
     qsizetype lineEnd = head.indexOf("\r\n");
     const QByteArrayView requestLine = head.first(lineEnd);
-    const qsizetype targetAt = request.method.size() + 1;
+    const qsizetype targetAt = parts.method.size() + 1;
     if (!requestLine.endsWith(kVersion) || requestLine.size() <= targetAt + kVersion.size())
         return std::nullopt;
     const QByteArrayView target =
@@ -69,8 +70,8 @@ std::optional<PlainRequest> PlainRequest::parse(QByteArrayView buffered)
             question = i;
         }
     }
-    request.path = question < 0 ? target : target.first(question);
-    request.query = question < 0 ? QByteArrayView() : target.sliced(question + 1);
+    parts.path = question < 0 ? target : target.first(question);
+    parts.query = question < 0 ? QByteArrayView() : target.sliced(question + 1);
 
     bool sawHost = false;
     bool sawAuthorization = false;
@@ -97,11 +98,11 @@ std::optional<PlainRequest> PlainRequest::parse(QByteArrayView buffered)
         if (is("host")) {
             if (std::exchange(sawHost, true))
                 return std::nullopt;
-            request.host = value;
+            parts.host = value;
         } else if (is("authorization")) {
             if (std::exchange(sawAuthorization, true))
                 return std::nullopt;
-            request.authorization = value;
+            parts.authorization = value;
         } else if (is("content-length")) {
             qsizetype length = -1;
             const auto [ptr, ec] =
@@ -121,7 +122,7 @@ std::optional<PlainRequest> PlainRequest::parse(QByteArrayView buffered)
     const qsizetype bodyLength = contentLength.value_or(0);
     if (bodyLength > buffered.size() - bodyAt)
         return std::nullopt; // not all here yet
-    request.body = buffered.sliced(bodyAt, bodyLength);
+    parts.body = buffered.sliced(bodyAt, bodyLength);
     request.length = bodyAt + bodyLength;
     return request;
 }

@@ -23,12 +23,19 @@ namespace streams {
 ///   keep-alive.
 struct PlainRequest
 {
-    QByteArrayView method;
-    QByteArrayView path; // views into the parsed buffer
-    QByteArrayView query; // without the `?`
-    QByteArrayView host; // empty when absent
-    QByteArrayView authorization; // empty when absent
-    QByteArrayView body;
+    /// A request's parts as a parser read them, plain or Qt's: views into its buffer.
+    struct Parts
+    {
+        QByteArrayView method;
+        QByteArrayView path; // encoded, as in the request line
+        QByteArrayView query; // encoded, without the `?`
+        QByteArrayView host; // the Host header's value, empty when absent
+        QByteArrayView authorization; // empty when absent
+        QByteArrayView body;
+        bool close = false; // the client asked for Connection: close (never a plain request)
+    };
+
+    Parts parts;
     qsizetype length = 0; // bytes of the whole request, head and body
 
     /// The request at the start of `buffered`, or nothing if it is not complete there or not

@@ -6,7 +6,6 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "server/formdecoder.h"
-#include "server/plainrequest.h"
 #include "server/twilsockserver.h"
 
 #include <QHttpServerRequest>
@@ -251,21 +250,6 @@ void sendReply(QTcpSocket *socket, const RestServer::Reply &reply, bool close, b
         socket->flush();
 }
 
-// A collection's path as its URLs give it: `/v1/Services/` is `/v1/Services`.
-QByteArrayView withoutTrailingSlash(QByteArrayView encodedPath)
-{
-    return encodedPath.size() > 1 && encodedPath.endsWith('/') ? encodedPath.chopped(1)
-                                                               : encodedPath;
-}
-
-// Completes the key a list page is kept by, which starts with the base URL it was asked at.
-void appendKeptPageKey(QByteArray &key, QByteArrayView encodedPath, QByteArrayView encodedQuery)
-{
-    key += withoutTrailingSlash(encodedPath);
-    key += '?';
-    key += encodedQuery;
-}
-
 template<typename T, typename Write>
 RestServer::Reply resourceReply(int status, const std::expected<T, ApiError> &resource, Write write)
 {
@@ -336,9 +320,7 @@ void RestServer::answerPlainRequests(RestSocket *socket)
         if (!request)
             return;
         socket->skip(request->length);
-        serve(socket,
-            {request->method, request->path, request->query, request->host, request->authorization,
-                request->body, false});
+        serve(socket, request->parts);
         if (socket->state() != QAbstractSocket::ConnectedState) {
             socket->readAll(); // the connection ends with that reply: nothing after it is read
             return;
@@ -455,11 +437,16 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
     *authenticated = passed;
     if (!passed)
         return errorReply(ApiError::authenticationFailed());
+    QByteArrayView listPath = encodedPath;
+    if (listPath.size() > 1 && listPath.endsWith('/'))
+        listPath.chop(1);
     // A page asked for again is answered before routing: it was routed when it was made.
     QByteArray listKey;
     if (method == "GET") {
         listKey = baseUrl.toUtf8();
-        appendKeptPageKey(listKey, encodedPath, encodedQuery);
+        listKey += listPath;
+        listKey += '?';
+        listKey += encodedQuery;
         if (const Reply *kept = cachedList(listKey))
             return *kept;
     }
@@ -470,8 +457,8 @@ RestServer::Reply RestServer::handleChecked(QByteArrayView method, QByteArrayVie
             reply.allow = RestRouter::allowedMethods(encodedPath);
         return reply;
     }
-    return dispatch(*route, encodedQuery, body, baseUrl,
-        baseUrl + QString::fromUtf8(withoutTrailingSlash(encodedPath)), listKey);
+    return dispatch(
+        *route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath), listKey);
 }
 
 const RestServer::Reply *RestServer::cachedList(const QByteArray &key) const
@@ -609,10 +596,11 @@ bool RestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *so
     return true;
 }
 
-void RestServer::serve(QTcpSocket *socket, const Request &request)
+void RestServer::serve(QTcpSocket *socket, const PlainRequest::Parts &request)
 {
     const QByteArrayView method = request.method;
     const QByteArrayView path = request.path;
+    const bool headersOnly = method == "HEAD";
     // Creates whose batch was committed while this pass was reading requests are answered
     // now, not after the rest of the pass: under a create load that is a pass less of waiting.
     m_engine.reportSettledCreates();
@@ -642,7 +630,7 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
         const Reply refused = errorReply(ApiError(kTooManyRequestsCode, 429,
             QStringLiteral("Too many failed authentication attempts from this address; "
                            "try again later")));
-        sendReply(socket, refused, true, method == "HEAD");
+        sendReply(socket, refused, true, headersOnly);
         return;
     }
     if (admission.wait.count() > 0) {
@@ -652,8 +640,9 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
         connect(socket, &QObject::destroyed, this,
             [this, key = static_cast<const QObject *>(socket)] { m_holding.remove(key); });
         QTimer::singleShot(admission.wait, this,
-            [this, socket = QPointer<QTcpSocket>(socket), peer, method = method.toByteArray(),
-                path = path.toByteArray(), query = request.query.toByteArray(),
+            [this, socket = QPointer<QTcpSocket>(socket), peer, headersOnly,
+                method = method.toByteArray(), path = path.toByteArray(),
+                query = request.query.toByteArray(),
                 authorization = request.authorization.toByteArray(),
                 body = request.body.toByteArray(), baseUrl] {
                 m_throttle.release(peer);
@@ -663,7 +652,7 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
                 const Reply reply =
                     handleCounted(peer, method, path, query, authorization, body, baseUrl);
                 qCDebug(lcHttp) << method << path << "->" << reply.status << "(held)";
-                sendReply(socket, reply, true, method == "HEAD");
+                sendReply(socket, reply, true, headersOnly);
             });
         return;
     }
@@ -690,7 +679,7 @@ void RestServer::serve(QTcpSocket *socket, const Request &request)
     else
         qCDebug(lcHttp) << method << path << "->" << reply.status;
 
-    sendReply(socket, reply, request.close, method == "HEAD");
+    sendReply(socket, reply, request.close, headersOnly);
 }
 
 void RestServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)

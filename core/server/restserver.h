@@ -2,6 +2,7 @@
 
 #include "api/apierror.h"
 #include "server/auththrottle.h"
+#include "server/plainrequest.h"
 #include "server/restrouter.h"
 
 #include <QAbstractHttpServer>
@@ -79,19 +80,9 @@ private:
     /// parser costs a quarter to two fifths of the engine's CPU per request; PlainRequest).
     /// Leaves anything else, and a connection where Qt's parser holds part of a request, to it.
     void answerPlainRequests(RestSocket *socket);
-    /// A request's parts, as Qt's parser or PlainRequest read them.
-    struct Request
-    {
-        QByteArrayView method;
-        QByteArrayView path; // encoded, as in the request line
-        QByteArrayView query; // encoded, without the `?`
-        QByteArrayView host; // the Host header's value
-        QByteArrayView authorization;
-        QByteArrayView body;
-        bool close = false; // the client asked for Connection: close
-    };
-    /// Answers one request from `socket`, or holds or queues its answer.
-    void serve(QTcpSocket *socket, const Request &request);
+    /// Answers one request from `socket`, as Qt's parser or PlainRequest read it, or holds or
+    /// queues its answer.
+    void serve(QTcpSocket *socket, const PlainRequest::Parts &request);
 
     /// A list reply from this second and this engine list generation, if one was made.
     const Reply *cachedList(const QByteArray &key) const;

@@ -100,7 +100,7 @@ bool RawWebSocket::connectTo(quint16 port, int timeoutMs)
         [this] { return m_socket.state() == QAbstractSocket::ConnectedState; }, timeoutMs);
 }
 
-static QByteArray upgradeRequest(const QByteArray &path, quint16 port)
+QByteArray upgradeRequest(const QByteArray &path, quint16 port)
 {
     return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port)
         + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -25,6 +25,9 @@ QHostAddress loopbackSource(int a, int n);
 /// measures throughput or latency needs that).
 bool waitUntil(const std::function<bool()> &done, int timeoutMs);
 
+/// A websocket upgrade request for `path` on the engine at `port` (a fixed key).
+QByteArray upgradeRequest(const QByteArray &path, quint16 port);
+
 /// "Basic base64(user:password)".
 QByteArray basicAuthorization(const QString &user, const QString &password);
 

@@ -2,6 +2,7 @@
 
 #include "engineprocess.h"
 #include "httpclient.h"
+#include "rawclients.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -624,10 +625,7 @@ void TestEngineHttp::connectionUpgradesAfterAKeptPage()
     }
     // In two pieces: Qt's parser reads the first and must find it again when it hands the
     // connection over (it rereads the request from the socket's buffer).
-    const QByteArray upgrade =
-        "GET /v3/wsconnect HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(m_engine.port())
-        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const QByteArray upgrade = upgradeRequest("/v3/wsconnect", m_engine.port());
     socket.write(upgrade.first(40));
     QVERIFY(socket.flush());
     QTest::qWait(50);
