@@ -15,8 +15,12 @@ inline constexpr qint64 kMaxTtlSeconds = 31'536'000;
 // The spec and current docs say 320; the older 54302 page says 256. We accept the larger.
 inline constexpr qsizetype kMaxUniqueNameLength = 320;
 
+// List pages: any PageSize from 1 is accepted, and a page holds at most kMaxPageSize items
+// (Twilio's page on listing streams says the maximum is 1000; the OpenAPI file's 100 is not
+// what the service does). Both official clients send their `limit` as PageSize, uncapped, so a
+// larger size is served as a full page of kMaxPageSize, never refused.
 inline constexpr int kMinPageSize = 1;
-inline constexpr int kMaxPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
 inline constexpr int kDefaultPageSize = 50;
 
 // Per-stream publish limit: a token bucket refilled at this rate holding this many seconds of it.

@@ -6,6 +6,7 @@
 
 #include <QJsonDocument>
 #include <QJsonParseError>
+#include <algorithm>
 #include <limits>
 
 namespace streams::validation {
@@ -58,13 +59,16 @@ std::expected<qint64, ApiError> parseTtl(QStringView text)
 
 std::expected<int, ApiError> parsePageSize(QStringView text)
 {
-    const auto value = parseDigits(text, limits::kMaxPageSize);
-    if (!value || *value < limits::kMinPageSize)
+    const bool digitsOnly = !text.isEmpty()
+        && std::all_of(text.begin(), text.end(), [](QChar c) { return c >= u'0' && c <= u'9'; });
+    // Digits only, so nothing from parseDigits means more than a page holds: a full page.
+    const qint64 value =
+        digitsOnly ? parseDigits(text, limits::kMaxPageSize).value_or(limits::kMaxPageSize) : 0;
+    if (value < limits::kMinPageSize)
         return std::unexpected(ApiError::invalidParameter(QStringLiteral("PageSize"),
-            QStringLiteral("must be an integer from %1 to %2")
-                .arg(limits::kMinPageSize)
+            QStringLiteral("must be a positive integer (a page holds at most %1)")
                 .arg(limits::kMaxPageSize)));
-    return int(*value);
+    return int(value);
 }
 
 std::expected<int, ApiError> parsePageNumber(QStringView text)

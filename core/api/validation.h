@@ -19,7 +19,8 @@ std::optional<ApiError> checkUniqueName(QStringView name);
 /// expires); else 54011.
 std::expected<qint64, ApiError> parseTtl(QStringView text);
 
-/// Parses a PageSize parameter: decimal digits only, 1..100; else 400 naming the parameter.
+/// Parses a PageSize parameter: decimal digits only, at least 1; a size past
+/// limits::kMaxPageSize is that maximum (a full page). Else 400 naming the parameter.
 std::expected<int, ApiError> parsePageSize(QStringView text);
 
 /// Parses a Page parameter (the 0-based page number a client believes it is on): decimal digits

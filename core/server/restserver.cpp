@@ -472,13 +472,20 @@ const RestServer::Reply *RestServer::cachedList(const QByteArray &key) const
 
 void RestServer::cacheList(const QByteArray &key, const Reply &reply)
 {
-    // Pages of up to 100 items (~58 KB), each kept as its body and as its whole message: under
-    // 30 MB at the very most, a few MB for what clients ask.
+    // Each page is kept as its body and as its whole message, and a page may hold up to
+    // limits::kMaxPageSize items: the pages are bounded by their bytes as well as their number.
     constexpr qsizetype kMaxCachedLists = 256;
-    if (m_lists.size() >= kMaxCachedLists && !m_lists.contains(key))
-        m_lists.clear();
+    constexpr qsizetype kMaxCachedBytes = 16 * 1024 * 1024;
     CachedList kept{m_engine.listGeneration(), m_engine.clock().nowSeconds(), reply};
     kept.reply.message = rawResponse(reply, false);
+    const qsizetype bytes = kept.reply.body.size() + kept.reply.message.size();
+    if (bytes > kMaxCachedBytes / 4)
+        return; // a page this large is not asked for again and again
+    if (const auto it = m_lists.constFind(key); it != m_lists.cend())
+        m_listBytes -= it->reply.body.size() + it->reply.message.size();
+    else if (m_lists.size() >= kMaxCachedLists || m_listBytes + bytes > kMaxCachedBytes)
+        clearCachedLists();
+    m_listBytes += bytes;
     m_lists.insert(key, std::move(kept));
 }
 

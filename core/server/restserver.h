@@ -121,6 +121,12 @@ private:
         Reply reply;
     };
     QHash<QByteArray, CachedList> m_lists;
+    qsizetype m_listBytes = 0; // of every kept page's body and message
+    void clearCachedLists()
+    {
+        m_lists.clear();
+        m_listBytes = 0;
+    }
     // Sockets with a held request: its reply goes out later and ends the connection, so
     // whatever else arrives on them meanwhile is not answered (it would overtake the reply).
     QSet<const QObject *> m_holding;

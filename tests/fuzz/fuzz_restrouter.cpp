@@ -98,8 +98,8 @@ void checkQuery(QByteArrayView query)
         const auto size = validation::parsePageSize(*it);
         require(!size
                 || (*size >= limits::kMinPageSize && *size <= limits::kMaxPageSize
-                    && it->endsWith(QString::number(*size))),
-            "an accepted PageSize is in range and is what was sent");
+                    && (*size == limits::kMaxPageSize || it->endsWith(QString::number(*size)))),
+            "an accepted PageSize is in range and is what was sent (or a full page)");
         require(size || size.error().httpStatus() == 400, "a bad PageSize is a 400");
     }
     if (const auto it = fields->constFind(QStringLiteral("Page")); it != fields->cend()) {

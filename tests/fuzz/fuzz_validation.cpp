@@ -105,10 +105,10 @@ void checkPaging(QStringView text)
     const qint64 value = digits ? digitsValue(text) : -1;
 
     const auto size = validation::parsePageSize(text);
-    require(size.has_value()
-            == (digits && value >= limits::kMinPageSize && value <= limits::kMaxPageSize),
-        "PageSize: digits for 1..100");
-    require(!size || *size == value, "PageSize: the value sent");
+    require(size.has_value() == (digits && value >= limits::kMinPageSize),
+        "PageSize: digits for any positive value");
+    require(!size || *size == qMin<qint64>(value, limits::kMaxPageSize),
+        "PageSize: the value sent, at most a full page");
     require(size || size.error().httpStatus() == 400, "PageSize: a 400");
 
     const auto page = validation::parsePageNumber(text);

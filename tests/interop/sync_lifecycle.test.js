@@ -341,6 +341,42 @@ describe(`npm twilio ${TWILIO_VERSION} against streams-engine`, () => {
       await expectRestError(streams()(created.sid).fetch(), 404, 20404, "fetch after delete by name");
     });
 
+    it("list({limit: 1000}) and larger limits: PageSize past 1000 is a full page of 1000, nothing missing", async () => {
+      const bigService = await client.sync.v1.services.create({ friendlyName: "a thousand and more" });
+      const big = client.sync.v1.services(bigService.sid).syncStreams;
+      const total = 1203;
+      const created = [];
+      for (let start = 0; start < total; start += 50) {
+        const batch = [];
+        for (let i = start; i < Math.min(total, start + 50); i++) batch.push(big.create({ uniqueName: `big-${i}` }));
+        for (const stream of await Promise.all(batch)) created.push(stream.sid);
+      }
+
+      // The client sends PageSize equal to its limit, uncapped.
+      const services = await client.sync.v1.services.list({ limit: 1000 });
+      assert.ok(services.some((s) => s.sid === bigService.sid), "services.list({limit: 1000}) misses a service");
+      const thousand = await big.list({ limit: 1000 });
+      assert.equal(thousand.length, 1000, "list({limit: 1000})");
+      assert.equal(new Set(thousand.map((s) => s.sid)).size, 1000, "duplicates in list({limit: 1000})");
+      for (const limit of [2500, 5000]) {
+        const all = await big.list({ limit });
+        const sids = all.map((s) => s.sid);
+        assert.equal(sids.length, total, `list({limit: ${limit}}) returned ${sids.length} streams`);
+        assert.deepEqual([...sids].sort(), [...created].sort(), `list({limit: ${limit}}): SIDs differ`);
+      }
+      const everything = await big.list();
+      assert.equal(everything.length, total, "list() with the default page size");
+
+      // Page by page: 1000 then 203, the next page's URL saying 1000.
+      const pages = await listAllPages(big.page({ pageSize: 5000 }));
+      assert.deepEqual(pages.map((p) => p.instances.length), [1000, 203], "page sizes for pageSize 5000");
+      assert.match(pages[0].nextPageUrl, /PageSize=1000&Page=1&PageToken=/);
+      const raw = await rawGet(client, `${engine.base}/v1/Services/${bigService.sid}/Streams?PageSize=5000`);
+      assert.equal(raw.meta.page_size, 1000, "meta.page_size for PageSize=5000");
+      assert.equal(raw.streams.length, 1000);
+      assert.equal(await client.sync.v1.services(bigService.sid).remove(), true);
+    });
+
     it("list with paging: 7 streams, pageSize 3, the client's own paging; no duplicates, none missing", async () => {
       const pagingService = await client.sync.v1.services.create({ friendlyName: "paging" });
       const paged = client.sync.v1.services(pagingService.sid).syncStreams;

@@ -459,6 +459,31 @@ class StreamsTest(SyncTestCase):
         self.assertEqual(len(second["streams"]), 3)
         self.assertTrue(CLIENT.sync.v1.services(paging_service.sid).delete())
 
+    def test_list_past_a_thousand(self):
+        # python-twilio sends PageSize equal to its limit, uncapped: list(limit=2500) asks for 2500.
+        big_service = CLIENT.sync.v1.services.create(friendly_name="a thousand and more")
+        big = CLIENT.sync.v1.services(big_service.sid).sync_streams
+        total = 1203
+        created = [big.create(unique_name="big-%d" % i).sid for i in range(total)]
+
+        self.assertIn(big_service.sid, [s.sid for s in CLIENT.sync.v1.services.list(limit=1000)])
+        thousand = big.list(limit=1000)
+        self.assertEqual(len(thousand), 1000, "list(limit=1000)")
+        self.assertEqual(len({s.sid for s in thousand}), 1000)
+        for limit in (2500, 5000):
+            sids = [s.sid for s in big.list(limit=limit)]
+            self.assertEqual(len(sids), total, "list(limit=%d) returned %d streams" % (limit, len(sids)))
+            self.assertEqual(sorted(sids), sorted(created), "list(limit=%d)" % limit)
+        self.assertEqual(len(big.list()), total, "list() with the default page size")
+
+        first = big.page(page_size=2500)
+        self.assertEqual(len(list(first)), 1000)
+        self.assertIn("PageSize=1000&Page=1&PageToken=", first.next_page_url)
+        raw = self.raw_get("%s/v1/Services/%s/Streams?PageSize=2500" % (ENGINE.base, big_service.sid))
+        self.assertEqual(raw["meta"]["page_size"], 1000)
+        self.assertEqual(len(raw["streams"]), 1000)
+        self.assertTrue(CLIENT.sync.v1.services(big_service.sid).delete())
+
     def test_update_ttl(self):
         stream = self.streams().create(unique_name="ttl-updates")
         self.assertIsNone(stream.date_expires)

@@ -165,8 +165,11 @@ void TestEngineHttp::errorsHaveTwilioShape_data()
     QTest::addRow("page size 0") << QByteArray("GET")
                                  << QByteArray("/v1/Services/default/Streams?PageSize=0")
                                  << QByteArray() << 400 << 20400;
-    QTest::addRow("page size 101")
-        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageSize=101")
+    QTest::addRow("page size -5") << QByteArray("GET")
+                                  << QByteArray("/v1/Services/default/Streams?PageSize=-5")
+                                  << QByteArray() << 400 << 20400;
+    QTest::addRow("page size 1e3")
+        << QByteArray("GET") << QByteArray("/v1/Services/default/Streams?PageSize=1e3")
         << QByteArray() << 400 << 20400;
     // Digits only, as the contract's integer: no sign, no spaces (QString::toInt took both).
     QTest::addRow("page size +5") << QByteArray("GET")

@@ -495,8 +495,19 @@ void TestValidation::parsePageSize_data()
     QTest::addRow("leading zeros") << QStringLiteral("007") << 7;
     QTest::addRow("many leading zeros")
         << QStringLiteral("0").repeated(30) + QStringLiteral("50") << 50;
+    // Any positive size; a page holds at most 1000, so more is a full page of 1000 (the official
+    // clients send their `limit` as PageSize, uncapped).
+    QTest::addRow("101") << QStringLiteral("101") << 101;
+    QTest::addRow("999") << QStringLiteral("999") << 999;
+    QTest::addRow("1000") << QStringLiteral("1000") << 1000;
+    QTest::addRow("1001") << QStringLiteral("1001") << 1000;
+    QTest::addRow("2500") << QStringLiteral("2500") << 1000;
+    QTest::addRow("leading zeros, 1000") << QStringLiteral("0001000") << 1000;
+    QTest::addRow("overflows 32 bits") << QStringLiteral("4294967297") << 1000;
+    QTest::addRow("overflows 64 bits") << QStringLiteral("18446744073709551617") << 1000;
+    QTest::addRow("1000 digits") << QStringLiteral("9").repeated(1000) << 1000;
     QTest::addRow("0") << QStringLiteral("0") << -1;
-    QTest::addRow("101") << QStringLiteral("101") << -1;
+    QTest::addRow("zeros") << QStringLiteral("0000") << -1;
     QTest::addRow("empty") << QString() << -1;
     QTest::addRow("-1") << QStringLiteral("-1") << -1;
     QTest::addRow("+5") << QStringLiteral("+5") << -1;
@@ -505,8 +516,6 @@ void TestValidation::parsePageSize_data()
     QTest::addRow("5.0") << QStringLiteral("5.0") << -1;
     QTest::addRow("hex") << QStringLiteral("0x10") << -1;
     QTest::addRow("arabic-indic digit") << QString(QChar(0x0665)) << -1;
-    QTest::addRow("overflows 32 bits") << QStringLiteral("4294967297") << -1;
-    QTest::addRow("overflows 64 bits") << QStringLiteral("18446744073709551617") << -1;
 }
 
 void TestValidation::parsePageSize()

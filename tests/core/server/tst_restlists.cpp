@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -26,6 +27,8 @@ private Q_SLOTS:
     void serviceChangesShowAtOnce();
     void baseUrlAndQueryAreTheirOwnPages();
     void keptPageIsWholeAndNeedsCredentials();
+    void pageSizePastTheMaximumIsAFullPage_data();
+    void pageSizePastTheMaximumIsAFullPage();
 
 private:
     RestServer::Reply get(const QByteArray &path, const QByteArray &query = "PageSize=50",
@@ -192,6 +195,57 @@ void TestRestLists::keptPageIsWholeAndNeedsCredentials()
     QCOMPARE(m_server->handle("GET", streams, "PageSize=50", {}, {}, base).status, 401);
     // Other methods on the page's URL are routed as ever.
     QCOMPARE(m_server->handle("PUT", streams, "PageSize=50", m_auth, {}, base).status, 405);
+}
+
+void TestRestLists::pageSizePastTheMaximumIsAFullPage_data()
+{
+    QTest::addColumn<QByteArray>("pageSize");
+    QTest::addRow("1000") << QByteArray("1000");
+    QTest::addRow("1001") << QByteArray("1001");
+    // What npm twilio sends for list({limit: 5000}), and python-twilio for list(limit=5000).
+    QTest::addRow("5000") << QByteArray("5000");
+    QTest::addRow("past 64 bits") << QByteArray("99999999999999999999999");
+}
+
+// Any positive PageSize is served; a page holds at most 1000 and says so in its meta and its
+// next page's URL, which the official clients follow verbatim.
+void TestRestLists::pageSizePastTheMaximumIsAFullPage()
+{
+    QFETCH(QByteArray, pageSize);
+    const QByteArray streams = "/v1/Services/default/Streams";
+    constexpr int kStreams = 1003;
+    for (int i = 0; i < kStreams; ++i)
+        QCOMPARE(post(streams, "UniqueName=p" + QByteArray::number(i)).status, 201);
+
+    QStringList names;
+    QByteArray query = "PageSize=" + pageSize;
+    for (int page = 0; page < 2; ++page) {
+        const RestServer::Reply reply = get(streams, query);
+        QCOMPARE(reply.status, 200);
+        // Asked again, it is the kept page, which says the same.
+        QCOMPARE(get(streams, query).body, reply.body);
+        const QJsonObject meta =
+            QJsonDocument::fromJson(reply.body).object().value(u"meta").toObject();
+        QCOMPARE(meta.value(u"page_size").toInt(), 1000);
+        QCOMPARE(meta.value(u"page").toInt(), page);
+        QVERIFY(meta.value(u"url").toString().contains(u"PageSize=1000&Page="));
+        names += column(reply, "streams", "unique_name");
+        const QString next = meta.value(u"next_page_url").toString();
+        if (page == 0) {
+            QVERIFY2(next.startsWith(QStringLiteral(
+                         "http://127.0.0.1:1/v1/Services/default/Streams?PageSize=1000&Page=1"
+                         "&PageToken=")),
+                qPrintable(next));
+            query = next.sliced(next.indexOf(u'?') + 1).toUtf8();
+        } else {
+            QVERIFY(meta.value(u"next_page_url").isNull());
+        }
+    }
+    QCOMPARE(names.size(), kStreams);
+    QCOMPARE(QSet<QString>(names.cbegin(), names.cend()).size(), kStreams);
+    const RestServer::Reply services = get("/v1/Services", "PageSize=" + pageSize);
+    QCOMPARE(services.status, 200);
+    QCOMPARE(column(services, "services", "unique_name").size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestRestLists)
