@@ -117,6 +117,17 @@ void appendUtf8(QByteArray &out, char32_t codePoint)
     }
 }
 
+// Why canonicalCompact() refused a text QJsonDocument accepted, and where.
+struct StrictnessProblem
+{
+    enum Kind {
+        RawControl,
+        BadEscape,
+        LoneSurrogate
+    } kind;
+    qsizetype offset; // of the offending byte, or of the backslash that starts the escape
+};
+
 // Re-emits JSON text that QJsonDocument has already accepted in its canonical compact form:
 // no whitespace between tokens, strings as raw UTF-8 with only the escapes JSON requires.
 // Unlike QJsonDocument::toJson this keeps the publisher's key order and number spelling, so a
@@ -125,13 +136,21 @@ void appendUtf8(QByteArray &out, char32_t codePoint)
 // Twilio's Jackson) refuse: raw control characters (even NUL) inside strings and escapes other
 // than JSON's ("\q", a backslash before a UTF-8 byte). The offset of the first such byte is
 // returned instead, so the payload is refused rather than passed on to subscribers that could
-// not read it (found by fuzz_messagedata).
-std::expected<QByteArray, qsizetype> canonicalCompact(QByteArrayView json)
+// not read it (found by fuzz_messagedata). A \u escape of a UTF-16 surrogate that is not half
+// of a high-low pair is refused too: it is no Unicode character, has no UTF-8 form, and readers
+// disagree on it (Qt's own writer drops the character before it); docs/engine.md says why the
+// engine refuses it rather than passing it on (found by fuzz_messagedata).
+// With `keepLoneSurrogates`, such an escape is copied as it was written instead, for text that
+// was published elsewhere and is only shown (messages received from Twilio's service).
+std::expected<QByteArray, StrictnessProblem> canonicalCompact(
+    QByteArrayView json, bool keepLoneSurrogates = false)
 {
     static constexpr char hex[] = "0123456789abcdef";
     QByteArray out;
     out.reserve(json.size());
-    qsizetype i = 0;
+    // A byte order mark before the value: QJsonDocument reads past it, and it must not reach
+    // subscribers, whose payload it would make invalid JSON (found by fuzz_messagedata).
+    qsizetype i = json.startsWith("\xEF\xBB\xBF") ? 3 : 0;
     const qsizetype n = json.size();
     const auto readHex4 = [&](qsizetype at) -> int {
         if (at + 4 > n)
@@ -164,7 +183,7 @@ std::expected<QByteArray, qsizetype> canonicalCompact(QByteArrayView json)
         while (i < n && json[i] != '"') {
             const char ch = json[i];
             if (static_cast<unsigned char>(ch) < 0x20)
-                return std::unexpected(i);
+                return std::unexpected(StrictnessProblem{StrictnessProblem::RawControl, i});
             if (out.size() == stringStart && json.sliced(i).startsWith("\xEF\xBB\xBF")) {
                 out += "\\ufeff";
                 i += 3;
@@ -187,40 +206,50 @@ std::expected<QByteArray, qsizetype> canonicalCompact(QByteArrayView json)
             case 'r': out += "\\r"; break;
             case 't': out += "\\t"; break;
             case 'u': {
-                int unit = readHex4(i);
+                const qsizetype escapeAt = i - 2;
+                const int unit = readHex4(i);
                 if (unit < 0)
-                    return std::unexpected(i - 2);
+                    return std::unexpected(
+                        StrictnessProblem{StrictnessProblem::BadEscape, escapeAt});
                 i += 4;
                 char32_t codePoint = char32_t(unit);
-                // A surrogate pair spells one code point in two escapes.
-                if (unit >= 0xD800 && unit < 0xDC00 && i + 1 < n && json[i] == '\\'
-                    && json[i + 1] == 'u') {
-                    const int low = readHex4(i + 2);
-                    if (low >= 0xDC00 && low < 0xE000) {
-                        codePoint =
-                            0x10000 + ((char32_t(unit) - 0xD800) << 10) + (char32_t(low) - 0xDC00);
-                        unit = -2;
-                        i += 6;
+                if (unit >= 0xD800 && unit < 0xE000) {
+                    // A surrogate pair spells one code point in two escapes; half a pair is
+                    // refused.
+                    const int low =
+                        unit < 0xDC00 && i + 1 < n && json[i] == '\\' && json[i + 1] == 'u'
+                        ? readHex4(i + 2)
+                        : -1;
+                    if ((low < 0xDC00 || low >= 0xE000) && keepLoneSurrogates) {
+                        out += "\\u";
+                        for (int shift = 12; shift >= 0; shift -= 4)
+                            out += hex[(unit >> shift) & 0xF];
+                        break;
                     }
+                    if (low < 0xDC00 || low >= 0xE000)
+                        return std::unexpected(
+                            StrictnessProblem{StrictnessProblem::LoneSurrogate, escapeAt});
+                    codePoint =
+                        0x10000 + ((char32_t(unit) - 0xD800) << 10) + (char32_t(low) - 0xDC00);
+                    i += 6;
                 }
                 if (unit == 0xFEFF && out.size() == stringStart) {
                     out += "\\ufeff";
-                } else if (unit == -2
-                    || (unit >= 0x20 && (unit < 0xD800 || unit >= 0xE000) && unit != '"'
-                        && unit != '\\')) {
-                    appendUtf8(out, codePoint);
                 } else if (unit == '"' || unit == '\\') {
                     out += '\\';
                     out += char(unit);
+                } else if (unit >= 0x20) {
+                    appendUtf8(out, codePoint);
                 } else {
-                    // Control characters and lone surrogates stay escaped.
+                    // Control characters stay escaped.
                     out += "\\u";
                     for (int shift = 12; shift >= 0; shift -= 4)
                         out += hex[(unit >> shift) & 0xF];
                 }
                 break;
             }
-            default: return std::unexpected(i - 2); // QJsonDocument takes any escaped byte
+            default: // QJsonDocument takes any escaped byte
+                return std::unexpected(StrictnessProblem{StrictnessProblem::BadEscape, i - 2});
             }
         }
         out += '"';
@@ -250,14 +279,25 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
             ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1, 0, 0});
     auto compact = canonicalCompact(json);
     if (!compact) {
-        const qsizetype offset = compact.error();
+        const qsizetype offset = compact.error().offset;
         const auto [line, column] = lineAndColumn(json, offset);
-        const QString reason = json[offset] == '\\'
-            ? QStringLiteral("invalid escape sequence in a string")
-            : QStringLiteral("control character U+%1 in a string must be escaped")
-                  .arg(QString::number(static_cast<unsigned char>(json[offset]), 16)
-                           .rightJustified(4, u'0')
-                           .toUpper());
+        QString reason;
+        switch (compact.error().kind) {
+        case StrictnessProblem::RawControl:
+            reason = QStringLiteral("control character U+%1 in a string must be escaped")
+                         .arg(QString::number(static_cast<unsigned char>(json[offset]), 16)
+                                  .rightJustified(4, u'0')
+                                  .toUpper());
+            break;
+        case StrictnessProblem::BadEscape:
+            reason = QStringLiteral("invalid escape sequence in a string");
+            break;
+        case StrictnessProblem::LoneSurrogate:
+            reason = QStringLiteral("lone UTF-16 surrogate %1 in a string (a surrogate escape "
+                                    "must be a high one followed by a low one)")
+                         .arg(QString::fromLatin1(json.sliced(offset, 6)));
+            break;
+        }
         return std::unexpected(JsonProblem{
             ApiError::invalidJson(
                 QStringLiteral("%1 at line %2, column %3").arg(reason).arg(line).arg(column)),
@@ -272,6 +312,18 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
         return std::unexpected(
             JsonProblem{ApiError::dataTooLarge(payload.compact.size()), -1, 0, 0});
     return payload;
+}
+
+std::optional<QByteArray> receivedMessageData(QByteArrayView json)
+{
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(json.toByteArray(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !document.isObject())
+        return std::nullopt;
+    auto compact = canonicalCompact(json, true);
+    if (!compact)
+        return std::nullopt;
+    return std::move(*compact);
 }
 
 qsizetype compactSize(const QJsonObject &object)

@@ -43,9 +43,16 @@ struct JsonProblem
     int column = 0;
 };
 
-/// Validates stream message Data: JSON (54008), an object (54008), at most 4096 bytes as compact
-/// UTF-8 JSON (54006).
+/// Validates stream message Data: JSON (54008), an object (54008), strict JSON text that is
+/// Unicode (no raw control characters, no escapes JSON lacks, no lone surrogate escape such as
+/// `\ude00`: 54008 naming the offset), at most 4096 bytes as compact UTF-8 JSON (54006).
 std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json);
+
+/// The compact form of a message that was published elsewhere (Twilio's service) and is only
+/// shown: as parseMessageData() makes it, except that a lone surrogate escape is kept as it was
+/// written, so the console shows exactly what arrived. Nothing for text that is not a JSON object
+/// or not strict JSON, and no size limit.
+std::optional<QByteArray> receivedMessageData(QByteArrayView json);
 
 /// The size in bytes of `object` serialised as compact UTF-8 JSON.
 qsizetype compactSize(const QJsonObject &object);

@@ -48,8 +48,8 @@ ApiError errorFromReply(const TwilsockClient::UpstreamReply &reply)
 QByteArray messageData(const QJsonValue &parsed, std::optional<QByteArrayView> raw)
 {
     if (raw) {
-        if (auto payload = validation::parseMessageData(*raw))
-            return payload->compact;
+        if (auto compact = validation::receivedMessageData(*raw))
+            return std::move(*compact);
     }
     if (parsed.isObject())
         return QJsonDocument(parsed.toObject()).toJson(QJsonDocument::Compact);

@@ -575,6 +575,12 @@ describe(`npm twilio ${TWILIO_VERSION} against streams-engine`, () => {
       await expectRestError(messages().create({ data: '"a string"' }), 400, 54008, "Data a JSON string");
       await expectRestError(messages().create({ data: "42" }), 400, 54008, "Data a JSON number");
       await expectRestError(messages().create({ data: '{"a":' }), 400, 54008, "Data truncated JSON");
+      // An emoji cut in half by slice(): JSON.stringify writes the lone surrogate as \ud83d.
+      const cut = "ok 😀".slice(0, 4);
+      const error = await expectRestError(messages().create({ data: { text: cut } }), 400, 54008, "Data with a lone surrogate");
+      assert.match(error.message, /lone UTF-16 surrogate \\ud83d/, "the message names the surrogate");
+      const whole = await messages().create({ data: { text: "ok 😀" } });
+      assert.deepEqual(whole.data, { text: "ok 😀" }, "a whole pair is the character");
     });
 
     it("54009 (429) publishing beyond the rate limit (engine with --publish-rate 1: burst 10)", async () => {

@@ -617,6 +617,11 @@ class StreamMessagesTest(SyncTestCase):
         self.assertRestError(lambda: self.messages().create(data='"a string"'), 400, 54008, "Data a JSON string")
         self.assertRestError(lambda: self.messages().create(data="42"), 400, 54008, "Data a JSON number")
         self.assertRestError(lambda: self.messages().create(data='{"a":'), 400, 54008, "Data truncated JSON")
+        # json.dumps writes a lone surrogate as its escape; the engine refuses it, naming it.
+        error = self.assertRestError(lambda: self.messages().create(data={"text": "ok \ud83d"}), 400, 54008,
+                                     "Data with a lone surrogate")
+        self.assertIn("lone UTF-16 surrogate \\ud83d", error.msg)
+        self.assertEqual(self.messages().create(data={"text": "ok \U0001F600"}).data, {"text": "ok \U0001F600"})
 
     def test_rate_limit(self):
         limited_engine = Engine(ENGINE_BINARY, ["--publish-rate", "1"])

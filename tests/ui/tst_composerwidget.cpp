@@ -233,6 +233,12 @@ void TestComposerWidget::problemsAtLineAndColumn_data()
     // Qt's parser, and so the engine, takes only an object or an array at the top level.
     QTest::addRow("string") << QStringLiteral("\"hello\"")
                             << QStringLiteral("Line 1, column 2: illegal value") << true;
+    // Half a surrogate pair is refused as the engine refuses it, at its backslash.
+    QTest::addRow("lone surrogate")
+        << QStringLiteral("{\"s\": \"x\\ude00\"}")
+        << QStringLiteral("Line 1, column 9: lone UTF-16 surrogate \\ude00 in a string (a "
+                          "surrogate escape must be a high one followed by a low one)")
+        << true;
     QTest::addRow("unknown placeholder")
         << QStringLiteral("{\"n\": {{nope}}}")
         << QStringLiteral("Line 1, column 7: Unknown placeholder {{nope}}") << true;

@@ -587,10 +587,11 @@ void TestCli::publishNdjsonSkipsBadLines()
                              "[4]\n" // line 4: not an object
                              "\n" // line 5: blank, skipped without complaint
                              "{\"n\":6}\n"
+                             "{\"s\":\"\\ud83d\"}\n" // line 7: a lone surrogate
                              "{\"big\":\""
         + QByteArray(5000, 'b')
-        + "\"}\n" // line 7: over 4 KiB
-          "{\"n\":8}"; // line 8: no final line break
+        + "\"}\n" // line 8: over 4 KiB
+          "{\"n\":9}"; // line 9: no final line break
     const CliRun json = cli(at({QStringLiteral("-o"), QStringLiteral("json"),
                                 QStringLiteral("publish"), QStringLiteral("default/cli-ndjson")}),
         input);
@@ -603,16 +604,19 @@ void TestCli::publishNdjsonSkipsBadLines()
         QVERIFY(isSid(result.value(u"sid").toString(), QLatin1StringView("TZ")));
         sids.insert(result.value(u"sid").toString());
     }
-    QCOMPARE(published, (QList<qint64>{1, 2, 6, 8}));
+    QCOMPARE(published, (QList<qint64>{1, 2, 6, 9}));
     QCOMPARE(sids.size(), 4);
     QVERIFY2(QRegularExpression(QStringLiteral("line 3, column \\d+: error 54008: "))
                  .match(QString::fromUtf8(json.err))
                  .hasMatch(),
         json.err.constData());
     QVERIFY2(json.err.contains("line 4: error 54008: "), json.err.constData());
-    QVERIFY2(json.err.contains("line 7: error 54006: "), json.err.constData());
+    QVERIFY2(json.err.contains("line 7, column 7: error 54008: Invalid JSON: lone UTF-16 "
+                               "surrogate \\ud83d"),
+        json.err.constData());
+    QVERIFY2(json.err.contains("line 8: error 54006: "), json.err.constData());
     QVERIFY(!json.err.contains("line 5"));
-    QVERIFY2(json.err.contains("4 published, 3 not published"), json.err.constData());
+    QVERIFY2(json.err.contains("4 published, 4 not published"), json.err.constData());
 
     // "-" reads stdin too; the table prints one SID per line; all good lines → exit 0.
     const CliRun table = cli(

@@ -200,6 +200,11 @@ void TestEngineHttp::errorsHaveTwilioShape_data()
         << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/httpstream/Messages")
         << ("Data=" + QByteArray("{\"k\":\"" + QByteArray(4090, 'x') + "\"}").toPercentEncoding())
         << 413 << 54006;
+    // Half a surrogate pair is not Unicode: refused, never passed on (docs/engine.md).
+    QTest::addRow("data with a lone surrogate")
+        << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/httpstream/Messages")
+        << ("Data=" + QByteArray(R"({"s":"a\ude00b","t":"\ud83d\ude00"})").toPercentEncoding())
+        << 400 << 54008;
 }
 
 void TestEngineHttp::errorsHaveTwilioShape()

@@ -46,6 +46,9 @@ private Q_SLOTS:
     void parseMessageDataRejects();
     void parseMessageDataSyntaxPosition_data();
     void parseMessageDataSyntaxPosition();
+    void parseMessageDataNamesTheLoneSurrogate();
+    void receivedMessageData_data();
+    void receivedMessageData();
     void compactSize_data();
     void compactSize();
     void lineAndColumn_data();
@@ -292,6 +295,10 @@ void TestValidation::parseMessageDataKeepsWhatWasSent_data()
         << QByteArray("{\"s\": \"\\uFEFFa\"}") << QByteArray("{\"s\":\"\\ufeffa\"}");
     QTest::addRow("leading BOM in a key")
         << QByteArray("{\"\xEF\xBB\xBFk\": 1}") << QByteArray("{\"\\ufeffk\":1}");
+    // Before the object it is no part of the JSON, and would make the notification carrying
+    // the message invalid JSON for subscribers (found by fuzz_messagedata).
+    QTest::addRow("BOM before the object")
+        << QByteArray("\xEF\xBB\xBF{\"a\": 1}") << QByteArray("{\"a\":1}");
     QTest::addRow("BOM inside a string") << QByteArray("{\"s\": \"a\\ufeff\xEF\xBB\xBF\"}")
                                          << QByteArray("{\"s\":\"a\xEF\xBB\xBF\xEF\xBB\xBF\"}");
 }
@@ -341,6 +348,19 @@ void TestValidation::parseMessageDataRejects_data()
     QTest::addRow("escaped quote mark '") << QByteArray("{\"a\":\"\\'\"}");
     QTest::addRow("escaped UTF-8 byte") << QByteArray("{\"a\":\"\\\xC3\xA9\"}");
     QTest::addRow("escape in a key") << QByteArray("{\"\\x41\":1}");
+    // A \u escape of half a surrogate pair is no Unicode character (docs/engine.md, "Lone
+    // surrogates"); Qt takes it, strict readers and UTF-8 cannot (found by fuzz_messagedata).
+    QTest::addRow("lone low surrogate") << QByteArray("{\"s\":\"a\\ude00b\"}");
+    QTest::addRow("lone high surrogate at the end") << QByteArray("{\"s\":\"a\\ud83d\"}");
+    QTest::addRow("high surrogate, then a letter") << QByteArray("{\"s\":\"\\ud83dx\"}");
+    QTest::addRow("high surrogate, then another escape")
+        << QByteArray("{\"s\":\"\\ud83d\\u0041\"}");
+    QTest::addRow("two high surrogates") << QByteArray("{\"s\":\"\\ud83d\\ud83d\\ude00\"}");
+    QTest::addRow("pair reversed") << QByteArray("{\"s\":\"\\ude00\\ud83d\"}");
+    QTest::addRow("lone surrogate in a key") << QByteArray("{\"l\\uf83d\\ude00one\":1}");
+    QTest::addRow("lone surrogate, uppercase hex") << QByteArray("{\"s\":\"\\uDFFF\"}");
+    QTest::addRow("lone surrogate in a nested array")
+        << QByteArray("{\"a\":[1,{\"b\":\"\\ud800\"}]}");
 }
 
 void TestValidation::parseMessageDataRejects()
@@ -371,6 +391,11 @@ void TestValidation::parseMessageDataSyntaxPosition_data()
     QTest::addRow("unterminated string") << QByteArray("{\"a\":\"b") << qsizetype(7) << 1 << 8;
     QTest::addRow("raw tab in a string")
         << QByteArray("{\n\"a\":\"x\ty\"}") << qsizetype(8) << 2 << 7;
+    // A lone surrogate is placed at the backslash of its escape.
+    QTest::addRow("lone surrogate")
+        << QByteArray("{\n \"s\": \"\xC3\xA9\\ude00\"}") << qsizetype(11) << 2 << 9;
+    QTest::addRow("high surrogate without its low half")
+        << QByteArray("{\"s\":\"\\ud83d\\ud83d\\ude00\"}") << qsizetype(6) << 1 << 7;
 }
 
 void TestValidation::parseMessageDataSyntaxPosition()
@@ -389,6 +414,48 @@ void TestValidation::parseMessageDataSyntaxPosition()
     QCOMPARE(problem.column, column);
     const QString where = QStringLiteral("line %1, column %2").arg(line).arg(column);
     QVERIFY2(problem.error.message().contains(where), qPrintable(problem.error.message()));
+}
+
+void TestValidation::parseMessageDataNamesTheLoneSurrogate()
+{
+    const auto payload = validation::parseMessageData("{\"s\":\"ok \\uDE00\"}");
+    QVERIFY(!payload);
+    QCOMPARE(payload.error().error.message(),
+        QStringLiteral(
+            "Invalid JSON: lone UTF-16 surrogate \\uDE00 in a string (a surrogate escape must be a "
+            "high one followed by a low one) at line 1, column 10"));
+}
+
+void TestValidation::receivedMessageData_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QByteArray>("shown"); // empty: nothing
+
+    // What Twilio's service delivers is shown as it arrived, a lone surrogate included.
+    QTest::addRow("lone surrogate kept")
+        << QByteArray("{ \"s\": \"a\\ude00b\" }") << QByteArray("{\"s\":\"a\\ude00b\"}");
+    QTest::addRow("after a non-ASCII character") << QByteArray("{\"l\\uf83d\\ude00one\":1}")
+                                                 << QByteArray("{\"l\xEF\xA0\xBD\\ude00one\":1}");
+    QTest::addRow("high then another escape")
+        << QByteArray("{\"s\":\"\\uD83D\\u0041\"}") << QByteArray("{\"s\":\"\\ud83dA\"}");
+    QTest::addRow("pair becomes the character")
+        << QByteArray("{\"s\":\"\\ud83d\\ude00\"}") << QByteArray("{\"s\":\"\xF0\x9F\x98\x80\"}");
+    QTest::addRow("larger than the publish limit")
+        << QByteArray("{\"s\":\"" + QByteArray(5000, 'x') + "\"}")
+        << QByteArray("{\"s\":\"" + QByteArray(5000, 'x') + "\"}");
+    QTest::addRow("not an object") << QByteArray("[1]") << QByteArray();
+    QTest::addRow("not JSON") << QByteArray("{") << QByteArray();
+    QTest::addRow("raw control character") << QByteArray("{\"a\":\"\x01\"}") << QByteArray();
+}
+
+void TestValidation::receivedMessageData()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QByteArray, shown);
+    const auto compact = validation::receivedMessageData(json);
+    QCOMPARE(compact.has_value(), !shown.isEmpty());
+    if (compact)
+        QCOMPARE(*compact, shown);
 }
 
 void TestValidation::compactSize_data()

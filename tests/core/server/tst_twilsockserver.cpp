@@ -766,6 +766,8 @@ void TestTwilsockServer::publishErrors_data()
     QTest::addRow("data is a string") << QByteArray(R"({"data":"hello"})") << 400 << 54008;
     QTest::addRow("data is an array") << QByteArray(R"({"data":[1,2]})") << 400 << 54008;
     QTest::addRow("no data") << QByteArray(R"({"payload":{}})") << 400 << 54008;
+    QTest::addRow("data with a lone surrogate")
+        << QByteArray(R"({"data":{"s":"a\ude00b"}})") << 400 << 54008;
     QTest::addRow("body is not JSON") << QByteArray("{data: 1}") << 400 << 20400;
 }
 
