@@ -1,21 +1,48 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang in their own build directory and runs each for a
-# bounded time. Exits non-zero when a fuzzer finds a crash, a sanitizer error or a broken
-# invariant; the reproducer is left in the work directory and named in the output.
+# Builds the libFuzzer targets with clang in their own build directory and fuzzes each one,
+# under ASan and UBSan, starting from its committed seeds (corpus/<target>/) and past findings
+# (regressions/<target>/). Two modes:
 #
-#   tests/fuzz/run.sh [seconds per fuzzer, default 30]
-#   env: FUZZ_BUILD_DIR (default /tmp/streams-fuzz-build), FUZZ_WORK_DIR (default
-#        $FUZZ_BUILD_DIR/work), FUZZ_CXX (default: the newest clang++ found),
-#        FUZZ_TARGETS (default: all of them, as listed in CMakeLists.txt)
+#   tests/fuzz/run.sh --runs N [--seed S]   bounded and repeatable: each target runs exactly N
+#       inputs with the fixed seed S (default 1), from a fresh work corpus every time, with Qt's
+#       hash seed fixed. The same commit explores the same inputs on every machine, so it passes
+#       or fails the same way. This is what `tools/dev test` runs.
+#   tests/fuzz/run.sh --seconds T            open-ended: T seconds per target with a random seed,
+#       keeping what it learns in a work corpus across runs. This is `tools/dev fuzz [SECONDS]`.
+#
+# env: FUZZ_BUILD_DIR (default /tmp/streams-fuzz-build), FUZZ_WORK_DIR (default
+#      $FUZZ_BUILD_DIR/work), FUZZ_CXX (default: the newest usable clang++),
+#      FUZZ_TARGETS (default: every target in CMakeLists.txt), FUZZ_BUILD_JOBS (default 2)
+#
+# Exits non-zero when a fuzzer finds a crash, a sanitizer error or a broken invariant. The input
+# is left in $FUZZ_WORK_DIR/artifacts and named in the output, with the steps to make it a
+# committed regression input (tests/fuzz/README.md).
 #
 # Needs a clang whose C++23 mode gets std::expected from libstdc++ 12, i.e. clang 17 or later
 # (clang 14 reports __cpp_concepts 201907 and libstdc++ hides <expected>), with libFuzzer
 # (Debian 12: apt-get install clang-19 libclang-rt-19-dev), and Qt 6 Core.
-# Reproduce a finding: $FUZZ_BUILD_DIR/fuzz_<target> <artifact file>
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-seconds="${1:-30}"
+usage() {
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+runs=""
+seconds=""
+seed=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --runs) runs="${2:?}"; shift 2 ;;
+        --seconds) seconds="${2:?}"; shift 2 ;;
+        --seed) seed="${2:?}"; shift 2 ;;
+        *) usage ;;
+    esac
+done
+if [[ -n "$runs" && -n "$seconds" ]] || [[ -z "$runs" && -z "$seconds" ]]; then
+    usage
+fi
 build="${FUZZ_BUILD_DIR:-/tmp/streams-fuzz-build}"
 work="${FUZZ_WORK_DIR:-$build/work}"
 
@@ -48,25 +75,46 @@ cmake --build "$build" -j "${FUZZ_BUILD_JOBS:-2}"
 
 # Every target CMakeLists.txt builds (STREAMS_FUZZ_TARGETS), unless FUZZ_TARGETS picks some.
 all_targets=$(sed -n 's/^set(STREAMS_FUZZ_TARGETS \(.*\))$/\1/p' "$here/CMakeLists.txt")
-targets=(${FUZZ_TARGETS:-$all_targets})
+read -r -a targets <<<"${FUZZ_TARGETS:-$all_targets}"
+# Qt seeds its hashes at random per process; fixed, a QHash iterates the same way every run.
+export QT_HASH_SEED=0
+mkdir -p "$work/artifacts"
 status=0
 for target in "${targets[@]}"; do
-    # New inputs go to the work corpus (first directory); the committed seeds are only read.
-    mkdir -p "$work/corpus/$target" "$work/artifacts"
+    inputs=("$here/corpus/$target")
+    [[ -d "$here/regressions/$target" ]] && inputs+=("$here/regressions/$target")
+    if [[ -n "$runs" ]]; then
+        # A fresh corpus each time: what an earlier run found must not steer this one.
+        corpus="$work/bounded/$target"
+        rm -rf "$corpus"
+        bounds=(-runs="$runs" -seed="$seed")
+        what="$runs runs, seed $seed"
+    else
+        corpus="$work/corpus/$target"
+        bounds=(-max_total_time="$seconds")
+        what="${seconds}s"
+    fi
+    # New inputs go to the first directory; the committed ones are only read.
+    mkdir -p "$corpus"
     log="$work/$target.log"
-    echo "== fuzz_$target for ${seconds}s (log: $log)"
     dict=()
     [[ -f "$here/$target.dict" ]] && dict=(-dict="$here/$target.dict")
-    if "$build/fuzz_$target" "$work/corpus/$target" "$here/corpus/$target" \
-            "${dict[@]}" -max_total_time="$seconds" -max_len=8192 \
-            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    started=$SECONDS
+    if "$build/fuzz_$target" "$corpus" "${inputs[@]}" "${dict[@]}" "${bounds[@]}" \
+            -reload=0 -max_len=8192 -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$work/artifacts/$target-" >"$log" 2>&1; then
-        grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" || true
-        echo "   corpus: $(find "$work/corpus/$target" -type f | wc -l) inputs in $work/corpus/$target"
+        printf '   fuzz_%-13s %-26s %4ds  %s\n' "$target" "$what" $((SECONDS - started)) \
+            "$(grep -oE '^#[0-9]+.*(DONE|cov: [0-9]+ ft: [0-9]+ corp: [0-9]+)' "$log" | tail -1 |
+                grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || true)"
     else
         status=1
-        echo "!! fuzz_$target FAILED:" >&2
+        echo "!! fuzz_$target FAILED ($what; log: $log):" >&2
         grep -E "ERROR|invariant broken|runtime error|Test unit written" "$log" | head -20 >&2
+        artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+        if [[ -n "$artifact" ]]; then
+            echo "   reproduce: $build/fuzz_$target $artifact" >&2
+            echo "   then fix it and commit the input as tests/fuzz/regressions/$target/<what-it-found>" >&2
+        fi
     fi
 done
 exit "$status"

@@ -1,0 +1,80 @@
+// libFuzzer target: rawjson::member, which reads a member's text out of JSON that came over the
+// network (a twilsock notification in the CDS router and the remote live channel, a REST reply in
+// the REST client). The input is "NAME\nJSON" (no newline: the name is "data"). Besides never
+// crashing or reading outside the input, whenever the JSON is an object as Qt reads it:
+// - a member it finds is a view into the input, and parses to the same value Qt's object holds
+//   under that name (the last occurrence, as in QJsonObject);
+// - it finds the member whenever the object has it, unless some key is written with an escape
+//   (then callers fall back to the parsed value, and it may say nothing).
+#include "api/rawjson.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace streams;
+
+namespace {
+
+void require(bool condition, const char *what)
+{
+    if (!condition) {
+        std::fprintf(stderr, "invariant broken: %s\n", what);
+        std::abort();
+    }
+}
+
+// Whether any key of the object at the top of `json` is written with an escape. A coarse test
+// is enough: a backslash anywhere before a colon outside nested values is rare in seeds, and a
+// false "yes" only weakens the check for that input.
+bool mayHaveEscapedKey(QByteArrayView json)
+{
+    return json.contains('\\');
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const QByteArrayView input(data, qsizetype(size));
+    const qsizetype newline = input.indexOf('\n');
+    const QByteArrayView name = newline < 0 ? QByteArrayView("data") : input.first(newline);
+    const QByteArrayView json = newline < 0 ? input : input.sliced(newline + 1);
+
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(json.toByteArray(), &error);
+    // The contract: callers pass only text that parsed as an object. Anything else must still be
+    // read safely (ASan checks that), whatever it answers.
+    const auto found = rawjson::member(json, name);
+    if (found) {
+        require(found->data() >= json.data()
+                && found->data() + found->size() <= json.data() + json.size(),
+            "the member's text is a view into the input");
+    }
+    if (error.error != QJsonParseError::NoError || !document.isObject())
+        return 0;
+    // Qt's parser drops a raw U+FEFF that starts a string (docs/reliability.md), so a key
+    // written that way is another key to Qt than its bytes say: no oracle for such text.
+    if (json.contains("\"\xEF\xBB\xBF"))
+        return 0;
+
+    const QJsonObject object = document.object();
+    const QString key = QString::fromUtf8(name);
+    if (!found) {
+        require(!object.contains(key) || mayHaveEscapedKey(json) || key.toUtf8() != name,
+            "a member the object has is found");
+        return 0;
+    }
+    require(object.contains(key), "only a member the object has is found");
+    // Parse the text found on its own, wrapped in an array so scalars parse too.
+    const QByteArray wrapped = '[' + found->toByteArray() + ']';
+    const QJsonDocument alone = QJsonDocument::fromJson(wrapped, &error);
+    require(error.error == QJsonParseError::NoError && alone.isArray() && alone.array().size() == 1,
+        "the member's text is one JSON value");
+    require(alone.array().at(0) == object.value(key), "the member's text is the member's value");
+    return 0;
+}
