@@ -6,7 +6,9 @@
 #
 #   tests/packaging/run.sh            as root (or with sudo): it installs and removes a package
 #
-# BUILD_DIR (default build-package/, the `packaging` preset's) chooses the build directory.
+# PRESET (default `packaging`) chooses the configure preset and BUILD_DIR (default build-package/,
+# the `packaging` preset's) the build directory. `tools/dev test` packages its own `ci` build
+# (PRESET=ci BUILD_DIR=build-ci): the same Release flags, so what is tested is what is shipped.
 # Needs: lintian desktop-file-utils appstream help2man librsvg2-bin python3-twilio xvfb xauth
 # imagemagick xdotool (plus the build packages of tools/dev).
 set -euo pipefail
@@ -75,7 +77,7 @@ wait_for() {
 
 # --- build the packages ---------------------------------------------------------------------------
 echo "packaging: building in $build_dir"
-cmake --preset packaging -B "$build_dir" >"$work/configure.log" 2>&1 || {
+cmake --preset "${PRESET:-packaging}" -B "$build_dir" >"$work/configure.log" 2>&1 || {
     cat "$work/configure.log"
     fail "configure"
 }
