@@ -53,7 +53,8 @@ QByteArray NdjsonExport::formatLine(const Record &record)
     appendJsonString(line, record.sid.toUtf8());
     line.append(",\"received\":");
     appendJsonString(line,
-        QDateTime::fromMSecsSinceEpoch(record.receivedMs, Qt::UTC)
+        QDateTime::fromMSecsSinceEpoch(record.receivedMs)
+            .toUTC()
             .toString(Qt::ISODateWithMs)
             .toLatin1());
     line.append(",\"data\":");

@@ -9,6 +9,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QPromise>
 
 namespace streams {
 
@@ -16,9 +17,15 @@ namespace {
 const QString kCredentialVariables = QStringLiteral(
     "TWILIO_ACCOUNT_SID with TWILIO_API_KEY and TWILIO_API_SECRET (or TWILIO_AUTH_TOKEN)");
 
+// A finished future (QtFuture::makeReadyFuture is deprecated from Qt 6.6, and its successor
+// makeReadyValueFuture does not exist in 6.4).
 QFuture<ConnectionResolver::Result> ready(ConnectionResolver::Result result)
 {
-    return QtFuture::makeReadyFuture(std::move(result));
+    QPromise<ConnectionResolver::Result> promise;
+    promise.start();
+    promise.addResult(std::move(result));
+    promise.finish();
+    return promise.future();
 }
 } // namespace
 

@@ -225,9 +225,11 @@ void TwilsockClient::startAttempt()
         if (socket == m_socket)
             onSocketDropped();
     });
-    connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
-        [this, socket](QAbstractSocket::SocketError) {
-            if (socket == m_socket)
+    // A connection that fails before it opens ends in UnconnectedState too (the error signal
+    // is `error` in Qt 6.4 and `errorOccurred` from 6.5; the state says the same in both).
+    connect(socket, &QWebSocket::stateChanged, this,
+        [this, socket](QAbstractSocket::SocketState state) {
+            if (socket == m_socket && state == QAbstractSocket::UnconnectedState)
                 onSocketDropped();
         });
     connect(

@@ -364,7 +364,7 @@ void TestComposerWidget::prettyAndCompactRoundTrip()
 void TestComposerWidget::ctrlEnterPublishesAndRecordsHistory()
 {
     m_composer->show();
-    QApplication::setActiveWindow(m_composer.get());
+    m_composer->activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(m_composer.get()));
     QSignalSpy published(m_composer.get(), &ComposerWidget::published);
 

@@ -54,8 +54,7 @@ void TestNdjsonExport::formatLine()
     QFETCH(QString, sid);
     QFETCH(QByteArray, data);
     QFETCH(QByteArray, line);
-    const qint64 received =
-        QDateTime(QDate(2024, 5, 1), QTime(12, 0, 0, 123), Qt::UTC).toMSecsSinceEpoch();
+    const qint64 received = 1'714'564'800'123; // 2024-05-01T12:00:00.123Z
     const QByteArray formatted = NdjsonExport::formatLine({sid, received, data});
     QCOMPARE(formatted, line);
     QJsonParseError error;

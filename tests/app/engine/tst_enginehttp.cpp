@@ -12,6 +12,7 @@
 #include <memory>
 
 using namespace streams::testing;
+using namespace Qt::StringLiterals;
 
 class TestEngineHttp final : public QObject
 {
@@ -567,7 +568,7 @@ void TestEngineHttp::pipelinedRequestsAnsweredInOrderWhoeverParsesThem()
     const HttpResponse missing = readHttpResponse(socket, buffer);
     QCOMPARE(missing.status, 404);
     QVERIFY(
-        missing.json().value(QStringLiteral("message")).toString().contains(u"no such stream"_qs));
+        missing.json().value(QStringLiteral("message")).toString().contains(u"no such stream"_s));
     const HttpResponse keptAgain = readHttpResponse(socket, buffer);
     QCOMPARE(keptAgain.status, 200);
     QCOMPARE(keptAgain.body, page.body);
@@ -603,7 +604,7 @@ void TestEngineHttp::requestHeadsArrivingInPiecesAreAnswered()
         socket.write(request.first(cut));
         QVERIFY(socket.flush());
         QTest::qWait(50); // the engine reads the first piece alone
-        QVERIFY2(socket.bytesAvailable() == 0, qPrintable(u"answered at %1 bytes"_qs.arg(cut)));
+        QVERIFY2(socket.bytesAvailable() == 0, qPrintable(u"answered at %1 bytes"_s.arg(cut)));
         socket.write(request.sliced(cut));
         QVERIFY(socket.flush());
         const HttpResponse reply = readHttpResponse(socket, buffer);
@@ -700,7 +701,7 @@ void TestEngineHttp::headIsAnsweredWithoutABody()
     HttpResponse fetched;
     QVERIFY2(takeResponse(rest, fetched), received.constData());
     QCOMPARE(fetched.status, 200);
-    QVERIFY(fetched.json().value(QStringLiteral("sid")).toString().startsWith(u"IS"_qs));
+    QVERIFY(fetched.json().value(QStringLiteral("sid")).toString().startsWith(u"IS"_s));
     QVERIFY(rest.isEmpty());
 }
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 using namespace streams;
+using namespace Qt::StringLiterals;
 
 namespace QTest {
 template<>
@@ -1064,18 +1065,18 @@ void TestEngine::accepts_data()
     QTest::addColumn<QString>("password"); // likewise
     QTest::addColumn<bool>("expected");
 
-    QTest::addRow("account + token") << u"account"_qs << u"token"_qs << true;
-    QTest::addRow("api key + secret") << u"key"_qs << u"secret"_qs << true;
-    QTest::addRow("account + secret") << u"account"_qs << u"secret"_qs << false;
-    QTest::addRow("api key + token") << u"key"_qs << u"token"_qs << false;
-    QTest::addRow("account + wrong token") << u"account"_qs << u"wrong"_qs << false;
-    QTest::addRow("account + token with an extra char") << u"account"_qs << u"token+"_qs << false;
-    QTest::addRow("account + truncated token") << u"account"_qs << u"token-"_qs << false;
-    QTest::addRow("account + empty") << u"account"_qs << u""_qs << false;
-    QTest::addRow("empty + token") << u""_qs << u"token"_qs << false;
-    QTest::addRow("empty + empty") << u""_qs << u""_qs << false;
-    QTest::addRow("uppercased account + token") << u"ACCOUNT"_qs << u"token"_qs << false;
-    QTest::addRow("other account + token") << u"other"_qs << u"token"_qs << false;
+    QTest::addRow("account + token") << u"account"_s << u"token"_s << true;
+    QTest::addRow("api key + secret") << u"key"_s << u"secret"_s << true;
+    QTest::addRow("account + secret") << u"account"_s << u"secret"_s << false;
+    QTest::addRow("api key + token") << u"key"_s << u"token"_s << false;
+    QTest::addRow("account + wrong token") << u"account"_s << u"wrong"_s << false;
+    QTest::addRow("account + token with an extra char") << u"account"_s << u"token+"_s << false;
+    QTest::addRow("account + truncated token") << u"account"_s << u"token-"_s << false;
+    QTest::addRow("account + empty") << u"account"_s << u""_s << false;
+    QTest::addRow("empty + token") << u""_s << u"token"_s << false;
+    QTest::addRow("empty + empty") << u""_s << u""_s << false;
+    QTest::addRow("uppercased account + token") << u"ACCOUNT"_s << u"token"_s << false;
+    QTest::addRow("other account + token") << u"other"_s << u"token"_s << false;
 }
 
 void TestEngine::accepts()

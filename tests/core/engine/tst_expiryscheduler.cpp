@@ -10,6 +10,7 @@
 #include <memory>
 
 using namespace streams;
+using namespace Qt::StringLiterals;
 
 namespace {
 const QString kAccount = QStringLiteral("AC0123456789abcdef0123456789abcdef");
@@ -149,14 +150,14 @@ void TestExpiryScheduler::sweepRemovesExactlyTheDueStreams_data()
 
     // Fixture: a = 10 s, b = 20 s, c = 20 s, d = 30 s, e = never.
     QTest::addRow("just before the first") << qint64(9'999) << QStringList() << qint64(10);
-    QTest::addRow("exactly the first") << qint64(10'000) << QStringList{u"a"_qs} << qint64(20);
-    QTest::addRow("between") << qint64(15'500) << QStringList{u"a"_qs} << qint64(20);
+    QTest::addRow("exactly the first") << qint64(10'000) << QStringList{u"a"_s} << qint64(20);
+    QTest::addRow("between") << qint64(15'500) << QStringList{u"a"_s} << qint64(20);
     QTest::addRow("the tied pair")
-        << qint64(20'000) << QStringList{u"a"_qs, u"b"_qs, u"c"_qs} << qint64(30);
+        << qint64(20'000) << QStringList{u"a"_s, u"b"_s, u"c"_s} << qint64(30);
     QTest::addRow("all that expire")
-        << qint64(30'000) << QStringList{u"a"_qs, u"b"_qs, u"c"_qs, u"d"_qs} << qint64(0);
+        << qint64(30'000) << QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s} << qint64(0);
     QTest::addRow("long after") << qint64(86'400'000)
-                                << QStringList{u"a"_qs, u"b"_qs, u"c"_qs, u"d"_qs} << qint64(0);
+                                << QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s} << qint64(0);
 }
 
 void TestExpiryScheduler::sweepRemovesExactlyTheDueStreams()
@@ -166,11 +167,11 @@ void TestExpiryScheduler::sweepRemovesExactlyTheDueStreams()
     QFETCH(qint64, nextArmed);
 
     const QHash<QString, QString> sids{
-        {u"a"_qs, addStream(10)},
-        {u"b"_qs, addStream(20)},
-        {u"c"_qs, addStream(20)},
-        {u"d"_qs, addStream(30)},
-        {u"e"_qs, addStream(std::nullopt)},
+        {u"a"_s, addStream(10)},
+        {u"b"_s, addStream(20)},
+        {u"c"_s, addStream(20)},
+        {u"d"_s, addStream(30)},
+        {u"e"_s, addStream(std::nullopt)},
     };
     auto scheduler = makeScheduler();
     scheduler->start();
@@ -188,7 +189,7 @@ void TestExpiryScheduler::sweepRemovesExactlyTheDueStreams()
         nextArmed ? std::optional<qint64>(kStartSeconds + nextArmed) : std::nullopt);
     QCOMPARE(m_store->streamCount().value(), qint64(5 - expected.size()));
     QVERIFY(
-        m_store->findStream(m_serviceSid, sids.value(u"e"_qs), m_clock->nowSeconds())->has_value());
+        m_store->findStream(m_serviceSid, sids.value(u"e"_s), m_clock->nowSeconds())->has_value());
 
     // A second sweep at the same instant finds nothing more.
     scheduler->sweep();

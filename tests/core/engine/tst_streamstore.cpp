@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 using namespace streams;
+using namespace Qt::StringLiterals;
 
 namespace {
 const QString kAccount = QStringLiteral("AC0123456789abcdef0123456789abcdef");
@@ -497,31 +498,31 @@ void TestStreamStore::pagingUnderConcurrentChange_data()
     QTest::addColumn<QStringList>("script");
 
     QTest::addRow("no change") << 10 << 3 << QStringList();
-    QTest::addRow("cursor row deleted after page 0") << 10 << 3 << QStringList{u"del-cursor"_qs};
+    QTest::addRow("cursor row deleted after page 0") << 10 << 3 << QStringList{u"del-cursor"_s};
     QTest::addRow("cursor row deleted after every page")
-        << 10 << 3 << QStringList{u"del-cursor"_qs, u"del-cursor"_qs, u"del-cursor"_qs};
+        << 10 << 3 << QStringList{u"del-cursor"_s, u"del-cursor"_s, u"del-cursor"_s};
     QTest::addRow("cursor row deleted, page size 1")
         << 5 << 1
-        << QStringList{u"del-cursor"_qs, u"del-cursor"_qs, u"del-cursor"_qs, u"del-cursor"_qs};
-    QTest::addRow("first row of the page deleted") << 9 << 3 << QStringList{u"del-first"_qs};
+        << QStringList{u"del-cursor"_s, u"del-cursor"_s, u"del-cursor"_s, u"del-cursor"_s};
+    QTest::addRow("first row of the page deleted") << 9 << 3 << QStringList{u"del-first"_s};
     QTest::addRow("whole page deleted after each fetch")
-        << 10 << 3 << QStringList{u"del-page"_qs, u"del-page"_qs, u"del-page"_qs};
+        << 10 << 3 << QStringList{u"del-page"_s, u"del-page"_s, u"del-page"_s};
     QTest::addRow("next page's first row deleted")
-        << 10 << 3 << QStringList{u"del-next"_qs, u"del-next"_qs};
-    QTest::addRow("created between pages") << 4 << 2 << QStringList{u"create:5"_qs};
+        << 10 << 3 << QStringList{u"del-next"_s, u"del-next"_s};
+    QTest::addRow("created between pages") << 4 << 2 << QStringList{u"create:5"_s};
     QTest::addRow("cursor deleted and streams created")
         << 10 << 3
-        << QStringList{u"del-cursor create:2"_qs, u"create:1 del-cursor"_qs,
-               u"del-cursor del-next create:3"_qs};
+        << QStringList{u"del-cursor create:2"_s, u"create:1 del-cursor"_s,
+               u"del-cursor del-next create:3"_s};
     QTest::addRow("everything seen deleted, then creates")
-        << 6 << 2 << QStringList{u"del-seen create:2"_qs, u"del-seen create:2"_qs};
+        << 6 << 2 << QStringList{u"del-seen create:2"_s, u"del-seen create:2"_s};
     // The cursor row is the newest row: new rows must still sort after it (no reused sequence).
     QTest::addRow("cursor and everything after it deleted, then a create")
-        << 3 << 2 << QStringList{u"del-rest del-cursor create:1"_qs};
-    QTest::addRow("rest deleted: next page is empty") << 6 << 2 << QStringList{u"del-rest"_qs};
+        << 3 << 2 << QStringList{u"del-rest del-cursor create:1"_s};
+    QTest::addRow("rest deleted: next page is empty") << 6 << 2 << QStringList{u"del-rest"_s};
     QTest::addRow("page size 100 under churn")
         << 250 << 100
-        << QStringList{u"del-cursor del-next create:50"_qs, u"del-page del-cursor create:20"_qs};
+        << QStringList{u"del-cursor del-next create:50"_s, u"del-page del-cursor create:20"_s};
 }
 
 void TestStreamStore::pagingUnderConcurrentChange()

@@ -3,6 +3,7 @@
 #include <QTest>
 
 using namespace streams;
+using namespace Qt::StringLiterals;
 
 Q_DECLARE_METATYPE(streams::RestOperation)
 
@@ -66,23 +67,23 @@ void TestRestRouter::route_data()
 
     // Unique names instead of SIDs, percent-decoded (and `+` is not a space in a path).
     QTest::addRow("default service") << QByteArray("GET") << QByteArray("/v1/Services/default")
-                                     << RestOperation::FetchService << u"default"_qs << QString();
+                                     << RestOperation::FetchService << u"default"_s << QString();
     QTest::addRow("named stream") << QByteArray("GET")
                                   << QByteArray("/v1/Services/default/Streams/my%20stream")
-                                  << RestOperation::FetchStream << u"default"_qs << u"my stream"_qs;
+                                  << RestOperation::FetchStream << u"default"_s << u"my stream"_s;
     QTest::addRow("plus in a segment")
         << QByteArray("DELETE") << QByteArray("/v1/Services/default/Streams/a+b")
-        << RestOperation::DeleteStream << u"default"_qs << u"a+b"_qs;
+        << RestOperation::DeleteStream << u"default"_s << u"a+b"_s;
     QTest::addRow("encoded slash in a segment")
         << QByteArray("POST") << QByteArray("/v1/Services/default/Streams/a%2Fb/Messages")
-        << RestOperation::CreateStreamMessage << u"default"_qs << u"a/b"_qs;
+        << RestOperation::CreateStreamMessage << u"default"_s << u"a/b"_s;
     QTest::addRow("UTF-8 in segments")
         << QByteArray("GET") << QByteArray("/v1/Services/caf%C3%A9/Streams/%E2%82%AC")
         << RestOperation::FetchStream << QString::fromUtf8("caf\xC3\xA9")
         << QString::fromUtf8("\xE2\x82\xAC");
     QTest::addRow("encoded segment names Streams")
         << QByteArray("GET") << QByteArray("/v1/Services/default/Streams/Messages")
-        << RestOperation::FetchStream << u"default"_qs << u"Messages"_qs;
+        << RestOperation::FetchStream << u"default"_s << u"Messages"_s;
 
     // One trailing slash is tolerated.
     QTest::addRow("services/") << QByteArray("GET") << QByteArray("/v1/Services/")
