@@ -1,11 +1,11 @@
 #include "connectionresolver.h"
 
 #include "engine/credentials.h"
+#include "host/enginecommandline.h"
 #include "profiles/profileimport.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
 #include "resourceprinter.h"
-#include "server/enginecommandline.h"
 
 #include <QDir>
 #include <QFileInfo>

@@ -3,8 +3,8 @@
 #include "api/jsonwriter.h"
 #include "api/restjson.h"
 #include "backend/livesubscription.h"
+#include "host/shutdownsignals.h"
 #include "resourceprinter.h"
-#include "server/shutdownsignals.h"
 
 #include <QDateTime>
 #include <QTimer>

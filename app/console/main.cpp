@@ -2,9 +2,9 @@
 
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "host/enginecommandline.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
-#include "server/enginecommandline.h"
 #include "ui/consolesettings.h"
 #include "ui/mainwindow.h"
 

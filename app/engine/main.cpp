@@ -2,10 +2,10 @@
 
 #include "engine/credentials.h"
 #include "engine/engine.h"
-#include "server/enginecommandline.h"
+#include "host/enginecommandline.h"
+#include "host/secretredactor.h"
+#include "host/shutdownsignals.h"
 #include "server/restserver.h"
-#include "server/secretredactor.h"
-#include "server/shutdownsignals.h"
 #include "server/twilsockserver.h"
 
 #include <QCommandLineParser>

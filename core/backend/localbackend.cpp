@@ -2,7 +2,7 @@
 
 #include "backend/livesubscription.h"
 #include "engine/engine.h"
-#include "server/enginehost.h"
+#include "host/enginehost.h"
 
 #include <QMutex>
 #include <QPointer>

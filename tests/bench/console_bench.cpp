@@ -27,7 +27,7 @@
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
-#include "server/enginehost.h"
+#include "host/enginehost.h"
 #include "ui/consolesettings.h"
 #include "ui/livemessagemodel.h"
 #include "ui/liveviewwidget.h"

@@ -3,8 +3,8 @@
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "host/enginehost.h"
 #include "httpclient.h"
-#include "server/enginehost.h"
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiontreemodel.h"
 

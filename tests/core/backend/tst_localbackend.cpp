@@ -4,8 +4,8 @@
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "host/enginehost.h"
 #include "httpclient.h"
-#include "server/enginehost.h"
 
 #include <QFutureWatcher>
 #include <QSignalSpy>

@@ -1,7 +1,7 @@
 // SecretRedactor: what it takes out of a log message, and that it leaves the rest alone.
 
 #include "engine/credentials.h"
-#include "server/secretredactor.h"
+#include "host/secretredactor.h"
 
 #include <QTest>
 

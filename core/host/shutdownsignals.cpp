@@ -1,4 +1,4 @@
-#include "server/shutdownsignals.h"
+#include "host/shutdownsignals.h"
 
 #include <QSocketNotifier>
 #include <csignal>

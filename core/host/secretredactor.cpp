@@ -1,4 +1,4 @@
-#include "server/secretredactor.h"
+#include "host/secretredactor.h"
 
 #include "engine/credentials.h"
 

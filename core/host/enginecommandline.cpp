@@ -1,4 +1,4 @@
-#include "server/enginecommandline.h"
+#include "host/enginecommandline.h"
 
 #include <QStandardPaths>
 

@@ -1,7 +1,7 @@
-#include "server/enginehost.h"
+#include "host/enginehost.h"
 
+#include "host/secretredactor.h"
 #include "server/restserver.h"
-#include "server/secretredactor.h"
 #include "server/twilsockserver.h"
 
 #include <QLoggingCategory>
