@@ -1,25 +1,33 @@
 #include "server/twilsockserver.h"
 
+#include "api/apierror.h"
 #include "api/jsonwriter.h"
 #include "api/sid.h"
 #include "api/streammessage.h"
 #include "engine/engine.h"
+#include "server/httpserver.h"
 #include "server/restserver.h"
 #include "server/twilsockconnection.h"
 #include "twilsock/framecodec.h"
 
-#include <QAbstractHttpServer>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QTcpSocket>
 #include <QWebSocket>
+#include <QWebSocketServer>
 
 Q_LOGGING_CATEGORY(lcTwilsock, "streams.server.twilsock", QtWarningMsg)
 
 namespace streams {
 
 TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject *parent)
-    : QObject(parent), m_engine(engine), m_options(options)
+    : QObject(parent),
+      m_engine(engine),
+      m_options(options),
+      m_websockets(new QWebSocketServer(
+          QStringLiteral("streams-engine"), QWebSocketServer::NonSecureMode, this))
 {
+    connect(m_websockets, &QWebSocketServer::newConnection, this, &TwilsockServer::onNewWebSocket);
     if (m_options.pingInterval.count() > 0) {
         m_pingTimer.setInterval(m_options.pingInterval);
         connect(&m_pingTimer, &QTimer::timeout, this, &TwilsockServer::pingAll);
@@ -34,27 +42,40 @@ TwilsockServer::~TwilsockServer()
     qDeleteAll(connections);
 }
 
-void TwilsockServer::attachTo(QAbstractHttpServer &http)
+void TwilsockServer::attachTo(RestServer &rest)
 {
-    m_http = &http;
-    if (auto *rest = qobject_cast<RestServer *>(&http))
-        m_throttle = &rest->authThrottle();
-    connect(
-        &http, &QAbstractHttpServer::newWebSocketConnection, this, &TwilsockServer::onNewWebSocket);
+    m_throttle = &rest.authThrottle();
+    // Only a websocket handshake is taken. Authentication is the `init` frame's token (browsers
+    // cannot send credentials with a handshake), counted by the AuthThrottle shared with REST.
+    const auto check = [](const HttpRequest &request,
+                           const QHostAddress &) -> std::optional<HttpResponse> {
+        if (request.method != "GET"
+            || request.upgradeProtocol.compare("websocket", Qt::CaseInsensitive) != 0)
+            return HttpResponse::fromError(ApiError::badRequest(
+                QStringLiteral("%1 takes websocket handshakes only (GET with Upgrade: websocket)")
+                    .arg(kPath)));
+        return std::nullopt;
+    };
+    // The websocket server reads the handshake still in the socket, answers it and owns the
+    // socket from then on (it deletes it once disconnected).
+    const auto take = [this](QTcpSocket *socket) {
+        socket->setParent(m_websockets);
+        m_websockets->handleConnection(socket);
+    };
+    rest.http().addUpgrade(QByteArray(kPath.data(), kPath.size()), {check, take});
 }
 
 void TwilsockServer::onNewWebSocket()
 {
-    while (m_http && m_http->hasPendingWebSocketConnections())
-        accept(m_http->nextPendingWebSocketConnection());
+    while (m_websockets->hasPendingConnections())
+        accept(std::unique_ptr<QWebSocket>(m_websockets->nextPendingConnection()));
 }
 
 void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket)
 {
     if (!socket)
         return;
-    // Qt 6.4's QAbstractHttpServer upgrades a websocket on any path without asking the
-    // request handler, so the path is checked here.
+    // Sockets handed to accept() directly may come from anywhere: the path is checked.
     if (socket->requestUrl().path() != kPath) {
         QWebSocket *refused = socket.release();
         connect(refused, &QWebSocket::disconnected, refused, &QObject::deleteLater);

@@ -11,15 +11,17 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
-class QAbstractHttpServer;
 class QWebSocket;
+class QWebSocketServer;
 QT_END_NAMESPACE
 
 namespace streams {
 
 class Engine;
+class RestServer;
 class TwilsockConnection;
 struct StreamMessage;
 
@@ -51,7 +53,7 @@ struct TwilsockOptions
 };
 
 /// The twilsock v3 endpoint (`/v3/wsconnect`) the official twilio-sync SDK connects to: takes
-/// the websockets a QAbstractHttpServer upgrades on the REST port, runs one TwilsockConnection
+/// the websockets HttpServer hands over on the REST port, runs one TwilsockConnection
 /// per socket on the engine's thread, pings them, and routes hub wake-ups to them. A published
 /// message is encoded as a notification frame once and the same bytes go to every subscriber.
 class TwilsockServer final : public QObject
@@ -77,9 +79,9 @@ public:
         Engine &engine, TwilsockOptions options = {}, QObject *parent = nullptr);
     ~TwilsockServer() override;
 
-    /// Takes every websocket `http` upgrades from now on. The HTTP server must answer the
-    /// upgrade request for kPath without writing a response (RestServer does).
-    void attachTo(QAbstractHttpServer &http);
+    /// Serves the websocket handshakes for kPath on `rest`'s port from now on; the token in
+    /// each connection's `init` frame authenticates it, throttled with `rest`'s AuthThrottle.
+    void attachTo(RestServer &rest);
     /// Serves one upgraded socket (any path; the caller decided it is twilsock).
     void accept(std::unique_ptr<QWebSocket> socket);
 
@@ -115,7 +117,7 @@ private:
 
     Engine &m_engine;
     const TwilsockOptions m_options;
-    QAbstractHttpServer *m_http = nullptr;
+    QWebSocketServer *m_websockets; // performs the handshakes HttpServer hands over
     QHash<quint64, TwilsockConnection *> m_connections;
     quint64 m_nextConnectionId = 1;
     QTimer m_pingTimer;

@@ -1,7 +1,8 @@
-// bench_http_floor: the floor under the REST benchmark. Qt's HTTP server on one thread (as the
-// engine runs it) answering every request with a precomputed body of the same shape and size the
-// engine would send, with no authentication, no form decoding, no SQLite and no JSON building per
-// request. Whatever the engine costs beyond this is the engine's own work.
+// bench_http_floor: the floor under the REST benchmark. The engine's own HTTP layer (HttpServer,
+// on one thread as the engine runs it) answering every request with a precomputed body of the
+// same shape and size the engine would send, with no authentication, no form decoding, no SQLite
+// and no JSON building per request. Whatever the engine costs beyond this is the engine's own
+// work.
 //
 //   bench_http_floor [--listen 127.0.0.1:0]
 //
@@ -9,16 +10,13 @@
 
 #include "api/restjson.h"
 #include "api/sid.h"
+#include "server/httpserver.h"
 
-#include <QAbstractHttpServer>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QHostAddress>
-#include <QHttpServerRequest>
-#include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTcpServer>
 #include <cstdio>
 
 using namespace streams;
@@ -76,33 +74,22 @@ Bodies makeBodies(const QString &baseUrl)
     return bodies;
 }
 
-class FloorServer final : public QAbstractHttpServer
+class FloorHandler final : public HttpHandler
 {
 public:
     void setBodies(Bodies bodies) { m_bodies = std::move(bodies); }
 
-protected:
-    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override
+    void handleRequest(const HttpExchange &exchange, HttpRequest request) override
     {
         // Only enough routing to pick the body and status the engine would answer with; a path
         // suffix test is noise next to the HTTP work this program exists to measure.
-        const bool post = request.method() == QHttpServerRequest::Method::Post;
-        const QString path = request.url().path();
+        const bool post = request.method == "POST";
         const QByteArray *body = &m_bodies.stream;
-        if (post && path.endsWith(QLatin1StringView("/Messages")))
+        if (post && request.path.endsWith("/Messages"))
             body = &m_bodies.message;
-        else if (!post && path.endsWith(QLatin1StringView("/Streams")))
+        else if (!post && request.path.endsWith("/Streams"))
             body = &m_bodies.page;
-        makeResponder(request, socket)
-            .write(*body, {{"Content-Type", "application/json; charset=utf-8"}},
-                post ? QHttpServerResponder::StatusCode::Created
-                     : QHttpServerResponder::StatusCode::Ok);
-        return true;
-    }
-
-    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override
-    {
-        makeResponder(request, socket).write(QHttpServerResponder::StatusCode::NotFound);
+        exchange.respond(HttpResponse{post ? 201 : 200, *body});
     }
 
 private:
@@ -128,17 +115,17 @@ int main(int argc, char *argv[])
     const QHostAddress address(listen.left(colon));
     const quint16 requestedPort = quint16(listen.mid(colon + 1).toUInt());
 
-    FloorServer server;
-    auto *tcpServer = new QTcpServer(&server);
-    if (address.isNull() || !tcpServer->listen(address, requestedPort)) {
+    FloorHandler handler;
+    HttpServer server(handler);
+    QString error;
+    const quint16 port = address.isNull() ? 0 : server.listen(address, requestedPort, &error);
+    if (port == 0) {
         std::fprintf(stderr, "bench_http_floor: cannot listen on %s: %s\n", qPrintable(listen),
-            qPrintable(tcpServer->errorString()));
+            qPrintable(error));
         return 1;
     }
-    server.bind(tcpServer);
-    const QString baseUrl =
-        QStringLiteral("http://%1:%2").arg(address.toString()).arg(tcpServer->serverPort());
-    server.setBodies(makeBodies(baseUrl));
+    const QString baseUrl = QStringLiteral("http://%1:%2").arg(address.toString()).arg(port);
+    handler.setBodies(makeBodies(baseUrl));
     std::printf("bench_http_floor listening on %s\n", qPrintable(baseUrl));
     std::fflush(stdout);
     return app.exec();

@@ -204,6 +204,21 @@ for program in "${programs[@]}"; do
 done
 pass "every installed executable's --version prints $version"
 
+# Only the Qt modules the design names: no technology preview (Qt HTTP Server) among them.
+for program in "${programs[@]}"; do
+    libraries=$(ldd "/usr/bin/$program")
+    if grep -q "libQt6HttpServer" <<<"$libraries"; then
+        fail "/usr/bin/$program links libQt6HttpServer"
+    fi
+    if grep -q "not found" <<<"$libraries"; then
+        fail "/usr/bin/$program misses libraries: $(grep 'not found' <<<"$libraries" | tr -s ' \n' ' ')"
+    fi
+done
+case ", $(dpkg-deb -f "$deb" Depends)," in
+*httpserver*) fail "the .deb depends on Qt HTTP Server" ;;
+esac
+pass "the executables link only the Qt modules the design names (ldd: no libQt6HttpServer)"
+
 if command -v systemd-analyze >/dev/null; then
     systemd-analyze verify /usr/lib/systemd/user/streams-engine.service || fail "systemd-analyze verify streams-engine.service"
     pass "systemd-analyze verify streams-engine.service"

@@ -530,9 +530,8 @@ void TestEngineHttp::connectionCloseIsHonoured()
     }
 }
 
-// Plain requests are answered as soon as they arrive, ahead of Qt's request parser
-// (RestServer::answerPlainRequests); pipelined among requests it leaves to that parser (here a
-// percent-encoded target), every one gets its answer, in the order they were sent.
+// Pipelined requests of every kind (kept pages, creates answered after their batch commits, a
+// percent-encoded target) each get their answer, in the order they were sent.
 void TestEngineHttp::pipelinedRequestsAnsweredInOrderWhoeverParsesThem()
 {
     const QByteArray list = "/v1/Services/default/Streams?PageSize=4";
@@ -585,8 +584,9 @@ void TestEngineHttp::pipelinedRequestsAnsweredInOrderWhoeverParsesThem()
     QVERIFY(buffer.isEmpty());
 }
 
-// A request head that arrives in pieces is left to Qt's parser until it is whole; the requests
-// after it on the connection are answered as usual.
+// A request head that arrives in pieces is read once it is whole, however it was cut (the parser
+// takes the request line before the headers have come); the requests after it on the connection
+// are answered as usual.
 void TestEngineHttp::requestHeadsArrivingInPiecesAreAnswered()
 {
     const QByteArray list = "/v1/Services/default/Streams?PageSize=3";
@@ -632,8 +632,8 @@ void TestEngineHttp::connectionUpgradesAfterAKeptPage()
         QVERIFY(socket.flush());
         QCOMPARE(readHttpResponse(socket, buffer).status, 200);
     }
-    // In two pieces: Qt's parser reads the first and must find it again when it hands the
-    // connection over (it rereads the request from the socket's buffer).
+    // In two pieces, the first with the whole request line: the parser takes that line, but the
+    // handshake must reach Qt WebSockets whole (it rereads it from the socket).
     const QByteArray upgrade = upgradeRequest("/v3/wsconnect", m_engine.port());
     socket.write(upgrade.first(40));
     QVERIFY(socket.flush());

@@ -1,10 +1,10 @@
-// RestServer's list pages are kept between requests (a page of 50 streams costs more to build
+// RestApi's list pages are kept between requests (a page of 50 streams costs more to build
 // than anything else the engine answers); a kept page must never be served once anything it shows
 // has changed: a stream or service created, updated, deleted or expired, or another base URL.
 
 #include "engine/engine.h"
 #include "engine/manualclock.h"
-#include "server/restserver.h"
+#include "server/restapi.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -31,16 +31,16 @@ private Q_SLOTS:
     void pageSizePastTheMaximumIsAFullPage();
 
 private:
-    RestServer::Reply get(const QByteArray &path, const QByteArray &query = "PageSize=50",
+    RestReply get(const QByteArray &path, const QByteArray &query = "PageSize=50",
         const QString &base = QStringLiteral("http://127.0.0.1:1"));
-    RestServer::Reply post(const QByteArray &path, const QByteArray &body);
+    RestReply post(const QByteArray &path, const QByteArray &body);
     /// The `key` array's items' `field` values of a 200 list reply.
-    static QStringList column(const RestServer::Reply &reply, const char *key, const char *field);
+    static QStringList column(const RestReply &reply, const char *key, const char *field);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<ManualClock> m_clock;
     std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<RestServer> m_server;
+    std::unique_ptr<RestApi> m_server;
     QByteArray m_auth;
 };
 
@@ -55,7 +55,7 @@ void TestRestLists::init()
     auto engine = Engine::open(options);
     QVERIFY2(engine, qPrintable(engine ? QString() : engine.error()));
     m_engine = std::move(*engine);
-    m_server = std::make_unique<RestServer>(*m_engine);
+    m_server = std::make_unique<RestApi>(*m_engine);
     const EngineCredentials &credentials = m_engine->credentials();
     m_auth = "Basic " + (credentials.accountSid + u':' + credentials.authToken).toUtf8().toBase64();
 }
@@ -68,19 +68,17 @@ void TestRestLists::cleanup()
     m_dir.reset();
 }
 
-RestServer::Reply TestRestLists::get(
-    const QByteArray &path, const QByteArray &query, const QString &base)
+RestReply TestRestLists::get(const QByteArray &path, const QByteArray &query, const QString &base)
 {
     return m_server->handle("GET", path, query, m_auth, {}, base);
 }
 
-RestServer::Reply TestRestLists::post(const QByteArray &path, const QByteArray &body)
+RestReply TestRestLists::post(const QByteArray &path, const QByteArray &body)
 {
     return m_server->handle("POST", path, {}, m_auth, body, QStringLiteral("http://127.0.0.1:1"));
 }
 
-QStringList TestRestLists::column(
-    const RestServer::Reply &reply, const char *key, const char *field)
+QStringList TestRestLists::column(const RestReply &reply, const char *key, const char *field)
 {
     QStringList values;
     const QJsonArray items =
@@ -130,7 +128,7 @@ void TestRestLists::serviceChangesShowAtOnce()
     const QByteArray services = "/v1/Services";
     QCOMPARE(
         column(get(services), "services", "unique_name"), QStringList{QStringLiteral("default")});
-    const RestServer::Reply created = post(services, "FriendlyName=Staging");
+    const RestReply created = post(services, "FriendlyName=Staging");
     QCOMPARE(created.status, 201);
     const QByteArray sid =
         QJsonDocument::fromJson(created.body).object().value(u"sid").toString().toLatin1();
@@ -156,8 +154,8 @@ void TestRestLists::baseUrlAndQueryAreTheirOwnPages()
     const QByteArray streams = "/v1/Services/default/Streams";
     for (int i = 0; i < 3; ++i)
         QCOMPARE(post(streams, "UniqueName=s" + QByteArray::number(i)).status, 201);
-    const RestServer::Reply local = get(streams);
-    const RestServer::Reply other = get(streams, "PageSize=50", QStringLiteral("http://host:9"));
+    const RestReply local = get(streams);
+    const RestReply other = get(streams, "PageSize=50", QStringLiteral("http://host:9"));
     QVERIFY(local.body.contains("http://127.0.0.1:1/v1/Services/"));
     QVERIFY(other.body.contains("http://host:9/v1/Services/"));
     QVERIFY(!other.body.contains("127.0.0.1:1"));
@@ -174,9 +172,9 @@ void TestRestLists::keptPageIsWholeAndNeedsCredentials()
 {
     const QByteArray streams = "/v1/Services/default/Streams";
     QCOMPARE(post(streams, "UniqueName=kept").status, 201);
-    const RestServer::Reply made = get(streams);
+    const RestReply made = get(streams);
     QCOMPARE(made.status, 200);
-    const RestServer::Reply again = get(streams);
+    const RestReply again = get(streams);
     QCOMPARE(again.body, made.body);
     QVERIFY(again.message.startsWith("HTTP/1.1 200 OK\r\n"));
     QVERIFY(again.message.contains("\r\nContent-Type: application/json; charset=utf-8\r\n"));
@@ -188,7 +186,7 @@ void TestRestLists::keptPageIsWholeAndNeedsCredentials()
     QCOMPARE(get(streams + '/').body, made.body);
 
     const QString base = QStringLiteral("http://127.0.0.1:1");
-    const RestServer::Reply wrongToken = m_server->handle(
+    const RestReply wrongToken = m_server->handle(
         "GET", streams, "PageSize=50", "Basic " + QByteArray("AC00:nope").toBase64(), {}, base);
     QCOMPARE(wrongToken.status, 401);
     QVERIFY(!wrongToken.body.contains("kept"));
@@ -220,7 +218,7 @@ void TestRestLists::pageSizePastTheMaximumIsAFullPage()
     QStringList names;
     QByteArray query = "PageSize=" + pageSize;
     for (int page = 0; page < 2; ++page) {
-        const RestServer::Reply reply = get(streams, query);
+        const RestReply reply = get(streams, query);
         QCOMPARE(reply.status, 200);
         // Asked again, it is the kept page, which says the same.
         QCOMPARE(get(streams, query).body, reply.body);
@@ -243,7 +241,7 @@ void TestRestLists::pageSizePastTheMaximumIsAFullPage()
     }
     QCOMPARE(names.size(), kStreams);
     QCOMPARE(QSet<QString>(names.cbegin(), names.cend()).size(), kStreams);
-    const RestServer::Reply services = get("/v1/Services", "PageSize=" + pageSize);
+    const RestReply services = get("/v1/Services", "PageSize=" + pageSize);
     QCOMPARE(services.status, 200);
     QCOMPARE(column(services, "services", "unique_name").size(), 1);
 }

@@ -1169,11 +1169,11 @@ void TestTwilsockServer::realEngineRestAndTwilsockShareOneHub()
     QVERIFY(client.notification(str("subscription_established")));
 
     // REST sees the stream twilsock made, and a REST publish reaches the twilsock subscriber.
-    const HttpResponse fetched = httpExchange(
+    const testing::HttpResponse fetched = httpExchange(
         engine.port(), "GET", "/v1/Services/default/Streams/shared", engine.authorization());
     QCOMPARE(fetched.status, 200);
     QCOMPARE(fetched.json().value(str("sid")).toString(), sid);
-    const HttpResponse published = httpExchange(engine.port(), "POST",
+    const testing::HttpResponse published = httpExchange(engine.port(), "POST",
         "/v1/Services/default/Streams/shared/Messages", engine.authorization(),
         "Data=" + QUrl::toPercentEncoding(str(R"({"via":"rest","n":2})")));
     QCOMPARE(published.status, 201);
