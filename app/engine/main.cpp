@@ -33,8 +33,8 @@ void complain(const QString &line)
 int main(int argc, char *argv[])
 {
     // Headless, so nothing needs GLib's main loop. Qt's own dispatcher skips the GLib context
-    // wake-up (a write to an eventfd) each time a socket notifier is enabled or disabled: about
-    // 10% more REST requests per second (docs/performance.md). An explicit setting wins.
+    // wake-up (a write to an eventfd) each time a socket notifier is enabled or disabled
+    // (docs/performance.md has what that is worth). An explicit setting wins.
     if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
         qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);

@@ -25,9 +25,8 @@ QString generate(SidKind kind);
 /// A fresh SID for a stored object: the first 12 hex digits are the milliseconds since the
 /// epoch, the other 20 random (80 bits from the system's CSPRNG). SIDs handed out later sort
 /// after earlier ones, so the SQLite index on them grows at its end instead of dirtying a
-/// random page per insert (REST create went from 13.7k to 19k req/s on that alone, see
-/// docs/performance.md). Nothing else changes: the shape is the same and clients treat SIDs
-/// as opaque.
+/// random page per insert (docs/performance.md has what that did for REST creates). Nothing
+/// else changes: the shape is the same and clients treat SIDs as opaque.
 QString generateOrdered(SidKind kind);
 
 /// True when `text` is a SID of `kind` as the OpenAPI patterns define it (hex in either case).
