@@ -54,11 +54,11 @@ QList<QByteArray> requests()
         "Authorization: "
         + kAuthorization + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n"
         + body;
+    const QByteArray chunk = "Data=%7B%22n%22%3A1%7D&x=1234";
     const QByteArray chunked = "POST /v1/Services/default/Streams/orders/Messages HTTP/1.1\r\n"
                                "Host: 127.0.0.1:18080\r\nAuthorization: "
-        + kAuthorization
-        + "\r\nTransfer-Encoding: chunked\r\n\r\n"
-          "1c\r\nData=%7B%22n%22%3A1%7D&x=1234\r\n0\r\n\r\n";
+        + kAuthorization + "\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n0\r\n\r\n";
     QByteArray pipelined;
     for (int i = 0; i < 16; ++i)
         pipelined += fetchNode;

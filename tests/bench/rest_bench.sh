@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # REST throughput of a real streams-engine under wrk, next to the same load on bench_http_floor
-# (Qt's HTTP server answering fixed bodies) as the same-run reference. Prints figures; never a
+# (the engine's HTTP layer answering fixed bodies) as the same-run reference. Prints figures; never a
 # pass/fail on speed. It does fail (exit 1) when a route answered with a status of 400 or more,
 # or a socket failed, because then the figures measure error paths.
 #
