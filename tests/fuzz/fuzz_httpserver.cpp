@@ -2,15 +2,19 @@
 // HttpServer's connection (HttpConnection, HttpRequestParser, HttpResponse) on a device fed from
 // memory, with a handler that answers every request with its number, some of them late and out
 // of order. The first input byte picks which requests are answered late; the rest is what a
-// client sent. It is delivered twice: whole, and in pieces (a byte at a time when small, at
-// pseudo-random offsets when large). Besides never crashing, both ways:
+// client sent. It is delivered three times: whole, a byte at a time (up to 128 bytes), and in pieces
+// cut at pseudo-random offsets (so a head's first lines can come before the rest of it). Besides
+// never crashing, every way:
 // - every request the handler got has exactly one answer, in request order, whatever order the
 //   handler answered in;
 // - after those, at most one more answer: the refusal of a malformed, oversized or unexpected
 //   request, with Twilio's error JSON and `Connection: close`; nothing follows it, nothing
 //   follows a request that asked to close, and nothing after either is read;
-// - the bytes out are the same whole or in pieces (but for `100 Continue` interim answers, which
-//   only a body still to come gets).
+// - the requests and their answers are the same however the input was cut (but for `100
+//   Continue` interim answers, which only a body still to come gets), and a refusal comes only
+//   where the whole input was refused too (in pieces, a malformed head may be refused for
+//   another reason, or not yet: the parser waits for the end of a head that came a few bytes at
+//   a time).
 #include "server/httpserver.h"
 
 #include <QCoreApplication>
@@ -104,26 +108,38 @@ struct Outcome
     bool closed = false;
 };
 
-Outcome serve(quint8 lateMask, QByteArrayView input, bool inPieces)
+enum class Delivery {
+    Whole,
+    ByteByByte,
+    Pieces
+};
+
+Outcome serve(quint8 lateMask, QByteArrayView input, Delivery delivery)
 {
     NumberingHandler handler(lateMask);
     HttpServer server(handler);
     auto *connection = new MemoryConnection;
     server.serve(connection);
-    if (!inPieces) {
-        connection->feed(input);
-    } else if (input.size() <= 512) {
+    switch (delivery) {
+    case Delivery::Whole: connection->feed(input); break;
+    case Delivery::ByteByByte:
         for (qsizetype i = 0; i < input.size(); ++i)
             connection->feed(input.sliced(i, 1));
-    } else {
-        quint32 state = quint32(input.size());
+        break;
+    case Delivery::Pieces: {
+        // Up to 64 bytes a piece for small inputs, 256 for large: the same cuts for the same
+        // input, so a finding replays.
+        const quint32 most = input.size() <= 512 ? 64 : 256;
+        quint32 state = quint32(input.size()) ^ (quint32(lateMask) * 2654435761u);
         qsizetype at = 0;
         while (at < input.size()) {
             state = state * 1664525u + 1013904223u;
-            const qsizetype piece = qMin<qsizetype>(1 + (state >> 24) % 256, input.size() - at);
+            const qsizetype piece = qMin<qsizetype>(1 + (state >> 24) % most, input.size() - at);
             connection->feed(input.sliced(at, piece));
             at += piece;
         }
+        break;
+    }
     }
     handler.answerLate();
     Outcome outcome;
@@ -131,7 +147,7 @@ Outcome serve(quint8 lateMask, QByteArrayView input, bool inPieces)
     outcome.written = connection->written;
     outcome.written.replace("HTTP/1.1 100 Continue\r\n\r\n", "");
     outcome.requests = handler.requests;
-    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    QCoreApplication::sendPostedEvents(); // every kind: left, they pile up and slow each call
     return outcome;
 }
 
@@ -163,7 +179,14 @@ bool takeAnswer(QByteArray &bytes, bool headersOnly, Answer &answer)
     return true;
 }
 
-void check(const Outcome &outcome)
+// What check() read off the bytes out: the answers to the requests, and the refusal after them.
+struct Checked
+{
+    QByteArray answers; // to the requests the handler got, as written
+    int refusal = 0; // its status, 0 if none
+};
+
+Checked check(const Outcome &outcome)
 {
     QByteArray rest = outcome.written;
     qsizetype number = 0;
@@ -183,8 +206,9 @@ void check(const Outcome &outcome)
             require(outcome.closed, "the connection ends with a close");
         }
     }
+    Checked checked{outcome.written.first(outcome.written.size() - rest.size()), 0};
     if (rest.isEmpty())
-        return;
+        return checked;
     Answer refusal;
     require(takeAnswer(rest, false, refusal), "what follows the answers is one whole answer");
     require(rest.isEmpty(), "nothing follows a refusal");
@@ -197,6 +221,8 @@ void check(const Outcome &outcome)
             && error.value(QStringLiteral("status")).toInt() == refusal.status
             && !error.value(QStringLiteral("message")).toString().isEmpty(),
         "a refusal carries Twilio's error JSON");
+    checked.refusal = refusal.status;
+    return checked;
 }
 
 } // namespace
@@ -212,12 +238,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const quint8 lateMask = data[0];
     const QByteArrayView input(data + 1, qsizetype(size - 1));
 
-    const Outcome whole = serve(lateMask, input, false);
-    check(whole);
-    const Outcome pieces = serve(lateMask, input, true);
-    check(pieces);
-    require(whole.written == pieces.written, "the same answers whole or in pieces");
-    require(
-        whole.requests.size() == pieces.requests.size(), "the same requests whole or in pieces");
+    const Checked whole = check(serve(lateMask, input, Delivery::Whole));
+    QList<Delivery> others{Delivery::Pieces};
+    if (input.size() <= 128)
+        others.append(Delivery::ByteByByte);
+    for (const Delivery delivery : others) {
+        const Checked cut = check(serve(lateMask, input, delivery));
+        require(whole.answers == cut.answers,
+            "the same requests and answers however the input was cut");
+        // A malformed head may be refused only once it is whole when it comes in pieces (the
+        // parser waits for the end of a head it has seen less than a line of), so the cut
+        // delivery may still be waiting where the whole one refused; never the other way.
+        require(
+            whole.refusal != 0 || cut.refusal == 0, "a refusal only for a request refused whole");
+    }
     return 0;
 }
