@@ -82,9 +82,16 @@ HttpServer::~HttpServer()
     qDeleteAll(findChildren<HttpConnection *>(Qt::FindDirectChildrenOnly));
 }
 
+namespace {
+constexpr int kListenBacklog = 1024; // the kernel caps it at net.core.somaxconn
+} // namespace
+
 quint16 HttpServer::listen(const QHostAddress &address, quint16 port, QString *errorString)
 {
     auto *listener = new QTcpServer(this);
+    // Room for a burst of connections (a load test, a pool opening at once) before the kernel
+    // drops SYNs, which clients retry only a second later; Qt's default is 50.
+    listener->setListenBacklogSize(kListenBacklog);
     if (!listener->listen(address, port)) {
         if (errorString)
             *errorString = listener->errorString();
