@@ -126,7 +126,13 @@ int main(int argc, char *argv[])
             .arg(app.applicationVersion(), host)
             .arg(port));
     say(QStringLiteral("twilsock: ws://%1:%2%3").arg(host).arg(port).arg(TwilsockServer::kPath));
-    say(QStringLiteral("data directory: %1").arg((*engine)->dataDir()));
+    if (settings->engine.inMemory)
+        say(QStringLiteral("in memory: nothing is written to disk (working files in %1, removed "
+                           "at exit)")
+                .arg((*engine)->dataDir()));
+    else
+        say(QStringLiteral("data directory: %1").arg((*engine)->dataDir()));
+    say(QStringLiteral("control plane: http://%1:%2/_engine/health").arg(host).arg(port));
     say(QStringLiteral("publish rate: %1")
             .arg(rate ? QStringLiteral("%1 messages/s per stream").arg(*rate)
                       : QStringLiteral("unlimited")));

@@ -8,8 +8,15 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QSaveFile>
+#include <QSet>
+#include <QStandardPaths>
 #include <QUrl>
 #include <cstring>
+
+Q_LOGGING_CATEGORY(lcEngine, "streams.engine", QtInfoMsg)
 
 namespace streams {
 
@@ -32,33 +39,74 @@ QList<std::pair<QString, QString>> pairs(const QList<StreamStore::RemovedStream>
 }
 } // namespace
 
+namespace {
+// A private directory in RAM for --in-memory: /dev/shm, else the user's runtime directory
+// (both tmpfs on Linux).
+std::unique_ptr<QTemporaryDir> memoryDirectory()
+{
+    QStringList places{QStringLiteral("/dev/shm")};
+    const QString runtime = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
+    if (!runtime.isEmpty())
+        places.append(runtime);
+    for (const QString &place : std::as_const(places)) {
+        if (!QFileInfo(place).isDir() || !QFileInfo(place).isWritable())
+            continue;
+        auto dir =
+            std::make_unique<QTemporaryDir>(place + QStringLiteral("/streams-engine-XXXXXX"));
+        if (dir->isValid())
+            return dir;
+    }
+    return nullptr;
+}
+} // namespace
+
 Engine::~Engine()
 {
     // Every create answered while everything it touches is still here.
     if (m_store) {
         m_store->settleBatch();
         m_store->setBatchSettledHandler({});
+        if (!m_exportOnExit.isEmpty()) {
+            if (auto written = writeSnapshot(m_exportOnExit); !written)
+                qCWarning(lcEngine).noquote() << QStringLiteral("cannot export the state to %1: %2")
+                                                     .arg(m_exportOnExit, written.error());
+            else
+                qCInfo(lcEngine).noquote()
+                    << QStringLiteral("state exported to %1").arg(m_exportOnExit);
+        }
     }
+    m_faults.reset();
     m_expiry.reset();
     m_store.reset();
+    m_lock.reset();
 }
 
 std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions &options)
 {
-    if (options.dataDir.isEmpty())
+    std::unique_ptr<Engine> engine(new Engine);
+    QString dataDir = options.dataDir;
+    if (options.inMemory) {
+        engine->m_memoryDir = memoryDirectory();
+        if (!engine->m_memoryDir)
+            return std::unexpected(QStringLiteral(
+                "--in-memory: no directory in RAM to use (/dev/shm, $XDG_RUNTIME_DIR)"));
+        dataDir = engine->m_memoryDir->path();
+    }
+    if (dataDir.isEmpty())
         return std::unexpected(QStringLiteral("no data directory given"));
-    QDir dir(options.dataDir);
-    if (!dir.exists() && !QDir().mkpath(options.dataDir))
-        return std::unexpected(
-            QStringLiteral("cannot create the data directory %1").arg(options.dataDir));
+    QDir dir(dataDir);
+    if (!dir.exists() && !QDir().mkpath(dataDir))
+        return std::unexpected(QStringLiteral("cannot create the data directory %1").arg(dataDir));
     // The directory holds credentials: only its owner may enter it.
     QFile::setPermissions(
-        options.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 
-    std::unique_ptr<Engine> engine(new Engine);
     engine->m_dataDir = dir.absolutePath();
-    engine->m_clock = options.clock ? options.clock : &Clock::system();
+    engine->m_clock =
+        std::make_unique<OffsetClock>(options.clock ? *options.clock : Clock::system());
     engine->m_queueCapacity = options.subscriberQueueCapacity;
+    engine->m_faults = std::make_unique<FaultRules>();
+    engine->m_traffic = std::make_unique<TrafficLog>(options.trafficBodies);
 
     engine->m_lock = std::make_unique<QLockFile>(dir.filePath(QStringLiteral("engine.lock")));
     engine->m_lock->setStaleLockTime(0); // a crashed engine's lock is stale once its PID is gone
@@ -87,7 +135,14 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
         return std::unexpected(credentials.error());
     engine->m_credentials = *credentials;
 
-    auto store = StreamStore::open(dir.filePath(QStringLiteral("streams.sqlite")));
+    const QString storeFile = dir.filePath(QStringLiteral("streams.sqlite"));
+    const bool newStore = !QFileInfo::exists(storeFile);
+    if (!options.stateFile.isEmpty() && !newStore)
+        return std::unexpected(
+            QStringLiteral("--state %1: the data directory %2 already holds an engine's data; "
+                           "give an empty one (or --in-memory)")
+                .arg(options.stateFile, engine->m_dataDir));
+    auto store = StreamStore::open(storeFile);
     if (!store)
         return std::unexpected(store.error());
     engine->m_store = std::move(*store);
@@ -104,7 +159,18 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
         });
     if (auto service = engine->ensureDefaultService(); !service)
         return std::unexpected(service.error().message());
+    if (!options.stateFile.isEmpty()) {
+        if (auto loaded = engine->loadStateFile(options.stateFile); !loaded) {
+            // Nothing half-made is left behind to refuse the next start.
+            engine->m_expiry.reset();
+            engine->m_store.reset();
+            for (const char *suffix : {"", "-wal", "-shm"})
+                QFile::remove(storeFile + QLatin1StringView(suffix));
+            return std::unexpected(loaded.error());
+        }
+    }
     engine->m_expiry->start();
+    engine->m_exportOnExit = options.exportStateOnExit;
     return engine;
 }
 
@@ -144,6 +210,7 @@ void Engine::forgetStream(const QString &streamSid)
 void Engine::onStreamsRemoved(const QList<std::pair<QString, QString>> &removed)
 {
     ++m_listGeneration;
+    m_expiredInSweep += removed.size();
     for (const auto &[serviceSid, streamSid] : removed) {
         forgetStream(streamSid);
         m_limiter->forget(streamSid);
@@ -472,6 +539,12 @@ std::expected<StreamMessage, ApiError> Engine::publish(
         return std::unexpected(ApiError::rateLimitExceeded());
     StreamMessage message{
         sid::generate(SidKind::Message), stream->serviceSid, stream->sid, payload.compact};
+    if (m_faults->affectsDelivery()) {
+        const FaultTarget target{stream->serviceSid,
+            m_servicesBySid.value(stream->serviceSid).uniqueName, stream->sid, stream->uniqueName};
+        if (m_faults->deliver(target, message, m_hub.subscribers(stream->sid)))
+            return message;
+    }
     m_hub.publish(message);
     return message;
 }
@@ -484,6 +557,154 @@ std::expected<std::shared_ptr<Subscription>, ApiError> Engine::subscribe(QString
         return failure(stream);
     return m_hub.subscribe(stream->serviceSid, stream->sid,
         queueCapacity > 0 ? queueCapacity : m_queueCapacity, std::move(wake));
+}
+
+qsizetype Engine::advanceClock(qint64 ms)
+{
+    m_clock->advanceMs(ms);
+    m_expiredInSweep = 0;
+    m_expiry->sweep();
+    return std::exchange(m_expiredInSweep, 0);
+}
+
+std::expected<EngineSnapshot, ApiError> Engine::exportState()
+{
+    auto all = m_store->everything(m_clock->nowSeconds());
+    if (!all)
+        return failure(all);
+    return EngineSnapshot{std::move(all->first), std::move(all->second)};
+}
+
+QByteArray Engine::snapshotJson(const EngineSnapshot &snapshot) const
+{
+    return snapshot.toJsonBytes(QStringLiteral(STREAMS_VERSION), m_clock->nowSeconds());
+}
+
+std::expected<void, QString> Engine::writeSnapshot(const QString &path)
+{
+    auto snapshot = exportState();
+    if (!snapshot)
+        return std::unexpected(snapshot.error().message());
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return std::unexpected(file.errorString());
+    file.write(snapshotJson(*snapshot));
+    if (!file.commit())
+        return std::unexpected(file.errorString());
+    return {};
+}
+
+std::expected<void, QString> Engine::loadStateFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return std::unexpected(
+            QStringLiteral("--state %1: cannot read it: %2").arg(path, file.errorString()));
+    auto snapshot = EngineSnapshot::fromJsonBytes(
+        file.readAll(), m_credentials.accountSid, m_clock->nowSeconds());
+    if (!snapshot)
+        return std::unexpected(
+            QStringLiteral("--state %1: %2").arg(path, snapshot.error().message()));
+    if (auto imported = importState(*snapshot); !imported)
+        return std::unexpected(
+            QStringLiteral("--state %1: %2").arg(path, imported.error().message()));
+    return {};
+}
+
+void Engine::forgetEverything()
+{
+    m_servicesBySid.clear();
+    m_serviceSidByName.clear();
+    m_streamsBySid.clear();
+    m_streamSidByName.clear();
+}
+
+std::expected<void, ApiError> Engine::importState(const EngineSnapshot &snapshot)
+{
+    auto removed = m_store->replaceAll(snapshot.services, snapshot.streams);
+    if (!removed)
+        return failure(removed);
+    forgetEverything();
+    QSet<QString> kept;
+    for (const Stream &stream : snapshot.streams)
+        kept.insert(stream.sid);
+    QList<std::pair<QString, QString>> gone;
+    for (const auto &stream : std::as_const(*removed)) {
+        if (!kept.contains(stream.streamSid))
+            gone.append({stream.serviceSid, stream.streamSid});
+    }
+    onStreamsRemoved(gone);
+    ++m_listGeneration;
+    // Expiries already due go now; the timer is armed for the next one.
+    m_expiry->sweep();
+    return {};
+}
+
+std::expected<void, ApiError> Engine::reset()
+{
+    m_faults->clear();
+    if (auto imported = importState({}); !imported)
+        return imported;
+    if (auto service = ensureDefaultService(); !service)
+        return failure(service);
+    return {};
+}
+
+FaultRule Engine::addFault(FaultRule rule)
+{
+    FaultRule added = m_faults->add(std::move(rule), m_clock->nowMs());
+    if (added.disconnect && m_disconnector) {
+        // Resolved to SIDs here, so the endpoint compares its subscriptions' SIDs only.
+        const FaultTarget target =
+            faultTarget(added.service == u"*" ? QStringView() : QStringView(added.service),
+                added.stream == u"*" ? QStringView() : QStringView(added.stream));
+        const QString service = added.service == u"*" ? added.service : target.serviceSid;
+        // Without a service, a stream can only be matched by its SID.
+        const QString stream =
+            added.stream == u"*" || added.service == u"*" ? added.stream : target.streamSid;
+        quint64 closed = 0;
+        if (!service.isEmpty() && !stream.isEmpty())
+            closed = m_disconnector(service, stream);
+        m_faults->countDisconnected(added.id, closed);
+        added.acted.disconnected = closed;
+    }
+    return added;
+}
+
+FaultTarget Engine::faultTarget(QStringView serviceId, QStringView streamId)
+{
+    FaultTarget target;
+    if (serviceId.isEmpty())
+        return target;
+    auto service = resolveService(serviceId);
+    if (!service) {
+        target.serviceSid = serviceId.toString();
+        return target;
+    }
+    target.serviceSid = service->sid;
+    target.serviceName = service->uniqueName;
+    if (streamId.isEmpty())
+        return target;
+    auto stream = resolveStream(*service, streamId);
+    if (!stream) {
+        target.streamSid = streamId.toString();
+        return target;
+    }
+    target.streamSid = stream->sid;
+    target.streamName = stream->uniqueName;
+    return target;
+}
+
+qsizetype Engine::serviceCount()
+{
+    auto count = m_store->serviceCount();
+    return count ? qsizetype(*count) : 0;
+}
+
+qsizetype Engine::activeStreamCount()
+{
+    auto count = m_store->streamCount();
+    return count ? qsizetype(*count) : 0;
 }
 
 } // namespace streams

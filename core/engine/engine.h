@@ -6,20 +6,24 @@
 #include "api/stream.h"
 #include "api/streammessage.h"
 #include "api/validation.h"
+#include "engine/clock.h"
 #include "engine/credentials.h"
+#include "engine/enginesnapshot.h"
 #include "engine/fanouthub.h"
+#include "engine/faultrules.h"
+#include "engine/trafficlog.h"
 
 #include <QHash>
 #include <QLockFile>
 #include <QObject>
 #include <QProcessEnvironment>
+#include <QTemporaryDir>
 #include <expected>
 #include <memory>
 #include <optional>
 
 namespace streams {
 
-class Clock;
 class ExpiryScheduler;
 class PublishLimiter;
 class StreamStore;
@@ -35,6 +39,16 @@ struct EngineOptions
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     /// Defaults to the system clock.
     const Clock *clock = nullptr;
+    /// Nothing on disk: the data lives in a private directory in RAM (/dev/shm, else
+    /// $XDG_RUNTIME_DIR), removed when the engine closes. `dataDir` is ignored.
+    bool inMemory = false;
+    /// A snapshot (EngineSnapshot JSON) to load at start, into a data directory that holds no
+    /// engine data yet.
+    QString stateFile;
+    /// Where the engine writes its snapshot when it closes (a temporary file renamed).
+    QString exportStateOnExit;
+    /// The traffic log keeps request bodies and live frames' payloads (the developer's data).
+    bool trafficBodies = false;
 };
 
 /// The local Sync Streams engine: services, streams with TTL expiry, publishing with a per-stream
@@ -61,7 +75,11 @@ public:
     const EngineCredentials &credentials() const { return m_credentials; }
     bool credentialsWereGenerated() const { return m_credentialsGenerated; }
     const QString &dataDir() const { return m_dataDir; }
+    /// The engine's time: the system's (or the injected) clock plus the offset the control plane
+    /// moved it by. Dates, expiries and the publish rate follow it.
     const Clock &clock() const { return *m_clock; }
+    /// The clock without the offset: what access tokens, minted by real code, are checked on.
+    const Clock &tokenClock() const { return m_clock->base(); }
     std::optional<double> publishRatePerSecond() const;
     FanoutHub &hub() { return m_hub; }
 
@@ -112,6 +130,40 @@ public:
     /// list requests made with the same generation, in the same second, read the same rows.
     quint64 listGeneration() const { return m_listGeneration; }
 
+    /// Moves the engine's clock forward by `ms` (never back) and expires, at once, every stream
+    /// whose TTL has run out by the new time; returns how many expired.
+    qsizetype advanceClock(qint64 ms);
+    qint64 clockOffsetMs() const { return m_clock->offsetMs(); }
+
+    /// Every service and stream, as a snapshot.
+    std::expected<EngineSnapshot, ApiError> exportState();
+    /// Replaces everything with `snapshot`, atomically and durably (committed when this
+    /// returns); subscribers of streams not in it are told they were removed, streams already
+    /// expired by the engine's clock expire at once.
+    std::expected<void, ApiError> importState(const EngineSnapshot &snapshot);
+    /// The state of a first start (only the default service, a new one) and no fault rules.
+    std::expected<void, ApiError> reset();
+    /// The snapshot's JSON, as the control plane and --export-state-on-exit write it.
+    QByteArray snapshotJson(const EngineSnapshot &snapshot) const;
+    /// Writes the current snapshot to `path` (a temporary file renamed over it).
+    std::expected<void, QString> writeSnapshot(const QString &path);
+
+    FaultRules &faults() { return *m_faults; }
+    /// Adds a fault rule; a `disconnect` rule closes the matching live connections now.
+    FaultRule addFault(FaultRule rule);
+    /// Whatever closes live connections for a `disconnect` rule (the twilsock endpoint):
+    /// given the resolved service and stream SIDs ("*" for any), returns how many it closed.
+    void setLiveDisconnector(std::function<quint64(const QString &, const QString &)> disconnector)
+    {
+        m_disconnector = std::move(disconnector);
+    }
+    /// The service and stream a request names (SIDs or unique names), each with SID and
+    /// unique name when it exists, for matching fault rules.
+    FaultTarget faultTarget(QStringView serviceId, QStringView streamId);
+    TrafficLog &traffic() { return *m_traffic; }
+    qsizetype serviceCount();
+    qsizetype activeStreamCount();
+
     StreamStore &store() { return *m_store; }
     ExpiryScheduler &expiryScheduler() { return *m_expiry; }
 
@@ -137,13 +189,21 @@ private:
     void cacheService(const Service &service);
     void cacheStream(const Stream &stream);
     void forgetStream(const QString &streamSid);
+    void forgetEverything();
+    std::expected<void, QString> loadStateFile(const QString &path);
 
     QString m_dataDir;
+    std::unique_ptr<QTemporaryDir> m_memoryDir; // --in-memory: removed last
+    QString m_exportOnExit;
     std::unique_ptr<QLockFile> m_lock;
     EngineCredentials m_credentials;
     bool m_credentialsGenerated = false;
-    const Clock *m_clock = nullptr;
+    std::unique_ptr<OffsetClock> m_clock;
     qsizetype m_queueCapacity = 0;
+    std::unique_ptr<FaultRules> m_faults;
+    std::unique_ptr<TrafficLog> m_traffic;
+    std::function<quint64(const QString &, const QString &)> m_disconnector;
+    qsizetype m_expiredInSweep = 0;
     std::unique_ptr<StreamStore> m_store;
     std::unique_ptr<PublishLimiter> m_limiter;
     std::unique_ptr<ExpiryScheduler> m_expiry;

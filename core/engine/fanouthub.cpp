@@ -53,4 +53,10 @@ qsizetype FanoutHub::subscriberCount(const QString &streamSid) const
     return m_byStream.value(streamSid).size();
 }
 
+QList<std::shared_ptr<Subscription>> FanoutHub::subscribers(const QString &streamSid) const
+{
+    QReadLocker lock(&m_lock);
+    return m_byStream.value(streamSid);
+}
+
 } // namespace streams

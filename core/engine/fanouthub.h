@@ -27,6 +27,8 @@ public:
     void removeStream(const QString &streamSid);
 
     qsizetype subscriberCount(const QString &streamSid) const;
+    /// The stream's subscriptions now (fault rules deliver to them one by one).
+    QList<std::shared_ptr<Subscription>> subscribers(const QString &streamSid) const;
 
 private:
     mutable QReadWriteLock m_lock;

@@ -389,6 +389,11 @@ std::expected<void, ApiError> StreamStore::migrate()
 std::expected<void, ApiError> StreamStore::insertService(const Service &service)
 {
     settleBatch();
+    return insertServiceRow(service);
+}
+
+std::expected<void, ApiError> StreamStore::insertServiceRow(const Service &service)
+{
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "INSERT INTO services (sid, unique_name, account_sid, friendly_name, webhook_url, "
@@ -693,6 +698,63 @@ std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, con
     return page;
 }
 
+std::expected<std::pair<QList<Service>, QList<Stream>>, ApiError> StreamStore::everything(
+    qint64 nowSeconds)
+{
+    settleBatch();
+    std::pair<QList<Service>, QList<Stream>> all;
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM services ORDER BY seq").arg(kServiceColumns)))
+        return std::unexpected(storageError(q));
+    while (q.next())
+        all.first.append(serviceFromRow(q));
+    q.finish();
+    q.prepare(
+        QStringLiteral("SELECT %1 FROM streams WHERE date_expires IS NULL OR date_expires > ? "
+                       "ORDER BY seq")
+            .arg(kStreamColumns));
+    q.addBindValue(nowSeconds);
+    if (!q.exec())
+        return std::unexpected(storageError(q));
+    while (q.next())
+        all.second.append(streamFromRow(q));
+    q.finish();
+    return all;
+}
+
+std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::replaceAll(
+    const QList<Service> &services, const QList<Stream> &streams)
+{
+    settleBatch();
+    if (!m_db.transaction())
+        return std::unexpected(storageError(m_db.lastError()));
+    const auto rollback = [this](const ApiError &error) {
+        m_db.rollback();
+        return std::unexpected(error);
+    };
+    QSqlQuery q(m_db);
+    QList<RemovedStream> removed;
+    if (!q.exec(QStringLiteral("DELETE FROM streams RETURNING service_sid, sid")))
+        return rollback(storageError(q));
+    while (q.next())
+        removed.append({q.value(0).toString(), q.value(1).toString()});
+    q.finish();
+    if (!q.exec(QStringLiteral("DELETE FROM services")))
+        return rollback(storageError(q));
+    q.finish();
+    for (const Service &service : services) {
+        if (auto inserted = insertServiceRow(service); !inserted)
+            return rollback(inserted.error());
+    }
+    for (const Stream &stream : streams) {
+        if (auto inserted = insertStreamRow(stream); !inserted)
+            return rollback(inserted.error());
+    }
+    if (!m_db.commit())
+        return rollback(storageError(m_db.lastError()));
+    return removed;
+}
+
 std::expected<QList<StreamStore::RemovedStream>, ApiError> StreamStore::deleteExpired(
     qint64 nowSeconds)
 {
@@ -727,6 +789,14 @@ std::expected<qint64, ApiError> StreamStore::streamCount()
 {
     QSqlQuery q(m_db);
     if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM streams")) || !q.next())
+        return std::unexpected(storageError(q));
+    return q.value(0).toLongLong();
+}
+
+std::expected<qint64, ApiError> StreamStore::serviceCount()
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM services")) || !q.next())
         return std::unexpected(storageError(q));
     return q.value(0).toLongLong();
 }

@@ -91,11 +91,19 @@ public:
         m_onBatchSettled = std::move(handler);
     }
 
+    /// Every service and every stream not expired by `nowSeconds`, each in creation order.
+    std::expected<std::pair<QList<Service>, QList<Stream>>, ApiError> everything(qint64 nowSeconds);
+    /// Replaces every service and stream with these, in one transaction: all or nothing.
+    /// Returns the streams that were there before.
+    std::expected<QList<RemovedStream>, ApiError> replaceAll(
+        const QList<Service> &services, const QList<Stream> &streams);
+
     /// Deletes every stream with `date_expires <= nowSeconds` and returns them.
     std::expected<QList<RemovedStream>, ApiError> deleteExpired(qint64 nowSeconds);
     /// The earliest expiry of any stored stream.
     std::expected<std::optional<qint64>, ApiError> nextExpiry();
     std::expected<qint64, ApiError> streamCount();
+    std::expected<qint64, ApiError> serviceCount();
 
     /// PRAGMA integrity_check; "ok" when the file is sound.
     QString integrityCheck();
@@ -110,6 +118,7 @@ private:
 
     std::expected<void, ApiError> migrate();
     std::expected<void, ApiError> insertStreamRow(const Stream &stream);
+    std::expected<void, ApiError> insertServiceRow(const Service &service);
     template<typename T>
     std::expected<Page<T>, ApiError> listPage(const QString &table, const QString &filter,
         const QVariantList &filterValues, const PageRequest &request,

@@ -1,5 +1,6 @@
 #include "host/enginecommandline.h"
 
+#include <QFileInfo>
 #include <QStandardPaths>
 
 namespace streams {
@@ -12,6 +13,10 @@ const QString kAllowRemote = QStringLiteral("allow-remote");
 const QString kSubscriberBuffer = QStringLiteral("subscriber-buffer");
 const QString kSlowSubscriberTimeout = QStringLiteral("slow-subscriber-timeout");
 const QString kSubscriberQueue = QStringLiteral("subscriber-queue");
+const QString kState = QStringLiteral("state");
+const QString kInMemory = QStringLiteral("in-memory");
+const QString kExportStateOnExit = QStringLiteral("export-state-on-exit");
+const QString kTrafficBodies = QStringLiteral("traffic-bodies");
 
 // A number in [minimum, maximum] from option `name`, or a message saying what is wanted.
 std::expected<double, QString> numberOption(const QCommandLineParser &parser, const QString &name,
@@ -65,6 +70,19 @@ void EngineCommandLine::addOptions(QCommandLineParser &parser)
                        "dropped (default %1).")
             .arg(EngineOptions().subscriberQueueCapacity),
         QStringLiteral("N")});
+    parser.addOption({kState,
+        QStringLiteral("Load this state snapshot (GET /_engine/state's JSON) at start, into a "
+                       "data directory that holds no engine data yet."),
+        QStringLiteral("FILE")});
+    parser.addOption({kInMemory,
+        QStringLiteral("Write nothing to disk: the data lives in RAM and is gone at exit "
+                       "(for CI; not with --data-dir).")});
+    parser.addOption({kExportStateOnExit,
+        QStringLiteral("Write the state snapshot to FILE when the engine stops cleanly."),
+        QStringLiteral("FILE")});
+    parser.addOption({kTrafficBodies,
+        QStringLiteral("Keep request bodies and message data in the traffic log "
+                       "(GET /_engine/traffic); they are your users' data.")});
 }
 
 QString EngineCommandLine::defaultDataDir()
@@ -151,6 +169,21 @@ std::expected<EngineCommandLine::Settings, QString> EngineCommandLine::read(
             return std::unexpected(capacity.error());
         settings.engine.subscriberQueueCapacity = qsizetype(*capacity);
     }
+    settings.engine.inMemory = parser.isSet(kInMemory);
+    if (settings.engine.inMemory && parser.isSet(kDataDir))
+        return std::unexpected(
+            QStringLiteral("--in-memory and --data-dir exclude each other: in memory, nothing "
+                           "is written to a data directory"));
+    if (parser.isSet(kState)) {
+        settings.engine.stateFile = parser.value(kState);
+        if (!QFileInfo(settings.engine.stateFile).isReadable())
+            return std::unexpected(
+                QStringLiteral("--state: cannot read %1").arg(settings.engine.stateFile));
+    }
+    if (parser.isSet(kExportStateOnExit))
+        settings.engine.exportStateOnExit =
+            QFileInfo(parser.value(kExportStateOnExit)).absoluteFilePath();
+    settings.engine.trafficBodies = parser.isSet(kTrafficBodies);
     settings.allowRemote = parser.isSet(kAllowRemote);
     if (!settings.address.isLoopback() && !settings.allowRemote)
         return std::unexpected(

@@ -12,7 +12,8 @@ namespace streams {
 /// The engine options every host of the engine understands (`streams-engine` and
 /// `streams-console`): --listen HOST:PORT, --data-dir DIR, --publish-rate N|unlimited,
 /// --allow-remote, and the slow-subscriber limits --subscriber-buffer KIB,
-/// --slow-subscriber-timeout SECONDS, --subscriber-queue N.
+/// --slow-subscriber-timeout SECONDS, --subscriber-queue N, and for tests and CI --state FILE,
+/// --in-memory, --export-state-on-exit FILE and --traffic-bodies.
 class EngineCommandLine final
 {
 public:

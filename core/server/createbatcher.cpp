@@ -19,9 +19,10 @@ CreateBatcher::~CreateBatcher()
     settle();
 }
 
-void CreateBatcher::answerWhenSettled(const HttpExchange &exchange, RestReply reply)
+void CreateBatcher::answerWhenSettled(
+    const HttpExchange &exchange, RestReply reply, Answered answered)
 {
-    m_waiting.append({exchange, std::move(reply)});
+    m_waiting.append({exchange, std::move(reply), std::move(answered)});
     // Handed to the writer thread at the end of this pass, with whatever else arrives in it.
     if (!std::exchange(m_submitQueued, true))
         QMetaObject::invokeMethod(
@@ -59,6 +60,8 @@ void CreateBatcher::acknowledge(quint64 batch)
             qCWarning(lcHttpServer) << "create not committed:" << refused->message();
         // Stored all the same (if it was) when the connection has gone: the client will find
         // it by listing.
+        if (waiting.answered)
+            waiting.answered(refused ? RestReply::error(*refused) : waiting.reply);
         waiting.exchange.respond(
             refused ? HttpResponse::fromError(*refused) : waiting.reply.toHttp());
     }

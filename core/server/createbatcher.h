@@ -5,6 +5,7 @@
 
 #include <QList>
 #include <QObject>
+#include <functional>
 
 namespace streams {
 
@@ -25,8 +26,10 @@ public:
     /// Whatever was created is committed and answered (if its connection is still open).
     ~CreateBatcher() override;
 
-    /// Answers `reply`, a create in batch `reply.batch`, once that batch is settled.
-    void answerWhenSettled(const HttpExchange &exchange, RestReply reply);
+    /// Answers `reply`, a create in batch `reply.batch`, once that batch is settled, and then
+    /// tells `answered` what the answer was (the reply, or the refusal).
+    using Answered = std::function<void(const RestReply &)>;
+    void answerWhenSettled(const HttpExchange &exchange, RestReply reply, Answered answered = {});
     /// Whether a create on the connection of `exchange` waits for its batch.
     bool waitsOn(const HttpExchange &exchange) const;
     /// Settles every batch, so that what waits for one is answered.
@@ -40,6 +43,7 @@ private:
     {
         HttpExchange exchange;
         RestReply reply;
+        Answered answered;
     };
     QList<Waiting> m_waiting; // in arrival order, which is batch order
     bool m_submitQueued = false;

@@ -27,7 +27,7 @@ bool startsWithNoCase(QByteArrayView text, QByteArrayView prefix)
 class HttpRequestParser::Impl final : public http::basic_parser<true>
 {
 public:
-    explicit Impl(const Limits &limits) : m_limits(limits)
+    explicit Impl(const Limits &limits) : m_limits(limits), m_bodyLimit(limits.maxBodyBytes)
     {
         header_limit(std::uint32_t(limits.maxHeadBytes));
         body_limit(std::uint64_t(limits.maxBodyBytes));
@@ -82,8 +82,15 @@ protected:
         request.path = (question < 0 ? rest : rest.first(question)).toByteArray();
         if (question >= 0)
             request.query = rest.sliced(question + 1).toByteArray();
+        m_bodyLimit =
+            request.path == "/_engine/state" ? m_limits.maxSnapshotBytes : m_limits.maxBodyBytes;
+        body_limit(std::uint64_t(m_bodyLimit));
     }
 
+public:
+    qsizetype bodyLimit() const { return m_bodyLimit; }
+
+protected:
     void on_response_impl(int, string_view, int, error_code &ec) override
     {
         ec = http::error::bad_method; // never called for a request parser
@@ -157,6 +164,7 @@ protected:
 
 private:
     Limits m_limits;
+    qsizetype m_bodyLimit = 0;
     bool m_sawHost = false;
     bool m_sawAuthorization = false;
     bool m_hostFromTarget = false;
@@ -185,8 +193,8 @@ qsizetype HttpRequestParser::feed(QByteArrayView bytes)
                 QStringLiteral("The request line and headers are over %1 bytes")
                     .arg(d->limits().maxHeadBytes)};
         else if (ec == http::error::body_limit)
-            d->failure = Failure{413,
-                QStringLiteral("The request body is over %1 bytes").arg(d->limits().maxBodyBytes)};
+            d->failure = Failure{
+                413, QStringLiteral("The request body is over %1 bytes").arg(d->bodyLimit())};
         else
             d->failure = Failure{400,
                 QStringLiteral("Malformed HTTP request: %1")

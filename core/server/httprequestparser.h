@@ -24,6 +24,9 @@ public:
     {
         qsizetype maxHeadBytes = 16 * 1024; // request line and headers; past it: 431
         qsizetype maxBodyBytes = 1024 * 1024; // past it: 413, before the body is read
+        /// The body of a state snapshot (`PUT /_engine/state`): a whole engine's services and
+        /// streams, so allowed more.
+        qsizetype maxSnapshotBytes = 64 * 1024 * 1024;
     };
     /// Why a request was refused before it was answered: an HTTP status (400, 413, 431, 501) and
     /// a sentence saying what was wrong.

@@ -8,6 +8,7 @@
 #include "server/formdecoder.h"
 
 #include <QJsonDocument>
+#include <algorithm>
 
 namespace streams {
 
@@ -16,7 +17,21 @@ using Fields = FormDecoder::Fields;
 
 RestReply errorReply(const ApiError &error)
 {
-    return {error.httpStatus(), QJsonDocument(error.toJson()).toJson(QJsonDocument::Compact), {}};
+    return RestReply::error(error);
+}
+
+FaultScope scopeOf(RestOperation operation)
+{
+    switch (operation) {
+    case RestOperation::ListServices:
+    case RestOperation::CreateService:
+    case RestOperation::FetchService:
+    case RestOperation::UpdateService:
+    case RestOperation::DeleteService: return FaultScope::Services;
+    case RestOperation::CreateStreamMessage: return FaultScope::Messages;
+    default: break;
+    }
+    return FaultScope::Streams;
 }
 
 // A Host header is echoed into every URL we return, so only host[:port] characters pass.
@@ -142,6 +157,14 @@ RestReply resourceReply(int status, const std::expected<T, ApiError> &resource, 
 }
 } // namespace
 
+RestReply RestReply::error(const ApiError &error)
+{
+    RestReply reply{
+        error.httpStatus(), QJsonDocument(error.toJson()).toJson(QJsonDocument::Compact), {}};
+    reply.code = error.code();
+    return reply;
+}
+
 HttpResponse RestReply::toHttp() const
 {
     HttpResponse response{status, body};
@@ -166,6 +189,25 @@ QString RestApi::baseUrl(QByteArrayView host, const QHostAddress &local, quint16
         ? u'[' + local.toString() + u']'
         : local.toString();
     return QStringLiteral("http://%1:%2").arg(address).arg(port);
+}
+
+QString RestApi::basicUser(QByteArrayView authorization)
+{
+    if (!authorization.startsWith("Basic "))
+        return {};
+    const auto result = QByteArray::fromBase64Encoding(
+        authorization.sliced(6).trimmed().toByteArray(), QByteArray::AbortOnBase64DecodingErrors);
+    if (!result)
+        return {};
+    const qsizetype colon = result.decoded.indexOf(':');
+    if (colon <= 0 || colon > 64)
+        return {};
+    // Only what looks like a SID: anything else might be a secret typed in the wrong place.
+    const QByteArray user = result.decoded.first(colon);
+    const bool sidLike = std::all_of(user.cbegin(), user.cend(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    });
+    return sidLike ? QString::fromLatin1(user) : QString();
 }
 
 bool RestApi::authorized(QByteArrayView authorization) const
@@ -199,7 +241,9 @@ RestReply RestApi::handle(QByteArrayView method, QByteArrayView encodedPath,
         listPath.chop(1);
     // A page asked for again is answered before routing: it was routed when it was made.
     QByteArray listKey;
-    if (method == "GET") {
+    // A fault rule on REST answers before any kept page could.
+    const bool faultsOnRest = m_engine.faults().hasRestErrors();
+    if (method == "GET" && !faultsOnRest) {
         listKey = baseUrl.toUtf8();
         listKey += listPath;
         listKey += '?';
@@ -214,6 +258,14 @@ RestReply RestApi::handle(QByteArrayView method, QByteArrayView encodedPath,
         if (route.error().httpStatus() == 405)
             reply.allow = RestRouter::allowedMethods(encodedPath);
         return reply;
+    }
+    if (faultsOnRest) {
+        const FaultTarget target = m_engine.faultTarget(route->serviceId, route->streamId);
+        if (auto refusal = m_engine.faults().refuse(method, scopeOf(route->operation), target)) {
+            RestReply reply = errorReply(refusal->error);
+            reply.fault = refusal->ruleId;
+            return reply;
+        }
     }
     return dispatch(*route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath),
         listKey, batchCreates);

@@ -25,6 +25,10 @@ struct RestReply
     QString streamSid = {}; // the stream of a batched create
     /// The whole HTTP/1.1 answer for a kept-open connection, when made ahead (kept list pages).
     QByteArray message = {};
+    int code = 0; // Twilio's error code of an error answer
+    QString fault = {}; // the fault rule that made this answer, if one did
+
+    static RestReply error(const ApiError &error);
 
     /// The HTTP answer: Twilio's headers for the status (Allow, WWW-Authenticate, Retry-After).
     HttpResponse toHttp() const;
@@ -52,8 +56,13 @@ public:
     /// (a Host is echoed into every URL returned, so nothing else passes).
     static QString baseUrl(QByteArrayView host, const QHostAddress &local, quint16 port);
 
-private:
+    /// Whether an Authorization header carries the engine's credentials (HTTP Basic).
     bool authorized(QByteArrayView authorization) const;
+    /// The user name of HTTP Basic credentials (an account or API key SID; never the
+    /// password), or empty.
+    static QString basicUser(QByteArrayView authorization);
+
+private:
     /// `listKey`: where a list page this request makes is kept (empty: not a GET).
     RestReply dispatch(const RestRoute &route, QByteArrayView encodedQuery, QByteArrayView body,
         const QString &baseUrl, const QString &listUrl, const QByteArray &listKey,

@@ -18,6 +18,7 @@ RestServer::RestServer(Engine &engine, HttpServerOptions options, QObject *paren
     : QObject(parent),
       m_engine(engine),
       m_api(engine),
+      m_control(engine, m_api),
       m_creates(engine),
       m_http(*this, std::move(options))
 { }
@@ -37,8 +38,11 @@ RestReply RestServer::answerCounted(
     const QHostAddress &peer, const HttpRequest &request, const QString &baseUrl, bool batch)
 {
     std::optional<bool> authenticated;
-    RestReply reply = m_api.handle(request.method, request.path, request.query,
-        request.authorization, request.body, baseUrl, batch, &authenticated);
+    RestReply reply = ControlPlane::handles(request.path)
+        ? m_control.handle(request.method, request.path, request.query, request.authorization,
+            request.body, &authenticated)
+        : m_api.handle(request.method, request.path, request.query, request.authorization,
+            request.body, baseUrl, batch, &authenticated);
     if (authenticated == true)
         m_throttle.recordSuccess(peer);
     else if (authenticated == false)
@@ -46,8 +50,37 @@ RestReply RestServer::answerCounted(
     return reply;
 }
 
+TrafficEntry RestServer::startEntry(const HttpRequest &request) const
+{
+    TrafficEntry entry;
+    entry.timeMs = m_engine.clock().nowMs();
+    entry.kind = TrafficEntry::Kind::Rest;
+    entry.who = RestApi::basicUser(request.authorization);
+    entry.method = request.method;
+    entry.path = request.path;
+    if (!request.query.isEmpty()) {
+        entry.path += '?';
+        entry.path += request.query;
+    }
+    entry.bytesIn = request.body.size();
+    if (m_engine.traffic().keepsBodies())
+        entry.body = request.body.isNull() ? QByteArray("") : request.body;
+    return entry;
+}
+
+void RestServer::record(TrafficEntry entry, const RestReply &reply, qint64 startedNs) const
+{
+    entry.status = reply.status;
+    entry.code = reply.code;
+    entry.fault = reply.fault;
+    entry.bytesOut = reply.message.isEmpty() ? reply.body.size() : reply.message.size();
+    entry.durationMs = double(TrafficEntry::monotonicNs() - startedNs) / 1e6;
+    m_engine.traffic().append(std::move(entry));
+}
+
 void RestServer::handleRequest(const HttpExchange &exchange, HttpRequest request)
 {
+    const qint64 startedNs = TrafficEntry::monotonicNs();
     // Creates whose batch was committed while this pass was reading requests are answered
     // now, not after the rest of the pass: under a create load that is a pass less of waiting.
     m_engine.reportSettledCreates();
@@ -57,13 +90,21 @@ void RestServer::handleRequest(const HttpExchange &exchange, HttpRequest request
     // this request sees what its client was told it created.
     if (m_creates.waitsOn(exchange))
         m_creates.settle();
+    // What the developer's code sent, for the traffic log; the control plane's own requests
+    // are not part of it.
+    std::optional<TrafficEntry> entry;
+    if (!ControlPlane::handles(request.path))
+        entry = startEntry(request);
 
     const QHostAddress peer = exchange.peerAddress();
     const auto admission = m_throttle.admit(peer, AuthThrottle::monotonicMs());
     if (admission.refused) {
-        HttpResponse refused = HttpResponse::fromError(ApiError(kTooManyRequestsCode, 429,
+        const ApiError error(kTooManyRequestsCode, 429,
             QStringLiteral("Too many failed authentication attempts from this address; try "
-                           "again later")));
+                           "again later"));
+        if (entry)
+            record(std::move(*entry), RestReply::error(error), startedNs);
+        HttpResponse refused = HttpResponse::fromError(error);
         refused.headers.append({QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")});
         refused.close = true;
         exchange.respond(std::move(refused));
@@ -74,12 +115,14 @@ void RestServer::handleRequest(const HttpExchange &exchange, HttpRequest request
         // nothing; the connection ends with its answer, and nothing behind it is read. The
         // engine's thread carries on serving everyone else.
         exchange.closeAfter();
-        QTimer::singleShot(
-            admission.wait, this, [this, exchange, peer, request = std::move(request), baseUrl] {
+        QTimer::singleShot(admission.wait, this,
+            [this, exchange, peer, request = std::move(request), baseUrl, entry, startedNs] {
                 m_throttle.release(peer);
                 if (!exchange.isConnected())
                     return;
                 const RestReply reply = answerCounted(peer, request, baseUrl, false);
+                if (entry)
+                    record(*entry, reply, startedNs);
                 qCDebug(lcHttpServer)
                     << request.method << request.path << "->" << reply.status << "(held)";
                 exchange.respond(reply.toHttp());
@@ -91,9 +134,15 @@ void RestServer::handleRequest(const HttpExchange &exchange, HttpRequest request
     if (reply.batch != 0) {
         qCDebug(lcHttpServer) << request.method << request.path << "->" << reply.status
                               << "(batched)";
-        m_creates.answerWhenSettled(exchange, std::move(reply));
+        m_creates.answerWhenSettled(
+            exchange, std::move(reply), [this, entry, startedNs](const RestReply &answered) {
+                if (entry)
+                    record(*entry, answered, startedNs);
+            });
         return;
     }
+    if (entry)
+        record(std::move(*entry), reply, startedNs);
     if (reply.status >= 500)
         qCWarning(lcHttpServer) << request.method << request.path << "->" << reply.status
                                 << reply.body;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "server/auththrottle.h"
+#include "server/controlplane.h"
 #include "server/createbatcher.h"
 #include "server/httpserver.h"
 #include "server/restapi.h"
@@ -31,6 +32,7 @@ public:
 
     HttpServer &http() { return m_http; }
     RestApi &api() { return m_api; }
+    ControlPlane &controlPlane() { return m_control; }
     /// Shared with the twilsock endpoint on the same port, so failures on one count for both.
     AuthThrottle &authThrottle() { return m_throttle; }
 
@@ -39,10 +41,15 @@ private:
     /// Answers a request whose turn has come and feeds the outcome to the throttle.
     RestReply answerCounted(
         const QHostAddress &peer, const HttpRequest &request, const QString &baseUrl, bool batch);
+    /// The traffic log's entry of a REST request (not of the control plane's); its answer is
+    /// filled in, and the entry logged, by record().
+    TrafficEntry startEntry(const HttpRequest &request) const;
+    void record(TrafficEntry entry, const RestReply &reply, qint64 startedNs) const;
 
     Engine &m_engine;
     AuthThrottle m_throttle;
     RestApi m_api;
+    ControlPlane m_control;
     CreateBatcher m_creates;
     HttpServer m_http; // last: its connections go first, while what they call is still here
 };

@@ -298,6 +298,8 @@ void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
     if (method == u"reply" || method == u"telemetry.v1")
         return;
     if (method == u"close") {
+        noteRequest(*frame, bytes.size());
+        logAnswer(id, 200, 0, 0);
         m_state = State::Closing;
         m_socket->close();
         return;
@@ -322,6 +324,7 @@ void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
         replyStatus(id, 200, QLatin1StringView("OK"));
         return;
     }
+    noteRequest(*frame, bytes.size());
     if (method == u"init") {
         if (m_state == State::Ready || m_initHeld) {
             const QString why = m_initHeld
@@ -357,8 +360,8 @@ std::expected<TwilsockConnection::Grant, TwilsockConnection::Denial> TwilsockCon
             return credentials.apiKeySecret.toUtf8();
         return std::nullopt;
     };
-    auto claims =
-        AccessToken::verify(token.toString().toUtf8(), secretFor, m_engine.clock().nowSeconds());
+    auto claims = AccessToken::verify(
+        token.toString().toUtf8(), secretFor, m_engine.tokenClock().nowSeconds());
     if (!claims)
         return std::unexpected(
             Denial{AccessToken::errorCode(claims.error()), AccessToken::describe(claims.error())});
@@ -437,7 +440,9 @@ void TwilsockConnection::handleInit(const Frame &frame)
         {key("offline_storage"),
             QJsonObject{{key("data_sync"), QJsonObject{{key("storage_id"), storageId}}}}},
         {key("init_registrations"), QJsonArray()}};
-    send(FrameCodec::encode(header));
+    const QByteArray reply = FrameCodec::encode(header);
+    logAnswer(frame.id(), 200, 0, reply.size());
+    send(reply);
     armTokenTimers();
 }
 
@@ -588,13 +593,85 @@ CdsRouter::Reply TwilsockConnection::handleSubscriptions(
 void TwilsockConnection::replyStatus(const QString &id, int code, QLatin1StringView status,
     const QString &description, int errorCode)
 {
-    send(FrameCodec::encode(QJsonObject{{key("method"), key("reply")}, {key("id"), id},
-        {key("status"), statusObject(code, status, description, errorCode)}}));
+    const QByteArray frame = FrameCodec::encode(QJsonObject{{key("method"), key("reply")},
+        {key("id"), id}, {key("status"), statusObject(code, status, description, errorCode)}});
+    logAnswer(id, code, errorCode, frame.size());
+    send(frame);
+}
+
+void TwilsockConnection::noteRequest(const Frame &frame, qint64 bytes)
+{
+    // Bounded: a client that never waits for answers does not grow this.
+    if (m_noted.size() >= 256)
+        m_noted.clear();
+    Noted noted;
+    noted.startedNs = TrafficEntry::monotonicNs();
+    TrafficEntry &entry = noted.entry;
+    entry.timeMs = m_engine.clock().nowMs();
+    entry.kind = TrafficEntry::Kind::Live;
+    entry.who = m_grant.claims.identity;
+    entry.bytesIn = bytes;
+    const QString method = frame.method();
+    if (method == u"message") {
+        const QJsonObject request = frame.header.value(key("http_request")).toObject();
+        entry.method = request.value(key("method")).toString().toUpper().left(16).toLatin1();
+        entry.path = request.value(key("path")).toString().left(1024).toUtf8();
+        if (m_engine.traffic().keepsBodies())
+            entry.body = frame.payload.isNull() ? QByteArray("") : QByteArray(frame.payload);
+    } else {
+        entry.method = method.left(32).toLatin1();
+        entry.path = QByteArrayLiteral("/v3/wsconnect");
+    }
+    m_noted.insert(frame.id(), std::move(noted));
+}
+
+void TwilsockConnection::logAnswer(const QString &id, int status, int errorCode, qint64 bytesOut)
+{
+    auto it = m_noted.find(id);
+    if (it == m_noted.end())
+        return;
+    Noted noted = std::move(*it);
+    m_noted.erase(it);
+    TrafficEntry &entry = noted.entry;
+    if (entry.who.isEmpty())
+        entry.who = m_grant.claims.identity; // known once init succeeded
+    entry.status = status;
+    entry.code = errorCode;
+    entry.bytesOut = bytesOut;
+    entry.durationMs = double(TrafficEntry::monotonicNs() - noted.startedNs) / 1e6;
+    m_engine.traffic().append(std::move(entry));
+}
+
+bool TwilsockConnection::subscribesTo(const QString &serviceSid, const QString &streamSid) const
+{
+    if (serviceSid == u"*" && streamSid == u"*")
+        return true;
+    for (const auto &subscription : m_subscriptions) {
+        if ((serviceSid == u"*" || subscription->serviceSid() == serviceSid)
+            && (streamSid == u"*" || subscription->streamSid() == streamSid))
+            return true;
+    }
+    return false;
+}
+
+bool TwilsockConnection::dropForFault()
+{
+    if (m_state == State::Closing)
+        return false;
+    m_state = State::Closing;
+    for (QTimer *timer : {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer})
+        timer->stop();
+    m_socket->close(QWebSocketProtocol::CloseCodeGoingAway,
+        QStringLiteral("closed by an engine fault rule (disconnect)"));
+    return true;
 }
 
 void TwilsockConnection::replyHttp(const QString &id, const CdsRouter::Reply &reply)
 {
     // The twilsock exchange succeeded (status 200); the Sync answer is http_status + payload.
+    int errorCode = 0;
+    if (reply.status >= 400)
+        errorCode = QJsonDocument::fromJson(reply.body).object().value(key("code")).toInt();
     const QJsonObject header{{key("method"), key("reply")}, {key("id"), id},
         {key("payload_type"), key("application/json")},
         {key("status"), statusObject(200, QLatin1StringView("OK"), {}, 0)},
@@ -602,7 +679,9 @@ void TwilsockConnection::replyHttp(const QString &id, const CdsRouter::Reply &re
             QJsonObject{{key("code"), reply.status},
                 {key("status"), QString(CdsRouter::statusName(reply.status))}}},
         {key("http_headers"), QJsonObject{{key("Content-Type"), key("application/json")}}}};
-    send(FrameCodec::encode(header, reply.body));
+    const QByteArray frame = FrameCodec::encode(header, reply.body);
+    logAnswer(id, reply.status, errorCode, frame.size());
+    send(frame);
 }
 
 void TwilsockConnection::closeWith(int code, QLatin1StringView status, const QString &description,
@@ -656,7 +735,7 @@ void TwilsockConnection::rejectInput(const QString &why)
 
 void TwilsockConnection::armTokenTimers()
 {
-    const qint64 untilExpiry = m_grant.claims.expiresAt * 1000 - m_engine.clock().nowMs();
+    const qint64 untilExpiry = m_grant.claims.expiresAt * 1000 - m_engine.tokenClock().nowMs();
     const qint64 untilWarning = untilExpiry - m_server.options().tokenWarningLead.count();
     m_expiryTimer.start(int(std::clamp<qint64>(untilExpiry, 0, kMaxTimerMs)));
     m_warningTimer.start(int(std::clamp<qint64>(untilWarning, 0, kMaxTimerMs)));
@@ -667,7 +746,7 @@ void TwilsockConnection::onTokenWarning()
     if (m_state != State::Ready)
         return;
     // Timers may fire a little early, and long waits are capped: re-arm until it is time.
-    const qint64 untilWarning = m_grant.claims.expiresAt * 1000 - m_engine.clock().nowMs()
+    const qint64 untilWarning = m_grant.claims.expiresAt * 1000 - m_engine.tokenClock().nowMs()
         - m_server.options().tokenWarningLead.count();
     if (untilWarning > 0) {
         m_warningTimer.start(int(std::min(untilWarning, kMaxTimerMs)));
@@ -682,7 +761,7 @@ void TwilsockConnection::onTokenExpiry()
 {
     if (m_state != State::Ready)
         return;
-    const qint64 untilExpiry = m_grant.claims.expiresAt * 1000 - m_engine.clock().nowMs();
+    const qint64 untilExpiry = m_grant.claims.expiresAt * 1000 - m_engine.tokenClock().nowMs();
     if (untilExpiry > 0) {
         m_expiryTimer.start(int(std::min(untilExpiry, kMaxTimerMs)));
         return;

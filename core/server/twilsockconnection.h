@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/streammessage.h"
+#include "engine/trafficlog.h"
 #include "server/cdsrouter.h"
 #include "twilsock/accesstoken.h"
 #include "twilsock/framecodec.h"
@@ -49,6 +50,12 @@ public:
     /// Sends what the subscription to `streamSid` has queued (after a hub wake-up), as far as
     /// the socket's send-buffer limit allows; the rest waits in a bounded outbox.
     void deliver(const QString &streamSid);
+    /// Whether this connection has a subscription on `streamSid` of `serviceSid` ("*": any);
+    /// with both "*", any connection matches.
+    bool subscribesTo(const QString &serviceSid, const QString &streamSid) const;
+    /// Ends the connection as a server going away would (websocket 1001, no twilsock `close`,
+    /// so the SDK reconnects); false when it was already ending.
+    bool dropForFault();
 
 Q_SIGNALS:
     /// The socket is gone; the server forgets this connection and deletes it later.
@@ -104,6 +111,9 @@ private:
     void onTokenExpiry();
     void cancelAll();
     QString baseUrl(const QString &host) const;
+    /// The traffic log: a request frame noted when it arrives, logged when it is answered.
+    void noteRequest(const twilsock::Frame &frame, qint64 bytes);
+    void logAnswer(const QString &id, int status, int errorCode, qint64 bytesOut);
 
     const quint64 m_id;
     std::unique_ptr<QWebSocket> m_socket;
@@ -145,6 +155,13 @@ private:
     // An `init` waiting for its turn (AuthThrottle) holds one; released when the turn comes or
     // the socket goes.
     bool m_initHeld = false;
+
+    struct Noted
+    {
+        TrafficEntry entry;
+        qint64 startedNs = 0;
+    };
+    QHash<QString, Noted> m_noted; // by frame id, until answered
 };
 
 } // namespace streams

@@ -33,10 +33,14 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
         connect(&m_pingTimer, &QTimer::timeout, this, &TwilsockServer::pingAll);
         m_pingTimer.start();
     }
+    m_engine.setLiveDisconnector([this](const QString &service, const QString &stream) {
+        return disconnectMatching(service, stream);
+    });
 }
 
 TwilsockServer::~TwilsockServer()
 {
+    m_engine.setLiveDisconnector({});
     // Connections unsubscribe from the hub as they go; do it while every member still exists.
     const auto connections = std::exchange(m_connections, {});
     qDeleteAll(connections);
@@ -63,6 +67,18 @@ void TwilsockServer::attachTo(RestServer &rest)
         m_websockets->handleConnection(socket);
     };
     rest.http().addUpgrade(QByteArray(kPath.data(), kPath.size()), {check, take});
+    rest.controlPlane().setLiveConnections([this] { return m_open.load(); });
+}
+
+quint64 TwilsockServer::disconnectMatching(const QString &serviceSid, const QString &streamSid)
+{
+    quint64 closed = 0;
+    const QList<TwilsockConnection *> connections = m_connections.values();
+    for (TwilsockConnection *connection : connections) {
+        if (connection->subscribesTo(serviceSid, streamSid) && connection->dropForFault())
+            ++closed;
+    }
+    return closed;
 }
 
 void TwilsockServer::onNewWebSocket()
