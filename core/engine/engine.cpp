@@ -12,7 +12,6 @@
 #include <QLoggingCategory>
 #include <QSaveFile>
 #include <QSet>
-#include <QStandardPaths>
 #include <QUrl>
 #include <cstring>
 
@@ -45,7 +44,7 @@ namespace {
 std::unique_ptr<QTemporaryDir> memoryDirectory()
 {
     QStringList places{QStringLiteral("/dev/shm")};
-    const QString runtime = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
+    const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
     if (!runtime.isEmpty())
         places.append(runtime);
     for (const QString &place : std::as_const(places)) {
