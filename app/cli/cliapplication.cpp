@@ -2,6 +2,8 @@
 
 #include "admincommand.h"
 #include "connectionresolver.h"
+#include "enginecommand.h"
+#include "engineprinter.h"
 #include "profilecommand.h"
 #include "publishcommand.h"
 #include "resourceprinter.h"
@@ -65,6 +67,8 @@ void CliApplication::run()
 
 void CliApplication::runCommand(RemoteConnection connection)
 {
+    if (m_invocation.isEngineCommand())
+        return runEngineCommand(connection);
     m_printer = std::make_unique<ResourcePrinter>(m_invocation.output, restBase(connection));
     if (m_invocation.timeoutMs)
         connection.rest.timeoutMs = *m_invocation.timeoutMs;
@@ -90,6 +94,26 @@ void CliApplication::runCommand(RemoteConnection connection)
         return;
     }
     }
+}
+
+void CliApplication::runEngineCommand(const RemoteConnection &connection)
+{
+    // The control plane is the engine's own; Twilio's cloud has nothing like it. Refused before
+    // anything is sent, so no request with the account's credentials goes to a path Twilio
+    // does not serve.
+    if (connection.twilioCloud)
+        return failWith(CliFailure::usage(
+            QStringLiteral("engine commands need a streams-engine connection (--url URL or an "
+                           "engine profile), not Twilio's cloud")));
+    EngineControlClient::Options options;
+    if (m_invocation.timeoutMs)
+        options.timeoutMs = *m_invocation.timeoutMs;
+    m_engine = std::make_unique<EngineControlClient>(
+        connection.endpoints.restBase, connection.credentials, options);
+    m_enginePrinter = std::make_unique<EnginePrinter>(m_invocation.output);
+    auto *command = new EngineCommand(*m_engine, *m_enginePrinter, m_invocation, this);
+    connect(command, &EngineCommand::finished, this, &CliApplication::finish);
+    command->start();
 }
 
 void CliApplication::failWith(const CliFailure &failure)

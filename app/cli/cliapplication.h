@@ -12,10 +12,13 @@
 namespace streams {
 
 class ConnectionResolver;
+class EngineControlClient;
+class EnginePrinter;
 class ResourcePrinter;
 
 /// One run of streams-cli: parses the command line, resolves the connection, runs the command
-/// against a RemoteBackend and reports the exit code. main() only wires it to the event loop.
+/// against a RemoteBackend (the engine commands: an EngineControlClient) and reports the exit
+/// code. main() only wires it to the event loop.
 class CliApplication final : public QObject
 {
     Q_OBJECT
@@ -34,6 +37,7 @@ Q_SIGNALS:
 
 private:
     void runCommand(RemoteConnection connection);
+    void runEngineCommand(const RemoteConnection &connection);
     void finish(ExitCode exitCode);
     void failWith(const CliFailure &failure);
 
@@ -44,6 +48,8 @@ private:
     ConnectionResolver *m_resolver = nullptr;
     std::unique_ptr<RemoteBackend> m_backend;
     std::unique_ptr<ResourcePrinter> m_printer;
+    std::unique_ptr<EngineControlClient> m_engine;
+    std::unique_ptr<EnginePrinter> m_enginePrinter;
     bool m_finished = false;
 };
 

@@ -3,6 +3,8 @@
 #include "api/validation.h"
 
 #include <QHash>
+#include <algorithm>
+#include <limits>
 
 namespace streams {
 
@@ -35,6 +37,24 @@ const QString kDescription = QStringLiteral(
     "variables.\n"
     "  profiles import twilio-cli [--keep-source]                   Import twilio-cli's profiles.\n"
     "\n"
+    "streams-engine only (its control plane):\n"
+    "  engine health                                                Status, version and counts.\n"
+    "  engine state export [FILE | -]                               Snapshot of every service and "
+    "stream.\n"
+    "  engine state import FILE | -                                 Replace everything with a "
+    "snapshot.\n"
+    "  engine reset                                                 Back to a first start's "
+    "state.\n"
+    "  engine clock show                                            The engine's time and offset.\n"
+    "  engine clock advance DURATION                                Move time on (90, 15m, 1h30m, "
+    "1d).\n"
+    "  engine faults list                                           The fault rules and what they "
+    "did.\n"
+    "  engine faults add FAULT OPTIONS                              Add a rule; prints its id.\n"
+    "  engine faults remove ID                                      Remove one rule.\n"
+    "  engine faults clear                                          Remove every rule.\n"
+    "  engine traffic [--follow] [--limit N]                        Requests the engine served.\n"
+    "\n"
     "SERVICE and STREAM are SIDs or unique names.\n"
     "\n"
     "Connection: --url URL is a streams-engine, with TWILIO_ACCOUNT_SID and TWILIO_API_KEY +\n"
@@ -62,6 +82,17 @@ const QHash<QString, Command> &commandsByWords()
         {QStringLiteral("profiles list"), Command::ProfilesList},
         {QStringLiteral("profiles import env"), Command::ProfilesImportEnvironment},
         {QStringLiteral("profiles import twilio-cli"), Command::ProfilesImportTwilioCli},
+        {QStringLiteral("engine health"), Command::EngineHealth},
+        {QStringLiteral("engine state export"), Command::EngineStateExport},
+        {QStringLiteral("engine state import"), Command::EngineStateImport},
+        {QStringLiteral("engine reset"), Command::EngineReset},
+        {QStringLiteral("engine clock show"), Command::EngineClockShow},
+        {QStringLiteral("engine clock advance"), Command::EngineClockAdvance},
+        {QStringLiteral("engine faults list"), Command::EngineFaultsList},
+        {QStringLiteral("engine faults add"), Command::EngineFaultsAdd},
+        {QStringLiteral("engine faults remove"), Command::EngineFaultsRemove},
+        {QStringLiteral("engine faults clear"), Command::EngineFaultsClear},
+        {QStringLiteral("engine traffic"), Command::EngineTraffic},
     };
     return commands;
 }
@@ -70,7 +101,11 @@ const QHash<QString, Command> &commandsByWords()
 enum class Operand {
     None,
     Service,
-    ServiceStream
+    ServiceStream,
+    OptionalFile, // engine state export
+    File, // engine state import
+    Duration, // engine clock advance
+    FaultId // engine faults remove
 };
 
 Operand operandOf(Command command)
@@ -86,14 +121,109 @@ Operand operandOf(Command command)
     case Command::StreamsDelete:
     case Command::Publish:
     case Command::Subscribe: return Operand::ServiceStream;
+    case Command::EngineStateExport: return Operand::OptionalFile;
+    case Command::EngineStateImport: return Operand::File;
+    case Command::EngineClockAdvance: return Operand::Duration;
+    case Command::EngineFaultsRemove: return Operand::FaultId;
     default: return Operand::None;
     }
 }
 
 QString operandName(Operand operand)
 {
-    return operand == Operand::Service ? QStringLiteral("SERVICE")
-                                       : QStringLiteral("SERVICE/STREAM");
+    switch (operand) {
+    case Operand::Service: return QStringLiteral("SERVICE");
+    case Operand::ServiceStream: return QStringLiteral("SERVICE/STREAM");
+    case Operand::OptionalFile:
+    case Operand::File: return QStringLiteral("FILE (or - for stdin)");
+    case Operand::Duration:
+        return QStringLiteral("DURATION (seconds, or a combination like 90s, 15m, 2h, 1d, 1h30m)");
+    case Operand::FaultId: return QStringLiteral("a fault rule's ID (see 'engine faults list')");
+    case Operand::None: break;
+    }
+    return QString();
+}
+
+/// DURATION of `engine clock advance`: whole seconds ("90"), or whole numbers each with a unit,
+/// from days down to seconds, each unit at most once ("90s", "15m", "2h", "1d", "1h30m",
+/// "1d2h3m4s"). Fractions are refused rather than rounded ("1h30m", not "1.5h"). The upper limit
+/// (ten years) is the engine's to enforce; only what does not fit in 64 bits is refused here.
+std::expected<qint64, QString> parseDuration(const QString &text)
+{
+    const auto bad = [&text](const QString &why) {
+        return std::unexpected(
+            QStringLiteral("engine clock advance: bad DURATION '%1': %2 (examples: 90, 90s, 15m, "
+                           "2h, 1d, 1h30m)")
+                .arg(text, why));
+    };
+    static constexpr std::pair<char16_t, qint64> kUnits[] = {
+        {u'd', 86400}, {u'h', 3600}, {u'm', 60}, {u's', 1}};
+    if (text.isEmpty())
+        return bad(QStringLiteral("it is empty"));
+    qint64 total = 0;
+    int lastUnit = -1;
+    qsizetype i = 0;
+    while (i < text.size()) {
+        const qsizetype start = i;
+        while (i < text.size() && text.at(i).isDigit() && text.at(i).unicode() < 128)
+            ++i;
+        if (i == start) {
+            const QChar c = text.at(i);
+            if (c == u'-')
+                return bad(QStringLiteral("it is negative; time only moves forward"));
+            if (std::ranges::any_of(kUnits, [c](const auto &unit) { return unit.first == c; }))
+                return bad(QStringLiteral("no number before '%1'").arg(c));
+            return bad(QStringLiteral("'%1' where a number belongs").arg(c));
+        }
+        bool ok = false;
+        const qint64 number = QStringView(text).sliced(start, i - start).toLongLong(&ok);
+        if (!ok)
+            return bad(QStringLiteral("too large"));
+        if (i == text.size()) {
+            if (start == 0)
+                return number; // plain seconds
+            return bad(QStringLiteral("'%1' has no unit; the units are d, h, m and s")
+                           .arg(QStringView(text).sliced(start)));
+        }
+        const QChar c = text.at(i);
+        if (c == u'.' || c == u',')
+            return bad(QStringLiteral("fractions are not taken; write whole numbers of smaller "
+                                      "units (1h30m, not 1.5h)"));
+        const auto unit = std::ranges::find_if(
+            kUnits, [c](const auto &candidate) { return candidate.first == c; });
+        if (unit == std::ranges::end(kUnits))
+            return bad(QStringLiteral("unknown unit '%1'; the units are d, h, m and s").arg(c));
+        const int index = int(unit - std::ranges::begin(kUnits));
+        if (index == lastUnit)
+            return bad(QStringLiteral("'%1' given twice").arg(c));
+        if (index < lastUnit)
+            return bad(QStringLiteral("units out of order; they go from days down to seconds"));
+        lastUnit = index;
+        if (number > (std::numeric_limits<qint64>::max() - total) / unit->second)
+            return bad(QStringLiteral("too large"));
+        total += number * unit->second;
+        ++i;
+    }
+    return total;
+}
+
+template<typename T>
+std::expected<T, QString> readNumber(
+    const QCommandLineParser &parser, const QCommandLineOption &option, const QString &what)
+{
+    const QString text = parser.value(option);
+    bool ok = false;
+    T value{};
+    if constexpr (std::is_same_v<T, double>)
+        value = text.toDouble(&ok);
+    else if constexpr (std::is_same_v<T, qint64>)
+        value = text.toLongLong(&ok);
+    else
+        value = text.toInt(&ok);
+    if (!ok)
+        return std::unexpected(QStringLiteral("--%1 expects %2, not '%3'")
+                                   .arg(option.names().constLast(), what, text));
+    return value;
 }
 
 bool isServiceFieldCommand(Command command)
@@ -116,6 +246,24 @@ bool CliInvocation::needsConnection() const
 {
     return command != Command::ProfilesList && command != Command::ProfilesImportEnvironment
         && command != Command::ProfilesImportTwilioCli;
+}
+
+bool CliInvocation::isEngineCommand() const
+{
+    switch (command) {
+    case Command::EngineHealth:
+    case Command::EngineStateExport:
+    case Command::EngineStateImport:
+    case Command::EngineReset:
+    case Command::EngineClockShow:
+    case Command::EngineClockAdvance:
+    case Command::EngineFaultsList:
+    case Command::EngineFaultsAdd:
+    case Command::EngineFaultsRemove:
+    case Command::EngineFaultsClear:
+    case Command::EngineTraffic: return true;
+    default: return false;
+    }
 }
 
 CliCommandLine::CliCommandLine()
@@ -162,13 +310,65 @@ CliCommandLine::CliCommandLine()
           QStringLiteral("SECONDS")),
       m_keepSource(QStringLiteral("keep-source"),
           QStringLiteral("profiles import twilio-cli: leave the secrets in twilio-cli's file "
-                         "too (by default they are moved to the keychain)."))
+                         "too (by default they are moved to the keychain).")),
+      m_faultService(QStringLiteral("service"),
+          QStringLiteral("engine faults add: the service the rule acts on (SID or unique name; "
+                         "default: every service)."),
+          QStringLiteral("SERVICE")),
+      m_faultStream(QStringLiteral("stream"),
+          QStringLiteral("engine faults add: the stream the rule acts on (SID or unique name; "
+                         "default: every stream)."),
+          QStringLiteral("STREAM")),
+      m_drop(QStringLiteral("drop"),
+          QStringLiteral("engine faults add: lose each delivery with probability P (0-1)."),
+          QStringLiteral("P")),
+      m_delay(QStringLiteral("delay"),
+          QStringLiteral("engine faults add: hold each delivery MS milliseconds."),
+          QStringLiteral("MS")),
+      m_jitter(QStringLiteral("jitter"),
+          QStringLiteral("engine faults add: vary the delay by up to ± MS milliseconds."),
+          QStringLiteral("MS")),
+      m_reorder(QStringLiteral("reorder"),
+          QStringLiteral("engine faults add: shuffle deliveries within windows of N messages."),
+          QStringLiteral("N")),
+      m_restError(QStringLiteral("rest-error"),
+          QStringLiteral("engine faults add: refuse REST requests with HTTP STATUS (400-599) and "
+                         "Twilio error CODE (default 20000 + STATUS)."),
+          QStringLiteral("STATUS[:CODE]")),
+      m_count(QStringLiteral("count"),
+          QStringLiteral("engine faults add --rest-error: refuse N requests, then stop "
+                         "(default: no limit)."),
+          QStringLiteral("N")),
+      m_probability(QStringLiteral("probability"),
+          QStringLiteral("engine faults add --rest-error: refuse each matching request with "
+                         "probability P (default 1)."),
+          QStringLiteral("P")),
+      m_method(QStringLiteral("method"),
+          QStringLiteral("engine faults add --rest-error: only GET, POST or DELETE requests."),
+          QStringLiteral("METHOD")),
+      m_on(QStringLiteral("on"),
+          QStringLiteral("engine faults add --rest-error: only requests on messages, streams or "
+                         "services (default *: all)."),
+          QStringLiteral("messages|streams|services|*")),
+      m_disconnect(QStringLiteral("disconnect"),
+          QStringLiteral("engine faults add: close the live connections subscribed to the "
+                         "service/stream, at once.")),
+      m_seed(QStringLiteral("seed"),
+          QStringLiteral("engine faults add: seed the rule's randomness, for repeatable runs."),
+          QStringLiteral("N")),
+      m_follow(QStringLiteral("follow"),
+          QStringLiteral("engine traffic: keep printing new entries until ^C.")),
+      m_limit(QStringLiteral("limit"),
+          QStringLiteral("engine traffic: the N most recent entries (1-1000, default 100)."),
+          QStringLiteral("N"))
 {
     m_parser.setApplicationDescription(kDescription);
     m_parser.addOptions({m_profile, m_url, m_output, m_timeout, m_friendlyName, m_webhookUrl,
         m_reachabilityWebhooksEnabled, m_aclEnabled, m_reachabilityDebouncingEnabled,
         m_reachabilityDebouncingWindow, m_webhooksFromRestEnabled, m_uniqueName, m_ttl,
-        m_keepSource});
+        m_keepSource, m_faultService, m_faultStream, m_drop, m_delay, m_jitter, m_reorder,
+        m_restError, m_count, m_probability, m_method, m_on, m_disconnect, m_seed, m_follow,
+        m_limit});
     m_parser.addPositionalArgument(QStringLiteral("command"),
         QStringLiteral("One of the commands above, with its arguments."),
         QStringLiteral("<command> [arguments…]"));
@@ -224,7 +424,8 @@ std::expected<void, QString> CliCommandLine::readCommand(
     }
     if (used == 0) {
         const QString first = words.first();
-        if (first == u"services" || first == u"streams" || first == u"profiles")
+        if (first == u"services" || first == u"streams" || first == u"profiles"
+            || first == u"engine")
             return std::unexpected(
                 QStringLiteral("unknown %1 command '%2'").arg(first, words.mid(1).join(u' ')));
         return std::unexpected(QStringLiteral("unknown command '%1'").arg(first));
@@ -234,7 +435,34 @@ std::expected<void, QString> CliCommandLine::readCommand(
     const Operand operand = operandOf(invocation.command);
 
     qsizetype extra = 0;
-    if (operand != Operand::None) {
+    if (operand == Operand::OptionalFile || operand == Operand::File) {
+        if (rest.isEmpty() && operand == Operand::File)
+            return std::unexpected(
+                QStringLiteral("%1 needs %2").arg(commandName, operandName(operand)));
+        if (!rest.isEmpty()) {
+            if (rest.first().isEmpty())
+                return std::unexpected(QStringLiteral("%1: FILE is empty").arg(commandName));
+            invocation.file = rest.first() == u"-" ? QString() : rest.first();
+            extra = 1;
+        }
+    } else if (operand == Operand::Duration || operand == Operand::FaultId) {
+        if (rest.isEmpty())
+            return std::unexpected(
+                QStringLiteral("%1 needs %2").arg(commandName, operandName(operand)));
+        invocation.target = rest.first();
+        if (operand == Operand::Duration) {
+            const auto seconds = parseDuration(invocation.target);
+            if (!seconds)
+                return std::unexpected(seconds.error());
+            invocation.advanceSeconds = *seconds;
+        } else {
+            if (invocation.target.isEmpty())
+                return std::unexpected(
+                    QStringLiteral("%1 needs %2").arg(commandName, operandName(operand)));
+            invocation.faultId = invocation.target;
+        }
+        extra = 1;
+    } else if (operand != Operand::None) {
         if (rest.isEmpty())
             return std::unexpected(
                 QStringLiteral("%1 needs %2").arg(commandName, operandName(operand)));
@@ -363,6 +591,120 @@ std::expected<void, QString> CliCommandLine::readOptions(CliInvocation &invocati
         invocation.ttlSeconds = *ttl;
     }
     invocation.keepSource = m_parser.isSet(m_keepSource);
+
+    if (auto read = readFaultOptions(invocation); !read)
+        return read;
+    invocation.follow = m_parser.isSet(m_follow);
+    if (m_parser.isSet(m_limit)) {
+        // The range (1-1000) is the engine's rule; it answers with its own error.
+        const auto limit =
+            readNumber<int>(m_parser, m_limit, QStringLiteral("a number of entries"));
+        if (!limit)
+            return std::unexpected(limit.error());
+        invocation.trafficLimit = *limit;
+    }
+    return {};
+}
+
+std::expected<void, QString> CliCommandLine::readFaultOptions(CliInvocation &invocation)
+{
+    // Only the shapes are checked here (a number where a number belongs); the ranges are the
+    // engine's rules, and its 400 names the field.
+    EngineFaultRule &rule = invocation.faultRule;
+    const auto text = [this](const QCommandLineOption &option) -> std::expected<QString, QString> {
+        const QString value = m_parser.value(option);
+        if (value.isEmpty())
+            return std::unexpected(QStringLiteral("--%1 needs %2")
+                                       .arg(option.names().constLast(), option.valueName()));
+        return value;
+    };
+    if (m_parser.isSet(m_faultService)) {
+        const auto service = text(m_faultService);
+        if (!service)
+            return std::unexpected(service.error());
+        rule.service = *service;
+    }
+    if (m_parser.isSet(m_faultStream)) {
+        const auto stream = text(m_faultStream);
+        if (!stream)
+            return std::unexpected(stream.error());
+        rule.stream = *stream;
+    }
+    const QString probability = QStringLiteral("a probability from 0 to 1");
+    const QString milliseconds = QStringLiteral("whole milliseconds");
+    if (m_parser.isSet(m_drop)) {
+        const auto drop = readNumber<double>(m_parser, m_drop, probability);
+        if (!drop)
+            return std::unexpected(drop.error());
+        rule.drop = *drop;
+    }
+    if (m_parser.isSet(m_delay)) {
+        const auto delay = readNumber<int>(m_parser, m_delay, milliseconds);
+        if (!delay)
+            return std::unexpected(delay.error());
+        rule.delayMs = *delay;
+    }
+    if (m_parser.isSet(m_jitter)) {
+        const auto jitter = readNumber<int>(m_parser, m_jitter, milliseconds);
+        if (!jitter)
+            return std::unexpected(jitter.error());
+        rule.jitterMs = *jitter;
+    }
+    if (m_parser.isSet(m_reorder)) {
+        const auto window =
+            readNumber<int>(m_parser, m_reorder, QStringLiteral("a number of messages"));
+        if (!window)
+            return std::unexpected(window.error());
+        rule.reorderWindow = *window;
+    }
+    if (m_parser.isSet(m_restError)) {
+        const QString value = m_parser.value(m_restError);
+        const QStringList parts = value.split(u':');
+        bool statusOk = false;
+        bool codeOk = true;
+        EngineFaultRule::RestError error;
+        error.status = parts.first().toInt(&statusOk);
+        if (parts.size() == 2)
+            error.code = parts.at(1).toInt(&codeOk);
+        if (!statusOk || !codeOk || parts.size() > 2)
+            return std::unexpected(
+                QStringLiteral("--rest-error expects STATUS or STATUS:CODE (e.g. 429:54009), "
+                               "not '%1'")
+                    .arg(value));
+        if (m_parser.isSet(m_count)) {
+            const auto count =
+                readNumber<qint64>(m_parser, m_count, QStringLiteral("a number of requests"));
+            if (!count)
+                return std::unexpected(count.error());
+            error.count = *count;
+        }
+        if (m_parser.isSet(m_probability)) {
+            const auto p = readNumber<double>(m_parser, m_probability, probability);
+            if (!p)
+                return std::unexpected(p.error());
+            error.probability = *p;
+        }
+        if (m_parser.isSet(m_method)) {
+            const auto method = text(m_method);
+            if (!method)
+                return std::unexpected(method.error());
+            error.method = method->toUpper();
+        }
+        if (m_parser.isSet(m_on)) {
+            const auto on = text(m_on);
+            if (!on)
+                return std::unexpected(on.error());
+            error.on = *on;
+        }
+        rule.restError = error;
+    }
+    rule.disconnect = m_parser.isSet(m_disconnect);
+    if (m_parser.isSet(m_seed)) {
+        const auto seed = readNumber<qint64>(m_parser, m_seed, QStringLiteral("an integer"));
+        if (!seed)
+            return std::unexpected(seed.error());
+        rule.seed = *seed;
+    }
     return {};
 }
 
@@ -387,6 +729,24 @@ std::expected<void, QString> CliCommandLine::checkOptionsApply(
         return refuse(m_ttl, QStringLiteral("streams create and streams update"));
     if (m_parser.isSet(m_keepSource) && command != Command::ProfilesImportTwilioCli)
         return refuse(m_keepSource, QStringLiteral("profiles import twilio-cli"));
+    for (const QCommandLineOption *option : {&m_faultService, &m_faultStream, &m_drop, &m_delay,
+             &m_jitter, &m_reorder, &m_restError, &m_disconnect, &m_seed}) {
+        if (m_parser.isSet(*option) && command != Command::EngineFaultsAdd)
+            return refuse(*option, QStringLiteral("engine faults add"));
+    }
+    for (const QCommandLineOption *option : {&m_count, &m_probability, &m_method, &m_on}) {
+        if (!m_parser.isSet(*option))
+            continue;
+        if (command != Command::EngineFaultsAdd)
+            return refuse(*option, QStringLiteral("engine faults add"));
+        if (!m_parser.isSet(m_restError))
+            return std::unexpected(QStringLiteral("--%1 qualifies --rest-error; give that too")
+                                       .arg(option->names().constLast()));
+    }
+    for (const QCommandLineOption *option : {&m_follow, &m_limit}) {
+        if (m_parser.isSet(*option) && command != Command::EngineTraffic)
+            return refuse(*option, QStringLiteral("engine traffic"));
+    }
     if (!invocation.needsConnection() && (m_parser.isSet(m_profile) || m_parser.isSet(m_url)))
         return std::unexpected(
             QStringLiteral("--profile and --url do not apply to the profiles commands"));
@@ -394,6 +754,14 @@ std::expected<void, QString> CliCommandLine::checkOptionsApply(
     if (command == Command::StreamsUpdate && !invocation.ttlSeconds)
         return std::unexpected(
             QStringLiteral("streams update needs --ttl SECONDS (0 = never expires)"));
+    if (command == Command::EngineFaultsAdd) {
+        const EngineFaultRule &rule = invocation.faultRule;
+        if (!rule.drop && !rule.delayMs && !rule.reorderWindow && !rule.restError
+            && !rule.disconnect)
+            return std::unexpected(
+                QStringLiteral("engine faults add needs something to do: --drop, --delay, "
+                               "--reorder, --rest-error or --disconnect"));
+    }
     if (command == Command::ServicesUpdate) {
         const ServiceFields &f = invocation.serviceFields;
         if (!f.friendlyName && !f.webhookUrl && !f.reachabilityWebhooksEnabled && !f.aclEnabled

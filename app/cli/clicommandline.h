@@ -1,6 +1,7 @@
 #pragma once
 
 #include "api/service.h"
+#include "remote/enginecontrolclient.h"
 
 #include <QByteArray>
 #include <QCommandLineOption>
@@ -31,7 +32,18 @@ struct CliInvocation
         Subscribe,
         ProfilesList,
         ProfilesImportEnvironment,
-        ProfilesImportTwilioCli
+        ProfilesImportTwilioCli,
+        EngineHealth,
+        EngineStateExport,
+        EngineStateImport,
+        EngineReset,
+        EngineClockShow,
+        EngineClockAdvance,
+        EngineFaultsList,
+        EngineFaultsAdd,
+        EngineFaultsRemove,
+        EngineFaultsClear,
+        EngineTraffic
     };
     enum class Output {
         Table,
@@ -56,8 +68,23 @@ struct CliInvocation
     /// --timeout: per request attempt; empty = RestClient's default.
     std::optional<int> timeoutMs;
 
+    /// engine state export: where the snapshot goes (empty: stdout); engine state import: where
+    /// it comes from.
+    QString file;
+    /// engine clock advance: the DURATION in seconds.
+    qint64 advanceSeconds = 0;
+    /// engine faults remove: the rule's id ("fault-1").
+    QString faultId;
+    /// engine faults add: the rule, from the fault options.
+    EngineFaultRule faultRule;
+    /// engine traffic: --follow, --limit.
+    bool follow = false;
+    std::optional<int> trafficLimit;
+
     /// Everything but the profiles commands talks to a service.
     bool needsConnection() const;
+    /// The engine commands talk to a streams-engine's control plane, never to Twilio's cloud.
+    bool isEngineCommand() const;
 };
 
 /// streams-cli's command line: global options (--profile, --url, --output), a command with its
@@ -76,6 +103,7 @@ public:
 private:
     std::expected<void, QString> readCommand(const QStringList &words, CliInvocation &invocation);
     std::expected<void, QString> readOptions(CliInvocation &invocation);
+    std::expected<void, QString> readFaultOptions(CliInvocation &invocation);
     std::expected<void, QString> checkOptionsApply(const CliInvocation &invocation) const;
 
     QCommandLineParser m_parser;
@@ -95,6 +123,21 @@ private:
     QCommandLineOption m_uniqueName;
     QCommandLineOption m_ttl;
     QCommandLineOption m_keepSource;
+    QCommandLineOption m_faultService;
+    QCommandLineOption m_faultStream;
+    QCommandLineOption m_drop;
+    QCommandLineOption m_delay;
+    QCommandLineOption m_jitter;
+    QCommandLineOption m_reorder;
+    QCommandLineOption m_restError;
+    QCommandLineOption m_count;
+    QCommandLineOption m_probability;
+    QCommandLineOption m_method;
+    QCommandLineOption m_on;
+    QCommandLineOption m_disconnect;
+    QCommandLineOption m_seed;
+    QCommandLineOption m_follow;
+    QCommandLineOption m_limit;
 };
 
 } // namespace streams

@@ -1,0 +1,367 @@
+#include "remote/enginecontrolclient.h"
+
+#include "remote/restclient.h"
+
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QPromise>
+#include <QTimer>
+#include <QUrlQuery>
+#include <cstring>
+
+// Method, path and status only: never the Authorization header, never a body (a snapshot holds
+// every name, and traffic bodies may hold message data).
+Q_LOGGING_CATEGORY(lcEngineControl, "streams.remote.enginecontrol", QtWarningMsg)
+
+namespace streams {
+
+struct EngineControlClient::Call
+{
+    QByteArray method;
+    QString path;
+    Completion done;
+    QPointer<QNetworkReply> reply;
+    bool timedOut = false;
+};
+
+namespace {
+
+/// A body Qt cannot rewind, so that its HTTP layer never re-sends a request by itself when a
+/// kept-alive connection drops after the request went out: a clock advance or an import must
+/// reach the engine at most once. The same device as RestClient's (core/remote/restclient.cpp),
+/// where the reasoning is spelled out.
+class OneShotBody final : public QIODevice
+{
+public:
+    OneShotBody(QByteArray bytes, QObject *parent) : QIODevice(parent), m_bytes(std::move(bytes))
+    {
+        open(QIODevice::ReadOnly);
+    }
+    bool isSequential() const override { return true; }
+    bool reset() override { return false; }
+    qint64 bytesAvailable() const override
+    {
+        return m_bytes.size() - m_read + QIODevice::bytesAvailable();
+    }
+    bool atEnd() const override { return m_read == m_bytes.size() && QIODevice::atEnd(); }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 n = std::min<qint64>(maxSize, m_bytes.size() - m_read);
+        std::memcpy(data, m_bytes.constData() + m_read, size_t(n));
+        m_read += n;
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_bytes;
+    qsizetype m_read = 0;
+};
+
+std::optional<QJsonObject> parseObject(const QByteArray &body)
+{
+    QJsonParseError error{};
+    const QJsonDocument document = QJsonDocument::fromJson(body, &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject())
+        return std::nullopt;
+    return document.object();
+}
+
+/// A non-2xx answer: Twilio's error body as sent, or what came back instead (another server's
+/// page, when the URL is not an engine's).
+ApiError errorFrom(const EngineReply &reply, const QByteArray &reason)
+{
+    if (reply.object.contains(QStringLiteral("code")))
+        return ApiError::fromJson(reply.object, reply.status);
+    QString message = QStringLiteral("HTTP %1").arg(reply.status);
+    if (!reason.isEmpty())
+        message += u' ' + QString::fromLatin1(reason);
+    if (reply.object.contains(QStringLiteral("message")))
+        message += QStringLiteral(": ") + reply.object.value(QStringLiteral("message")).toString();
+    return ApiError(reply.status, reply.status, message);
+}
+
+QString segment(const QString &text)
+{
+    return QString::fromLatin1(QUrl::toPercentEncoding(text));
+}
+
+template<typename T>
+std::shared_ptr<QPromise<EngineControlClient::Result<T>>> startedPromise()
+{
+    auto promise = std::make_shared<QPromise<EngineControlClient::Result<T>>>();
+    promise->start();
+    return promise;
+}
+
+template<typename T>
+void settle(QPromise<EngineControlClient::Result<T>> &promise, EngineControlClient::Result<T> value)
+{
+    promise.addResult(std::move(value));
+    promise.finish();
+}
+
+} // namespace
+
+QJsonObject EngineFaultRule::toJson() const
+{
+    QJsonObject rule;
+    if (service)
+        rule.insert(QStringLiteral("service"), *service);
+    if (stream)
+        rule.insert(QStringLiteral("stream"), *stream);
+    if (drop)
+        rule.insert(QStringLiteral("drop"), *drop);
+    if (delayMs)
+        rule.insert(QStringLiteral("delay_ms"), *delayMs);
+    if (jitterMs)
+        rule.insert(QStringLiteral("jitter_ms"), *jitterMs);
+    if (reorderWindow)
+        rule.insert(QStringLiteral("reorder_window"), *reorderWindow);
+    if (restError) {
+        QJsonObject error{{QStringLiteral("status"), restError->status}};
+        if (restError->code)
+            error.insert(QStringLiteral("code"), *restError->code);
+        if (restError->message)
+            error.insert(QStringLiteral("message"), *restError->message);
+        if (restError->probability)
+            error.insert(QStringLiteral("probability"), *restError->probability);
+        if (restError->count)
+            error.insert(QStringLiteral("count"), *restError->count);
+        if (restError->method)
+            error.insert(QStringLiteral("method"), *restError->method);
+        if (restError->on)
+            error.insert(QStringLiteral("on"), *restError->on);
+        rule.insert(QStringLiteral("rest_error"), error);
+    }
+    if (disconnect)
+        rule.insert(QStringLiteral("disconnect"), true);
+    if (seed)
+        rule.insert(QStringLiteral("seed"), *seed);
+    return rule;
+}
+
+EngineControlClient::EngineControlClient(
+    QUrl engineBase, RemoteCredentials credentials, QObject *parent)
+    : EngineControlClient(std::move(engineBase), std::move(credentials), Options(), parent)
+{ }
+
+EngineControlClient::EngineControlClient(
+    QUrl engineBase, RemoteCredentials credentials, Options options, QObject *parent)
+    : QObject(parent),
+      m_base(engineBase.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment)),
+      m_credentials(std::move(credentials)),
+      m_options(options),
+      m_network(new QNetworkAccessManager(this))
+{
+    m_options.timeoutMs = qMax(1, m_options.timeoutMs);
+    // As RestClient: a redirect would hand the Authorization header to whoever it names.
+    m_network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+}
+
+EngineControlClient::~EngineControlClient()
+{
+    const auto calls = std::exchange(m_calls, {});
+    for (const auto &call : calls) {
+        if (call->reply) {
+            disconnect(call->reply, nullptr, this, nullptr);
+            call->reply->abort();
+        }
+        call->done(std::unexpected(ApiError::connectionFailed(
+            QStringLiteral("The request to %1 was cancelled: the client was closed")
+                .arg(hostPort()))));
+    }
+}
+
+QString EngineControlClient::hostPort() const
+{
+    return QStringLiteral("%1:%2")
+        .arg(m_base.host())
+        .arg(m_base.port(m_base.scheme().toLower() == u"https" ? 443 : 80));
+}
+
+void EngineControlClient::send(
+    const QByteArray &method, const QString &pathAndQuery, const QByteArray &body, Completion done)
+{
+    auto call = std::make_shared<Call>();
+    call->method = method;
+    call->path = pathAndQuery;
+    call->done = std::move(done);
+    m_calls.insert(call.get(), call);
+
+    QNetworkRequest request(
+        QUrl::fromEncoded(m_base.toEncoded() + pathAndQuery.toLatin1(), QUrl::StrictMode));
+    request.setRawHeader("Authorization",
+        "Basic "
+            + (m_credentials.basicUser() + u':' + m_credentials.basicPassword())
+                  .toUtf8()
+                  .toBase64());
+    request.setRawHeader("Accept", "application/json");
+    request.setHeader(QNetworkRequest::UserAgentHeader, RestClient::userAgent());
+    request.setTransferTimeout(m_options.timeoutMs);
+
+    QNetworkReply *reply = nullptr;
+    if (method == "GET") {
+        reply = m_network->get(request);
+    } else if (method == "DELETE") {
+        reply = m_network->deleteResource(request);
+    } else {
+        request.setHeader(
+            QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(QNetworkRequest::ContentLengthHeader, body.size());
+        request.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
+        auto *device = new OneShotBody(body, nullptr);
+        reply = m_network->sendCustomRequest(request, method, device);
+        device->setParent(reply);
+    }
+    call->reply = reply;
+    qCDebug(lcEngineControl) << method << pathAndQuery;
+
+    std::weak_ptr<Call> weak = call;
+    // The whole request, not only inactivity: an engine that trickles bytes must not hold it.
+    QTimer::singleShot(m_options.timeoutMs, reply, [weak, reply] {
+        if (const auto c = weak.lock()) {
+            c->timedOut = true;
+            reply->abort();
+        }
+    });
+    connect(reply, &QNetworkReply::finished, this, [this, weak, reply] {
+        if (const auto c = weak.lock(); c && m_calls.contains(c.get()))
+            finished(c, reply);
+        reply->deleteLater();
+    });
+}
+
+void EngineControlClient::finished(const std::shared_ptr<Call> &call, QNetworkReply *reply)
+{
+    m_calls.remove(call.get());
+    call->reply = nullptr;
+    const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    if (status.isValid() && status.toInt() > 0) {
+        EngineReply answer;
+        answer.status = status.toInt();
+        answer.body = reply->readAll();
+        answer.object = parseObject(answer.body).value_or(QJsonObject());
+        qCDebug(lcEngineControl) << call->method << call->path << "->" << answer.status;
+        if (answer.status < 200 || answer.status > 299) {
+            const QByteArray reason =
+                reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
+            return call->done(std::unexpected(errorFrom(answer, reason)));
+        }
+        return call->done(answer);
+    }
+    const bool timedOut = call->timedOut || reply->error() == QNetworkReply::OperationCanceledError
+        || reply->error() == QNetworkReply::TimeoutError;
+    const ApiError failure = ApiError::connectionFailed(timedOut
+            ? QStringLiteral("No answer from %1 within %2 s")
+                  .arg(hostPort(), QString::number(m_options.timeoutMs / 1000.0, 'g', 3))
+            : QStringLiteral("Cannot reach %1: %2").arg(hostPort(), reply->errorString()));
+    qCDebug(lcEngineControl) << call->method << call->path << "failed:" << failure.message();
+    call->done(std::unexpected(failure));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::json(
+    const QByteArray &method, const QString &pathAndQuery, const QByteArray &body)
+{
+    auto promise = startedPromise<EngineReply>();
+    QFuture<Result<EngineReply>> future = promise->future();
+    send(method, pathAndQuery, body, [promise](const Result<EngineReply> &reply) {
+        if (reply && !parseObject(reply->body))
+            return settle<EngineReply>(*promise,
+                std::unexpected(ApiError(ApiError::InternalError, reply->status,
+                    QStringLiteral("The engine's answer (HTTP %1) is not a JSON object")
+                        .arg(reply->status))));
+        settle(*promise, reply);
+    });
+    return future;
+}
+
+QFuture<EngineControlClient::Result<void>> EngineControlClient::noContent(
+    const QByteArray &method, const QString &path)
+{
+    auto promise = startedPromise<void>();
+    QFuture<Result<void>> future = promise->future();
+    send(method, path, {}, [promise](const Result<EngineReply> &reply) {
+        if (!reply)
+            return settle<void>(*promise, std::unexpected(reply.error()));
+        settle<void>(*promise, {});
+    });
+    return future;
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::health()
+{
+    return json("GET", QStringLiteral("/_engine/health"));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::exportState()
+{
+    return json("GET", QStringLiteral("/_engine/state"));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::importState(
+    const QByteArray &snapshot)
+{
+    return json("PUT", QStringLiteral("/_engine/state"), snapshot);
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::reset()
+{
+    return json("POST", QStringLiteral("/_engine/reset"), QByteArrayLiteral("{}"));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::clock()
+{
+    return json("GET", QStringLiteral("/_engine/clock"));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::advanceClock(double seconds)
+{
+    const QJsonObject body{{QStringLiteral("advance_seconds"), seconds}};
+    return json("POST", QStringLiteral("/_engine/clock"),
+        QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::listFaults()
+{
+    return json("GET", QStringLiteral("/_engine/faults"));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::addFault(
+    const EngineFaultRule &rule)
+{
+    return json("POST", QStringLiteral("/_engine/faults"),
+        QJsonDocument(rule.toJson()).toJson(QJsonDocument::Compact));
+}
+
+QFuture<EngineControlClient::Result<void>> EngineControlClient::removeFault(const QString &id)
+{
+    return noContent("DELETE", QStringLiteral("/_engine/faults/") + segment(id));
+}
+
+QFuture<EngineControlClient::Result<void>> EngineControlClient::clearFaults()
+{
+    return noContent("DELETE", QStringLiteral("/_engine/faults"));
+}
+
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::traffic(
+    std::optional<qint64> after, std::optional<int> limit)
+{
+    QUrlQuery query;
+    if (after)
+        query.addQueryItem(QStringLiteral("after"), QString::number(*after));
+    if (limit)
+        query.addQueryItem(QStringLiteral("limit"), QString::number(*limit));
+    QString path = QStringLiteral("/_engine/traffic");
+    if (!query.isEmpty())
+        path += u'?' + query.toString(QUrl::FullyEncoded);
+    return json("GET", path);
+}
+
+} // namespace streams
