@@ -28,12 +28,19 @@ function makeCredentials() {
 
 /**
  * Starts `binary --listen 127.0.0.1:0 --data-dir <fresh dir> [extraArgs]` and resolves when the
- * engine reports its port. Returns {base, port, stop(), alive(), stderr()}.
+ * engine reports its port. Returns {base, port, stop(), kill9(), alive(), stderr()}.
+ *
+ * Options: `dataDir` runs on an existing directory (a restart), which stop() and kill9() leave in
+ * place; `dataDir: null` passes no --data-dir at all (for --in-memory).
  */
-async function startEngine(binary, credentials, extraArgs = [], { timeoutMs = 20000 } = {}) {
+async function startEngine(binary, credentials, extraArgs = [], { timeoutMs = 20000, dataDir: givenDataDir } = {}) {
   if (!binary) throw new Error("no streams-engine binary given (first command-line argument)");
   if (!fs.existsSync(binary)) throw new Error(`streams-engine binary not found: ${binary}`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "streams-interop-node-"));
+  const ownsDataDir = givenDataDir === undefined;
+  const dataDir = ownsDataDir ? fs.mkdtempSync(path.join(os.tmpdir(), "streams-interop-node-")) : givenDataDir;
+  const removeDataDir = () => {
+    if (ownsDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   const env = { ...process.env };
   delete env.TWILIO_EDGE;
   delete env.TWILIO_REGION;
@@ -45,7 +52,8 @@ async function startEngine(binary, credentials, extraArgs = [], { timeoutMs = 20
     NO_PROXY: "127.0.0.1,localhost",
     no_proxy: "127.0.0.1,localhost",
   });
-  const child = spawn(binary, ["--listen", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs], {
+  const dataDirArgs = dataDir === null ? [] : ["--data-dir", dataDir];
+  const child = spawn(binary, ["--listen", "127.0.0.1:0", ...dataDirArgs, ...extraArgs], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -102,13 +110,18 @@ async function startEngine(binary, credentials, extraArgs = [], { timeoutMs = 20
         await exitPromise;
         clearTimeout(timer);
       }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
       return exited;
+    },
+    /** SIGKILL (a crash) and wait for the process to be gone; the data dir stays for a restart. */
+    async kill9() {
+      if (exited === null) child.kill("SIGKILL");
+      return exitPromise;
     },
     /** Synchronous last resort for process exit handlers. */
     killNow() {
       if (exited === null) child.kill("SIGKILL");
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
     },
   };
   return engine;

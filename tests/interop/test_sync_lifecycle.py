@@ -11,12 +11,8 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 
@@ -30,6 +26,8 @@ except ImportError as error:
     print("(import twilio failed: %s)" % error, file=sys.stderr)
     sys.exit(1)
 
+from engine_process import Engine as EngineProcess, make_credentials  # noqa: E402 - beside this file
+
 ENGINE_BINARY = None  # set from argv in main
 
 # The client must reach the engine directly: no edge/region host rewriting, no proxy.
@@ -41,7 +39,6 @@ SERVICE_SID = re.compile(r"^IS[0-9a-f]{32}$")
 STREAM_SID = re.compile(r"^TO[0-9a-f]{32}$")
 MESSAGE_SID = re.compile(r"^TZ[0-9a-f]{32}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 
 def random_hex(nbytes):
@@ -56,88 +53,14 @@ def missing_service_sid():
     return "IS" + random_hex(16)
 
 
-CREDENTIALS = {
-    "account_sid": "AC" + random_hex(16),
-    "auth_token": random_hex(16),
-    "api_key": "SK" + random_hex(16),
-    "api_secret": random_hex(16),
-}
+CREDENTIALS = make_credentials()
 
 
-class Engine:
-    """A real streams-engine process on a free loopback port, with a fresh data directory.
-
-    The engine prints credentials on stdout, so stdout is parsed for the port and then drained
-    without being shown. stderr is kept and shown only when something goes wrong."""
+class Engine(EngineProcess):
+    """A real streams-engine process with this run's credentials (engine_process.py)."""
 
     def __init__(self, binary, extra_args=(), timeout=20.0):
-        if not binary:
-            raise RuntimeError("no streams-engine binary given (first command-line argument)")
-        if not os.path.exists(binary):
-            raise RuntimeError("streams-engine binary not found: %s" % binary)
-        self.data_dir = tempfile.mkdtemp(prefix="streams-interop-py-")
-        env = dict(os.environ)
-        env.update({
-            "TWILIO_ACCOUNT_SID": CREDENTIALS["account_sid"],
-            "TWILIO_AUTH_TOKEN": CREDENTIALS["auth_token"],
-            "TWILIO_API_KEY": CREDENTIALS["api_key"],
-            "TWILIO_API_SECRET": CREDENTIALS["api_secret"],
-        })
-        self._stderr = []
-        self.process = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, *extra_args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        found = threading.Event()
-        self.port = None
-
-        def read_stdout():
-            for raw in self.process.stdout:
-                if self.port is None:
-                    match = LISTENING.search(raw.decode("utf-8", "replace"))
-                    if match:
-                        self.port = int(match.group(1))
-                        found.set()
-            found.set()  # EOF
-
-        def read_stderr():
-            for raw in self.process.stderr:
-                self._stderr.append(raw.decode("utf-8", "replace"))
-
-        self._readers = [threading.Thread(target=read_stdout, daemon=True),
-                         threading.Thread(target=read_stderr, daemon=True)]
-        for reader in self._readers:
-            reader.start()
-        if not found.wait(timeout) or self.port is None:
-            self.process.kill()
-            self._reap()
-            raise RuntimeError("streams-engine did not report its port (exit %s); stderr:\n%s"
-                               % (self.process.returncode, self.stderr()))
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def stderr(self):
-        return "".join(self._stderr)
-
-    def alive(self):
-        return self.process.poll() is None
-
-    def stop(self):
-        """SIGTERM, wait (then SIGKILL), remove the data directory; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self._reap()
-        return self.process.returncode
-
-    def _reap(self):
-        self.process.wait()
-        for reader in self._readers:
-            reader.join(timeout=5)
-        self.process.stdout.close()
-        self.process.stderr.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        super().__init__(binary, CREDENTIALS, extra_args, timeout=timeout)
 
 
 def client_for(base, username, password, account_sid=None):
