@@ -653,17 +653,13 @@ FaultRule Engine::addFault(FaultRule rule)
 {
     FaultRule added = m_faults->add(std::move(rule), m_clock->nowMs());
     if (added.disconnect && m_disconnector) {
-        // Resolved to SIDs here, so the endpoint compares its subscriptions' SIDs only.
-        const FaultTarget target =
-            faultTarget(added.service == u"*" ? QStringView() : QStringView(added.service),
-                added.stream == u"*" ? QStringView() : QStringView(added.stream));
-        const QString service = added.service == u"*" ? added.service : target.serviceSid;
-        // Without a service, a stream can only be matched by its SID.
-        const QString stream =
-            added.stream == u"*" || added.service == u"*" ? added.stream : target.streamSid;
-        quint64 closed = 0;
-        if (!service.isEmpty() && !stream.isEmpty())
-            closed = m_disconnector(service, stream);
+        // Each subscription is matched as a publish to its stream would be: by SID or unique
+        // name, of the stream and of its service.
+        const quint64 closed = m_disconnector(
+            [this, &added](const QString &serviceSid, const QString &streamSid) {
+                return added.matches(faultTarget(serviceSid, streamSid));
+            },
+            added.service == u"*" && added.stream == u"*");
         m_faults->countDisconnected(added.id, closed);
         added.acted.disconnected = closed;
     }

@@ -151,9 +151,12 @@ public:
     FaultRules &faults() { return *m_faults; }
     /// Adds a fault rule; a `disconnect` rule closes the matching live connections now.
     FaultRule addFault(FaultRule rule);
-    /// Whatever closes live connections for a `disconnect` rule (the twilsock endpoint):
-    /// given the resolved service and stream SIDs ("*" for any), returns how many it closed.
-    void setLiveDisconnector(std::function<quint64(const QString &, const QString &)> disconnector)
+    /// Whatever closes live connections for a `disconnect` rule (the twilsock endpoint): it
+    /// closes those with a subscription the predicate (service SID, stream SID) accepts, or
+    /// every connection when `everyone`, and returns how many it closed.
+    using LiveDisconnector = std::function<quint64(
+        const std::function<bool(const QString &, const QString &)> &accepts, bool everyone)>;
+    void setLiveDisconnector(LiveDisconnector disconnector)
     {
         m_disconnector = std::move(disconnector);
     }
@@ -202,7 +205,7 @@ private:
     qsizetype m_queueCapacity = 0;
     std::unique_ptr<FaultRules> m_faults;
     std::unique_ptr<TrafficLog> m_traffic;
-    std::function<quint64(const QString &, const QString &)> m_disconnector;
+    LiveDisconnector m_disconnector;
     qsizetype m_expiredInSweep = 0;
     std::unique_ptr<StreamStore> m_store;
     std::unique_ptr<PublishLimiter> m_limiter;

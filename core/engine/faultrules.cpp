@@ -4,6 +4,7 @@
 
 #include <QDateTime>
 #include <QJsonArray>
+#include <QLocale>
 #include <QTimeZone>
 #include <algorithm>
 #include <cmath>
@@ -37,8 +38,10 @@ std::expected<std::optional<double>, ApiError> number(const QJsonObject &json, c
         return std::unexpected(invalid(field,
             QStringLiteral("must be %1 from %2 to %3")
                 .arg(integral ? QStringLiteral("a whole number") : QStringLiteral("a number"))
-                .arg(minimum, 0, 'g', 12)
-                .arg(maximum, 0, 'g', 12)));
+                .arg(
+                    minimum, 0, integral ? 'f' : 'g', integral ? 0 : QLocale::FloatingPointShortest)
+                .arg(maximum, 0, integral ? 'f' : 'g',
+                    integral ? 0 : QLocale::FloatingPointShortest)));
     return std::optional<double>(n);
 }
 
@@ -123,9 +126,12 @@ std::expected<FaultRule, ApiError> FaultRule::fromJson(const QJsonObject &json)
         return std::unexpected(jitter.error());
     rule.jitterMs = qint64(jitter->value_or(0));
     auto window = number(
-        json, "reorder_window", QStringLiteral("reorder_window"), 2, kMaxReorderWindow, true);
+        json, "reorder_window", QStringLiteral("reorder_window"), 0, kMaxReorderWindow, true);
     if (!window)
         return std::unexpected(window.error());
+    if (window->value_or(0) == 1)
+        return std::unexpected(invalid(QStringLiteral("reorder_window"),
+            QStringLiteral("must be 0 (off) or from 2 to %1 messages").arg(kMaxReorderWindow)));
     rule.reorderWindow = int(window->value_or(0));
     auto seed = number(json, "seed", QStringLiteral("seed"), 0, 9007199254740991.0, true);
     if (!seed)
@@ -262,6 +268,8 @@ FaultRules::~FaultRules()
 FaultRule FaultRules::add(FaultRule rule, qint64 nowMs)
 {
     rule.id = QStringLiteral("fault-%1").arg(m_nextId++);
+    if (rule.restError && rule.restError->message.isEmpty())
+        rule.restError->message = QStringLiteral("Injected by engine fault rule %1").arg(rule.id);
     rule.createdAtMs = nowMs;
     rule.acted = {};
     auto active = std::make_unique<Active>();

@@ -46,6 +46,9 @@ public:
     /// The live connections' limits the engine was started with.
     const TwilsockOptions &twilsockOptions() const { return m_twilsockOptions; }
     FanoutHub &hub() { return m_engine->hub(); }
+    /// The engine's traffic log, for a live view in process: thread-safe; its appended()
+    /// signal comes from the engine thread (connect queued) and read() may be called anywhere.
+    TrafficLog &traffic() { return m_engine->traffic(); }
 
     /// Queues `work` to run on the engine thread with the engine.
     void run(std::function<void(Engine &)> work);

@@ -123,9 +123,10 @@ RestReply ControlPlane::state(QByteArrayView method, QByteArrayView body)
         return failed(snapshot.error());
     if (auto imported = m_engine.importState(*snapshot); !imported)
         return failed(imported.error());
+    // What the engine holds now: streams already expired by its clock are gone.
     return json(200,
-        QJsonObject{{key("services"), double(snapshot->services.size())},
-            {key("streams"), double(snapshot->streams.size())}});
+        QJsonObject{{key("services"), double(m_engine.serviceCount())},
+            {key("streams"), double(m_engine.activeStreamCount())}});
 }
 
 RestReply ControlPlane::reset(QByteArrayView method)

@@ -642,16 +642,13 @@ void TwilsockConnection::logAnswer(const QString &id, int status, int errorCode,
     m_engine.traffic().append(std::move(entry));
 }
 
-bool TwilsockConnection::subscribesTo(const QString &serviceSid, const QString &streamSid) const
+bool TwilsockConnection::subscribesTo(
+    const std::function<bool(const QString &, const QString &)> &accepts) const
 {
-    if (serviceSid == u"*" && streamSid == u"*")
-        return true;
-    for (const auto &subscription : m_subscriptions) {
-        if ((serviceSid == u"*" || subscription->serviceSid() == serviceSid)
-            && (streamSid == u"*" || subscription->streamSid() == streamSid))
-            return true;
-    }
-    return false;
+    return std::any_of(
+        m_subscriptions.cbegin(), m_subscriptions.cend(), [&](const auto &subscription) {
+            return accepts(subscription->serviceSid(), subscription->streamSid());
+        });
 }
 
 bool TwilsockConnection::dropForFault()

@@ -50,9 +50,8 @@ public:
     /// Sends what the subscription to `streamSid` has queued (after a hub wake-up), as far as
     /// the socket's send-buffer limit allows; the rest waits in a bounded outbox.
     void deliver(const QString &streamSid);
-    /// Whether this connection has a subscription on `streamSid` of `serviceSid` ("*": any);
-    /// with both "*", any connection matches.
-    bool subscribesTo(const QString &serviceSid, const QString &streamSid) const;
+    /// Whether this connection has a subscription `accepts` (service SID, stream SID).
+    bool subscribesTo(const std::function<bool(const QString &, const QString &)> &accepts) const;
     /// Ends the connection as a server going away would (websocket 1001, no twilsock `close`,
     /// so the SDK reconnects); false when it was already ending.
     bool dropForFault();

@@ -33,9 +33,9 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
         connect(&m_pingTimer, &QTimer::timeout, this, &TwilsockServer::pingAll);
         m_pingTimer.start();
     }
-    m_engine.setLiveDisconnector([this](const QString &service, const QString &stream) {
-        return disconnectMatching(service, stream);
-    });
+    m_engine.setLiveDisconnector(
+        [this](const std::function<bool(const QString &, const QString &)> &accepts,
+            bool everyone) { return disconnectMatching(accepts, everyone); });
 }
 
 TwilsockServer::~TwilsockServer()
@@ -70,12 +70,13 @@ void TwilsockServer::attachTo(RestServer &rest)
     rest.controlPlane().setLiveConnections([this] { return m_open.load(); });
 }
 
-quint64 TwilsockServer::disconnectMatching(const QString &serviceSid, const QString &streamSid)
+quint64 TwilsockServer::disconnectMatching(
+    const std::function<bool(const QString &, const QString &)> &accepts, bool everyone)
 {
     quint64 closed = 0;
     const QList<TwilsockConnection *> connections = m_connections.values();
     for (TwilsockConnection *connection : connections) {
-        if (connection->subscribesTo(serviceSid, streamSid) && connection->dropForFault())
+        if ((everyone || connection->subscribesTo(accepts)) && connection->dropForFault())
             ++closed;
     }
     return closed;

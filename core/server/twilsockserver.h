@@ -88,9 +88,10 @@ public:
     const TwilsockOptions &options() const { return m_options; }
     Counters counters() const;
     /// Closes (websocket 1001, as a server going away does; the SDKs reconnect) every live
-    /// connection subscribed to `streamSid` of `serviceSid` ("*": any); with both "*", every
-    /// connection. Returns how many were closed (a `disconnect` fault rule).
-    quint64 disconnectMatching(const QString &serviceSid, const QString &streamSid);
+    /// connection with a subscription `accepts` (service SID, stream SID), or every connection
+    /// when `everyone`. Returns how many were closed (a `disconnect` fault rule).
+    quint64 disconnectMatching(
+        const std::function<bool(const QString &, const QString &)> &accepts, bool everyone);
 
     // For TwilsockConnection.
     /// The `stream_message_published` notification frame of `message`, built once per message
