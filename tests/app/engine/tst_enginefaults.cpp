@@ -422,9 +422,9 @@ void TestEngineFaults::droppedConnectionsLeaveNothingBehind()
         }
         return true;
     };
-    // Within the engine's own time limits: a connection it could not see end (its peer's
-    // reset lost in a loaded accept queue) goes at the latest when a request left half-sent
-    // times out (HttpServerOptions::requestTimeout, 30 s).
+    // Within the engine's own time limits: on a loaded machine a connection whose end the
+    // engine has not noticed yet goes at the latest when its half-sent request times out
+    // (HttpServerOptions::requestTimeout, 30 s).
     const auto settled = [&](int descriptors) {
         return QTest::qWaitFor([&] { return openDescriptors(pid) <= descriptors; }, 45000);
     };
