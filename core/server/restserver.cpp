@@ -50,12 +50,17 @@ RestReply RestServer::answerCounted(
     return reply;
 }
 
-TrafficEntry RestServer::startEntry(const HttpRequest &request) const
+TrafficEntry RestServer::startEntry(const HttpRequest &request)
 {
     TrafficEntry entry;
     entry.timeMs = m_engine.clock().nowMs();
     entry.kind = TrafficEntry::Kind::Rest;
-    entry.who = RestApi::basicUser(request.authorization);
+    // A client sends the same credentials request after request: decoded once.
+    if (request.authorization != m_lastAuthorization) {
+        m_lastAuthorization = request.authorization;
+        m_lastWho = RestApi::basicUser(request.authorization);
+    }
+    entry.who = m_lastWho;
     entry.method = request.method;
     entry.path = request.path;
     if (!request.query.isEmpty()) {

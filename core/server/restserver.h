@@ -43,7 +43,7 @@ private:
         const QHostAddress &peer, const HttpRequest &request, const QString &baseUrl, bool batch);
     /// The traffic log's entry of a REST request (not of the control plane's); its answer is
     /// filled in, and the entry logged, by record().
-    TrafficEntry startEntry(const HttpRequest &request) const;
+    TrafficEntry startEntry(const HttpRequest &request);
     void record(TrafficEntry entry, const RestReply &reply, qint64 startedNs) const;
 
     Engine &m_engine;
@@ -51,6 +51,8 @@ private:
     RestApi m_api;
     ControlPlane m_control;
     CreateBatcher m_creates;
+    QByteArray m_lastAuthorization; // and who it names, for the traffic log
+    QString m_lastWho;
     HttpServer m_http; // last: its connections go first, while what they call is still here
 };
 
