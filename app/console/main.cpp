@@ -3,6 +3,7 @@
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "host/enginecommandline.h"
+#include "host/shutdownsignals.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
 #include "ui/consolesettings.h"
@@ -90,6 +91,13 @@ int main(int argc, char *argv[])
     ProfileStore profiles(parser.value(profilesOption));
     SecretStore secrets;
     MainWindow window(consoleSettings);
+    // SIGTERM and SIGINT end the console as closing its window does, so the embedded engine
+    // stops cleanly: --export-state-on-exit writes its snapshot, --in-memory leaves nothing.
+    ShutdownSignals shutdownSignals;
+    QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &app, [&window] {
+        window.close();
+        QApplication::quit();
+    });
     window.setProfileStores(profiles, secrets);
     window.addConnection(backend->get());
     window.show();

@@ -50,6 +50,22 @@ std::unique_ptr<QTemporaryDir> memoryDirectory()
     for (const QString &place : std::as_const(places)) {
         if (!QFileInfo(place).isDir() || !QFileInfo(place).isWritable())
             continue;
+        // What an engine killed with SIGKILL left: its lock is stale once its PID is gone. A
+        // directory without a lock yet belongs to an engine still starting, and is left alone.
+        const QDir placeDir(place);
+        for (const QString &name : placeDir.entryList(
+                 {QStringLiteral("streams-engine-*")}, QDir::Dirs | QDir::NoDotAndDotDot)) {
+            const QString left = placeDir.filePath(name);
+            const QString lockPath = left + QStringLiteral("/engine.lock");
+            if (!QFileInfo::exists(lockPath))
+                continue;
+            QLockFile lock(lockPath);
+            lock.setStaleLockTime(0);
+            if (lock.tryLock(0)) {
+                lock.unlock();
+                QDir(left).removeRecursively();
+            }
+        }
         auto dir =
             std::make_unique<QTemporaryDir>(place + QStringLiteral("/streams-engine-XXXXXX"));
         if (dir->isValid())

@@ -386,34 +386,65 @@ void TestEngineControlPlane::exportOnExitAndStateAtStart()
     QVERIFY2(refused.readAll().contains("already holds"), "no reason given");
 }
 
-void TestEngineControlPlane::inMemoryLeavesNothingBehind()
+namespace {
+// Starts `streams-engine --in-memory` with HOME pointed at `home`; returns its working
+// directory in RAM, from the line it prints (empty if it did not start).
+QString startInMemory(QProcess &engine, const QString &home, const EngineProcess &credentials)
 {
-    const QDir shm(u"/dev/shm"_s);
-    const auto working = [&] {
-        return shm.entryList({u"streams-engine-*"_s}, QDir::Dirs | QDir::NoDotAndDotDot);
-    };
-    const QStringList before = working();
-    QTemporaryDir home;
-    QProcess engine;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(u"HOME"_s, home.path());
-    environment.insert(u"XDG_DATA_HOME"_s, home.filePath(u"data"_s));
-    environment.insert(u"TWILIO_ACCOUNT_SID"_s, m_engine.accountSid());
-    environment.insert(u"TWILIO_AUTH_TOKEN"_s, m_engine.authToken());
+    environment.insert(u"HOME"_s, home);
+    environment.insert(u"XDG_DATA_HOME"_s, home + u"/data"_s);
+    environment.insert(u"TWILIO_ACCOUNT_SID"_s, credentials.accountSid());
+    environment.insert(u"TWILIO_AUTH_TOKEN"_s, credentials.authToken());
     engine.setProcessEnvironment(environment);
     engine.start(EngineProcess::binary(), {u"--in-memory"_s, u"--listen"_s, u"127.0.0.1:0"_s});
-    QVERIFY(engine.waitForStarted());
     QByteArray output;
-    QTRY_VERIFY_WITH_TIMEOUT(
-        (output += engine.readAllStandardOutput()).contains("in memory"), 15000);
-    QCOMPARE(working().size(), before.size() + 1);
+    const QByteArray marker = "working files in ";
+    if (!QTest::qWaitFor(
+            [&] { return (output += engine.readAllStandardOutput()).contains(" removed at exit"); },
+            15000))
+        return {};
+    const qsizetype from = output.indexOf(marker) + marker.size();
+    return QString::fromLocal8Bit(output.mid(from, output.indexOf(',', from) - from));
+}
+} // namespace
+
+void TestEngineControlPlane::inMemoryLeavesNothingBehind()
+{
+    QTemporaryDir home;
+    QProcess engine;
+    const QString working = startInMemory(engine, home.path(), m_engine);
+    QVERIFY2(working.startsWith(u"/dev/shm/streams-engine-"_s), qPrintable(working));
+    QVERIFY(QFileInfo(working + u"/streams.sqlite"_s).exists());
     engine.terminate();
     QVERIFY(engine.waitForFinished(15000));
     QCOMPARE(engine.exitCode(), 0);
-    QCOMPARE(working(), before);
+    QVERIFY(!QFileInfo::exists(working));
     // Nothing under the home directory either (the default data directory lives there).
     QCOMPARE(QDir(home.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
         QStringList());
+
+    // What a killed engine leaves in RAM goes when the next one starts; a running engine's
+    // directory stays.
+    QProcess killed;
+    const QString left = startInMemory(killed, home.path(), m_engine);
+    QVERIFY(!left.isEmpty());
+    killed.kill();
+    QVERIFY(killed.waitForFinished(15000));
+    QVERIFY(QFileInfo::exists(left));
+    QProcess running;
+    const QString kept = startInMemory(running, home.path(), m_engine);
+    QProcess next;
+    const QString fresh = startInMemory(next, home.path(), m_engine);
+    QVERIFY(!fresh.isEmpty());
+    QVERIFY(!QFileInfo::exists(left));
+    QVERIFY(QFileInfo::exists(kept));
+    for (QProcess *process : {&running, &next}) {
+        process->terminate();
+        QVERIFY(process->waitForFinished(15000));
+    }
+    QVERIFY(!QFileInfo::exists(kept));
+    QVERIFY(!QFileInfo::exists(fresh));
 }
 
 QTEST_GUILESS_MAIN(TestEngineControlPlane)
