@@ -1,5 +1,6 @@
 #include "remote/enginecontrolclient.h"
 
+#include "remote/oneshotbody.h"
 #include "remote/restclient.h"
 
 #include <QJsonDocument>
@@ -29,40 +30,6 @@ struct EngineControlClient::Call
 };
 
 namespace {
-
-/// A body Qt cannot rewind, so that its HTTP layer never re-sends a request by itself when a
-/// kept-alive connection drops after the request went out: a clock advance or an import must
-/// reach the engine at most once. The same device as RestClient's (core/remote/restclient.cpp),
-/// where the reasoning is spelled out.
-class OneShotBody final : public QIODevice
-{
-public:
-    OneShotBody(QByteArray bytes, QObject *parent) : QIODevice(parent), m_bytes(std::move(bytes))
-    {
-        open(QIODevice::ReadOnly);
-    }
-    bool isSequential() const override { return true; }
-    bool reset() override { return false; }
-    qint64 bytesAvailable() const override
-    {
-        return m_bytes.size() - m_read + QIODevice::bytesAvailable();
-    }
-    bool atEnd() const override { return m_read == m_bytes.size() && QIODevice::atEnd(); }
-
-protected:
-    qint64 readData(char *data, qint64 maxSize) override
-    {
-        const qint64 n = std::min<qint64>(maxSize, m_bytes.size() - m_read);
-        std::memcpy(data, m_bytes.constData() + m_read, size_t(n));
-        m_read += n;
-        return n;
-    }
-    qint64 writeData(const char *, qint64) override { return -1; }
-
-private:
-    QByteArray m_bytes;
-    qsizetype m_read = 0;
-};
 
 std::optional<QJsonObject> parseObject(const QByteArray &body)
 {
