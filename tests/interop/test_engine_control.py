@@ -55,9 +55,14 @@ def client_for(engine):
 
 
 def normalised(instance, base):
-    """Every field python-twilio parsed, with the engine's own base URL made neutral."""
-    return json.loads(json.dumps(instance._properties, default=str, sort_keys=True)
-                      .replace(base, "http://ENGINE"))
+    """Every field python-twilio parsed, with the engine's own base URL made neutral.
+    python-twilio 7 (Debian 12) keeps them in `_properties`; 9 (Debian 13) as attributes."""
+    fields = getattr(instance, "_properties", None)
+    if fields is None:
+        fields = {name: value for name, value in vars(instance).items() if not name.startswith("_")}
+    if not fields.get("sid"):
+        raise AssertionError("no fields read from %r" % instance)
+    return json.loads(json.dumps(fields, default=str, sort_keys=True).replace(base, "http://ENGINE"))
 
 
 def comparable(snapshot):
