@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QRegularExpression>
 #include <QSet>
@@ -16,6 +17,17 @@ inline int openDescriptors(qint64 pid)
     return int(QDir(QStringLiteral("/proc/%1/fd").arg(pid))
                    .entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot)
                    .size());
+}
+
+/// What each open descriptor of `pid` is ("3 -> socket:[123]"), to say what a count that did not
+/// go back down is made of.
+inline QStringList describeDescriptors(qint64 pid)
+{
+    const QDir fds(QStringLiteral("/proc/%1/fd").arg(pid));
+    QStringList out;
+    for (const QString &fd : fds.entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot))
+        out.append(fd + QStringLiteral(" -> ") + QFileInfo(fds.filePath(fd)).symLinkTarget());
+    return out;
 }
 
 /// A "VmRSS"/"VmHWM"-style field of /proc/<pid>/status, in KiB (-1 if unreadable).

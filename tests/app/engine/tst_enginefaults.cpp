@@ -430,9 +430,18 @@ void TestEngineFaults::droppedConnectionsLeaveNothingBehind()
     };
 
     const int descriptorsBefore = openDescriptors(pid);
+    const QStringList describedBefore = describeDescriptors(pid);
+    // On failure: the descriptors before, and those open now.
+    const auto descriptorsNow = [&] {
+        return QStringLiteral("%1 open, was %2:\nbefore: %3\nnow: %4")
+            .arg(openDescriptors(pid))
+            .arg(descriptorsBefore)
+            .arg(describedBefore.join(u", "), describeDescriptors(pid).join(u", "))
+            .toLocal8Bit();
+    };
     // A first round lets the allocator and Qt's caches reach their working size.
     QVERIFY(churn(200));
-    QVERIFY2(settled(descriptorsBefore), QByteArray::number(openDescriptors(pid)));
+    QVERIFY2(settled(descriptorsBefore), descriptorsNow().constData());
     QTest::qWait(500);
     const qint64 residentWarm = residentKib(pid);
 
@@ -440,7 +449,7 @@ void TestEngineFaults::droppedConnectionsLeaveNothingBehind()
     clock.start();
     QVERIFY(churn(1000));
     const qint64 churnMs = clock.elapsed();
-    QVERIFY2(settled(descriptorsBefore), QByteArray::number(openDescriptors(pid)));
+    QVERIFY2(settled(descriptorsBefore), descriptorsNow().constData());
     QTest::qWait(500);
     const qint64 residentAfter = residentKib(pid);
 
