@@ -85,6 +85,22 @@ public:
     virtual QFuture<ApiResult<StreamMessage>> publish(
         const QString &serviceId, const QString &streamId, const QByteArray &data) = 0;
 
+    /// The answer of the engine's control plane to one request: a 2xx status and its JSON (empty
+    /// for 204).
+    struct ControlReply
+    {
+        int status = 0;
+        QByteArray body;
+    };
+    /// Whether the connection reaches an engine's control plane (`/_engine/…`, docs/engine.md):
+    /// the embedded engine and an engine at a URL do; Twilio's cloud does not.
+    virtual bool hasControlPlane() const = 0;
+    /// One control-plane request (`path` from `/_engine/`, with any query), answered the same
+    /// way in process (the embedded engine) and over HTTP (an engine at a URL); any other status
+    /// than 2xx is the engine's error. Without a control plane: 20404 saying why.
+    virtual QFuture<ApiResult<ControlReply>> control(
+        const QByteArray &method, const QString &path, const QByteArray &body = {}) = 0;
+
     /// Starts receiving the stream's messages. The subscription reports on the caller's thread
     /// and stops when destroyed.
     virtual std::unique_ptr<LiveSubscription> subscribe(

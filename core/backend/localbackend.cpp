@@ -4,6 +4,8 @@
 #include "engine/engine.h"
 #include "host/enginehost.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMutex>
 #include <QPointer>
 #include <QPromise>
@@ -235,6 +237,27 @@ QFuture<ApiResult<StreamMessage>> LocalBackend::publish(
 {
     return onEngine<StreamMessage>(
         [serviceId, streamId, data](Engine &e) { return e.publish(serviceId, streamId, data); });
+}
+
+QFuture<ApiResult<Backend::ControlReply>> LocalBackend::control(
+    const QByteArray &method, const QString &path, const QByteArray &body)
+{
+    auto promise = std::make_shared<QPromise<ApiResult<ControlReply>>>();
+    promise->start();
+    QFuture<ApiResult<ControlReply>> future = promise->future();
+    const QByteArray target = path.toUtf8();
+    const qsizetype question = target.indexOf('?');
+    m_host->runControl(method, question < 0 ? target : target.first(question),
+        question < 0 ? QByteArray() : target.sliced(question + 1), body,
+        [promise](int status, const QByteArray &answer) {
+            if (status >= 200 && status <= 299)
+                promise->addResult(ControlReply{status, answer});
+            else
+                promise->addResult(std::unexpected(
+                    ApiError::fromJson(QJsonDocument::fromJson(answer).object(), status)));
+            promise->finish();
+        });
+    return future;
 }
 
 std::unique_ptr<LiveSubscription> LocalBackend::subscribe(

@@ -59,6 +59,9 @@ public:
     QFuture<ApiResult<StreamMessage>> publish(
         const QString &serviceId, const QString &streamId, const QByteArray &data) override;
 
+    bool hasControlPlane() const override { return true; }
+    QFuture<ApiResult<ControlReply>> control(
+        const QByteArray &method, const QString &path, const QByteArray &body = {}) override;
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;
 

@@ -3,8 +3,10 @@
 #include "api/limits.h"
 #include "backend/livesubscription.h"
 #include "profiles/connectionprofile.h"
+#include "remote/enginecontrolclient.h"
 #include "remote/synclivechannel.h"
 
+#include <QPromise>
 #include <QTimer>
 
 namespace streams {
@@ -190,6 +192,34 @@ QFuture<ApiResult<StreamMessage>> RemoteBackend::publish(
     const QString &serviceId, const QString &streamId, const QByteArray &data)
 {
     return observed(m_rest->publish(serviceId, streamId, data));
+}
+
+QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::control(
+    const QByteArray &method, const QString &path, const QByteArray &body)
+{
+    if (m_connection.twilioCloud) {
+        // A ready future from a promise: QtFuture::makeReadyFuture is deprecated in Qt 6.6+.
+        QPromise<ApiResult<ControlReply>> promise;
+        promise.start();
+        promise.addResult(std::unexpected(ApiError(ApiError::NotFound, 404,
+            QStringLiteral("Twilio's cloud has no engine control plane (%1): faults, time and "
+                           "snapshots are instruments of a streams-engine")
+                .arg(path))));
+        promise.finish();
+        return promise.future();
+    }
+    if (!m_control) {
+        EngineControlClient::Options options;
+        options.timeoutMs = m_connection.rest.timeoutMs;
+        m_control = std::make_unique<EngineControlClient>(
+            m_connection.endpoints.restBase, m_connection.credentials, options);
+    }
+    return m_control->request(method, path, body)
+        .then(this, [](const EngineControlClient::Result<EngineReply> &reply) {
+            if (!reply)
+                return ApiResult<ControlReply>(std::unexpected(reply.error()));
+            return ApiResult<ControlReply>(ControlReply{reply->status, reply->body});
+        });
 }
 
 std::unique_ptr<LiveSubscription> RemoteBackend::subscribe(

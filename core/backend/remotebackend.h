@@ -10,6 +10,7 @@
 
 namespace streams {
 
+class EngineControlClient;
 class SyncLiveChannel;
 struct ConnectionProfile;
 
@@ -76,6 +77,9 @@ public:
     QFuture<ApiResult<StreamMessage>> publish(
         const QString &serviceId, const QString &streamId, const QByteArray &data) override;
 
+    bool hasControlPlane() const override { return !m_connection.twilioCloud; }
+    QFuture<ApiResult<ControlReply>> control(
+        const QByteArray &method, const QString &path, const QByteArray &body = {}) override;
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;
 
@@ -88,6 +92,7 @@ private:
 
     RemoteConnection m_connection;
     std::unique_ptr<RestClient> m_rest;
+    std::unique_ptr<EngineControlClient> m_control; // made on first use, for an engine at a URL
     QHash<QString, SyncLiveChannel *> m_channels; // by service SID, owned (children)
     State m_state = State::Connecting;
     bool m_restReachable = true;

@@ -109,6 +109,19 @@ QObject *EngineHost::engineContext() const
     return m_context;
 }
 
+void EngineHost::runControl(const QByteArray &method, const QByteArray &path,
+    const QByteArray &query, const QByteArray &body,
+    std::function<void(int status, const QByteArray &body)> done)
+{
+    QMetaObject::invokeMethod(
+        m_context,
+        [server = m_server, method, path, query, body, done = std::move(done)] {
+            const RestReply reply = server->controlPlane().answer(method, path, query, body);
+            done(reply.status, reply.body);
+        },
+        Qt::QueuedConnection);
+}
+
 void EngineHost::run(std::function<void(Engine &)> work)
 {
     QMetaObject::invokeMethod(

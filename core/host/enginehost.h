@@ -50,6 +50,11 @@ public:
     /// signal comes from the engine thread (connect queued) and read() may be called anywhere.
     TrafficLog &traffic() { return m_engine->traffic(); }
 
+    /// Queues one control-plane request (`/_engine/…`, answered as ControlPlane::answer does,
+    /// trusted: in process) on the engine thread; `done` runs there with the status and body.
+    void runControl(const QByteArray &method, const QByteArray &path, const QByteArray &query,
+        const QByteArray &body, std::function<void(int status, const QByteArray &body)> done);
+
     /// Queues `work` to run on the engine thread with the engine.
     void run(std::function<void(Engine &)> work);
     /// The object living on the engine thread (a context for connections).

@@ -262,6 +262,16 @@ QFuture<EngineControlClient::Result<void>> EngineControlClient::noContent(
     return future;
 }
 
+QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::request(
+    const QByteArray &method, const QString &pathAndQuery, const QByteArray &body)
+{
+    auto promise = startedPromise<EngineReply>();
+    QFuture<Result<EngineReply>> future = promise->future();
+    send(method, pathAndQuery, body,
+        [promise](const Result<EngineReply> &reply) { settle(*promise, reply); });
+    return future;
+}
+
 QFuture<EngineControlClient::Result<EngineReply>> EngineControlClient::health()
 {
     return json("GET", QStringLiteral("/_engine/health"));

@@ -120,6 +120,11 @@ public:
     QFuture<Result<EngineReply>> traffic(
         std::optional<qint64> after = std::nullopt, std::optional<int> limit = std::nullopt);
 
+    /// Any control-plane request: the answer of a 2xx (its body may be empty, as a 204's is),
+    /// Twilio's error for any other status, or the connection failure.
+    QFuture<Result<EngineReply>> request(
+        const QByteArray &method, const QString &pathAndQuery, const QByteArray &body = {});
+
 private:
     struct Call;
     using Completion = std::function<void(const Result<EngineReply> &)>;

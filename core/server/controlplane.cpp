@@ -68,6 +68,22 @@ RestReply ControlPlane::handle(QByteArrayView method, QByteArrayView encodedPath
     QByteArrayView path = encodedPath.sliced(kPrefix.size());
     if (path.size() > 1 && path.endsWith('/'))
         path.chop(1);
+    if (path != "/health") {
+        const bool passed = m_rest.authorized(authorization);
+        if (authenticated)
+            *authenticated = passed;
+        if (!passed)
+            return failed(ApiError::authenticationFailed());
+    }
+    return answer(method, encodedPath, encodedQuery, body);
+}
+
+RestReply ControlPlane::answer(QByteArrayView method, QByteArrayView encodedPath,
+    QByteArrayView encodedQuery, QByteArrayView body)
+{
+    QByteArrayView path = encodedPath.sliced(kPrefix.size());
+    if (path.size() > 1 && path.endsWith('/'))
+        path.chop(1);
     if (method == "HEAD")
         method = "GET";
 
@@ -76,12 +92,6 @@ RestReply ControlPlane::handle(QByteArrayView method, QByteArrayView encodedPath
             return notAllowed(method, encodedPath, "GET");
         return health();
     }
-    const bool passed = m_rest.authorized(authorization);
-    if (authenticated)
-        *authenticated = passed;
-    if (!passed)
-        return failed(ApiError::authenticationFailed());
-
     if (path == "/state")
         return state(method, body);
     if (path == "/reset")

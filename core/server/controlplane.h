@@ -28,6 +28,11 @@ public:
     RestReply handle(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
         QByteArrayView authorization, QByteArrayView body, std::optional<bool> *authenticated);
 
+    /// Answers one request whose caller is already trusted (the console's embedded engine,
+    /// in process): everything handle() does after the credentials.
+    RestReply answer(QByteArrayView method, QByteArrayView encodedPath, QByteArrayView encodedQuery,
+        QByteArrayView body);
+
     /// How many live (twilsock) connections are open; set by the twilsock endpoint.
     void setLiveConnections(std::function<quint64()> count)
     {

@@ -3,6 +3,7 @@
 #include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
+#include "controlplanechecks.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
@@ -30,6 +31,7 @@ private Q_SLOTS:
     void subscribingToAMissingStreamFails();
     void destroyingASubscriptionUnderLoadIsSafe();
     void liveConnectionLimitsReachTheEngine();
+    void controlPlaneInProcess();
 
 private:
     QTemporaryDir m_dir;
@@ -218,6 +220,12 @@ void TestLocalBackend::liveConnectionLimitsReachTheEngine()
     QCOMPARE(used.sendBufferLimit, limits.sendBufferLimit);
     QCOMPARE(used.stallTimeout, limits.stallTimeout);
     QCOMPARE(used.maxUnsentBytes, limits.maxUnsentBytes);
+}
+
+void TestLocalBackend::controlPlaneInProcess()
+{
+    // Answered on the engine's thread without HTTP, as the same JSON an HTTP client gets.
+    checkControlPlane(*m_backend);
 }
 
 QTEST_GUILESS_MAIN(TestLocalBackend)

@@ -4,6 +4,7 @@
 #include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/remotebackend.h"
+#include "controlplanechecks.h"
 #include "engineprocess.h"
 #include "profiles/connectionprofile.h"
 
@@ -61,6 +62,8 @@ private Q_SLOTS:
     void reconnectsWhenTheEngineComesBack();
     void connectionFromProfile();
     void destroyedWithRequestsInFlight();
+    void controlPlaneOverHttp();
+    void twiliosCloudHasNoControlPlane();
 
 private:
     EngineProcess m_engine;
@@ -304,6 +307,25 @@ void TestRemoteBackend::destroyedWithRequestsInFlight()
     QVERIFY(fetch.result().error().isConnectionFailure());
     QCOMPARE(remove.resultCount(), 1);
     QVERIFY(!remove.result());
+}
+
+void TestRemoteBackend::controlPlaneOverHttp()
+{
+    RemoteBackend backend(connectionTo(m_engine, true));
+    checkControlPlane(backend);
+}
+
+void TestRemoteBackend::twiliosCloudHasNoControlPlane()
+{
+    RemoteConnection cloud = connectionTo(m_engine, true);
+    cloud.endpoints = RemoteEndpoints::twilio();
+    cloud.twilioCloud = true;
+    RemoteBackend twilio(cloud);
+    QVERIFY(!twilio.hasControlPlane());
+    const auto refused = await(twilio.control("GET", QStringLiteral("/_engine/health")));
+    QVERIFY(!refused);
+    QCOMPARE(refused.error().code(), 20404);
+    QVERIFY(refused.error().message().contains(QStringLiteral("no engine control plane")));
 }
 
 QTEST_GUILESS_MAIN(TestRemoteBackend)
