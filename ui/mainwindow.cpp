@@ -10,6 +10,7 @@
 #include "ui/connectionstatuswidget.h"
 #include "ui/connectiontreemodel.h"
 #include "ui/consolesettings.h"
+#include "ui/enginemenu.h"
 #include "ui/newservicedialog.h"
 #include "ui/newstreamdialog.h"
 #include "ui/pagebanner.h"
@@ -99,7 +100,8 @@ MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
 
     createTree();
     createActions();
-    statusBar()->addPermanentWidget(m_status, 1);
+    // No stretch: the space on its left is where status messages (showMessage) appear.
+    statusBar()->addPermanentWidget(m_status);
 
     restoreGeometry(m_settings.value(ConsoleSettings::Key::MainWindowGeometry).toByteArray());
     restoreState(m_settings.value(ConsoleSettings::Key::MainWindowState).toByteArray());
@@ -245,6 +247,15 @@ void MainWindow::createActions()
     connect(openMenu, &QMenu::aboutToShow, this, [this, openMenu] { populateOpenMenu(openMenu); });
     populateOpenMenu(openMenu);
     connection->addAction(m_closeConnection);
+    m_engineMenu = new EngineMenu([this] { return m_model->backend(currentSourceIndex()); }, this);
+    menuBar()->addMenu(m_engineMenu);
+    connect(m_engineMenu, &EngineMenu::message, this,
+        [this](const QString &text) { statusBar()->showMessage(text, 15000); });
+    connect(m_engineMenu, &EngineMenu::stateReplaced, this, [this](Backend *backend) {
+        const QModelIndex index = m_model->connectionIndex(backend);
+        if (index.isValid())
+            m_model->refresh(index);
+    });
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_refresh);
     view->addAction(m_open);
@@ -284,6 +295,7 @@ void MainWindow::updateActions()
     m_refresh->setEnabled(index.isValid());
     m_manageConnections->setEnabled(m_profiles && m_secrets);
     m_closeConnection->setEnabled(openConnection(m_model->backend(index)) != nullptr);
+    m_engineMenu->updateActions();
 }
 
 void MainWindow::addConnection(Backend *backend)

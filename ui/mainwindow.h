@@ -22,6 +22,7 @@ namespace streams {
 class Backend;
 class ConnectionFilterProxy;
 class ConnectionManagerDialog;
+class EngineMenu;
 class ProfileStore;
 class SecretStore;
 class SecretPrompt;
@@ -153,6 +154,7 @@ private:
     QAction *m_closeTab = nullptr;
     QAction *m_focusFilter = nullptr;
     QAction *m_manageConnections = nullptr;
+    EngineMenu *m_engineMenu = nullptr;
     QAction *m_closeConnection = nullptr;
 
     RestClient::Options m_restOptions;
