@@ -238,8 +238,9 @@ void StreamPropertiesWidget::Private::updateCountdown()
     } else if (!stream.dateExpires) {
         countdown->setText(tr("never expires"));
     } else {
-        const qint64 leftMs =
-            *stream.dateExpires * kMsPerSecond - QDateTime::currentMSecsSinceEpoch();
+        // By the service's clock: an engine's may have been moved on (Engine menu, CI).
+        const qint64 leftMs = *stream.dateExpires * kMsPerSecond
+            - (QDateTime::currentMSecsSinceEpoch() + backend.clockOffsetMs());
         if (leftMs <= 0) {
             countdown->setText(durationformat::countdown(0));
             reachExpiry();
@@ -337,6 +338,7 @@ StreamPropertiesWidget::StreamPropertiesWidget(Backend &backend, QWidget *parent
     d->countdownTimer.setSingleShot(true);
     d->countdownTimer.setTimerType(Qt::PreciseTimer);
     connect(&d->countdownTimer, &QTimer::timeout, this, [this] { d->updateCountdown(); });
+    connect(&backend, &Backend::clockOffsetChanged, this, [this] { d->updateCountdown(); });
     connect(&backend, &Backend::streamRemoved, this,
         [this](const QString &, const QString &streamSid) { d->onRemoved(streamSid); });
     d->showFields();

@@ -101,6 +101,10 @@ public:
     virtual QFuture<ApiResult<ControlReply>> control(
         const QByteArray &method, const QString &path, const QByteArray &body = {}) = 0;
 
+    /// How far the service's clock is ahead of this machine's: an engine's clock moved on by its
+    /// control plane (0 for Twilio's cloud, and until known). Expiry countdowns add it.
+    virtual qint64 clockOffsetMs() const { return m_clockOffsetMs; }
+
     /// Starts receiving the stream's messages. The subscription reports on the caller's thread
     /// and stops when destroyed.
     virtual std::unique_ptr<LiveSubscription> subscribe(
@@ -110,6 +114,19 @@ Q_SIGNALS:
     void stateChanged(streams::Backend::State state);
     /// A stream went away (deleted anywhere, expired, or with its service).
     void streamRemoved(const QString &serviceSid, const QString &streamSid);
+    /// clockOffsetMs() changed.
+    void clockOffsetChanged(qint64 offsetMs);
+
+protected:
+    /// Records a new clock offset and says so when it changed.
+    void noteClockOffset(qint64 offsetMs)
+    {
+        if (std::exchange(m_clockOffsetMs, offsetMs) != offsetMs)
+            Q_EMIT clockOffsetChanged(offsetMs);
+    }
+
+private:
+    qint64 m_clockOffsetMs = 0;
 };
 
 } // namespace streams

@@ -119,6 +119,10 @@ LocalBackend::LocalBackend(std::unique_ptr<EngineHost> host, QString displayName
     // Emitted on the engine thread; this object lives on the caller's, so the hop is queued.
     connect(m_host.get(), &EngineHost::streamRemoved, this, &Backend::streamRemoved,
         Qt::QueuedConnection);
+    // The engine's clock, as its control plane moves it (from this console or anyone else).
+    noteClockOffset(m_host->clockOffsetMs());
+    connect(m_host.get(), &EngineHost::clockAdvanced, this, &LocalBackend::noteClockOffset,
+        Qt::QueuedConnection);
 }
 
 LocalBackend::~LocalBackend() = default;

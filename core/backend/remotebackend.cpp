@@ -75,6 +75,10 @@ void RemoteBackend::setState(State state)
         return;
     m_state = state;
     Q_EMIT stateChanged(state);
+    // An engine's clock may have been moved on before the console connected: read it once
+    // per connection, so expiry countdowns follow it (the answer is noted by control()).
+    if (state == State::Connected && hasControlPlane())
+        control("GET", QStringLiteral("/_engine/clock"));
 }
 
 template<typename T>
@@ -215,9 +219,13 @@ QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::control(
             m_connection.endpoints.restBase, m_connection.credentials, options);
     }
     return m_control->request(method, path, body)
-        .then(this, [](const EngineControlClient::Result<EngineReply> &reply) {
+        .then(this, [this, path](const EngineControlClient::Result<EngineReply> &reply) {
             if (!reply)
                 return ApiResult<ControlReply>(std::unexpected(reply.error()));
+            // Every answer about the clock says where the engine's is.
+            if (path == u"/_engine/clock" && reply->object.contains(QLatin1StringView("now_ms")))
+                noteClockOffset(qint64(
+                    reply->object.value(QLatin1StringView("offset_seconds")).toDouble() * 1000));
             return ApiResult<ControlReply>(ControlReply{reply->status, reply->body});
         });
 }

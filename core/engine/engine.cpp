@@ -579,6 +579,8 @@ qsizetype Engine::advanceClock(qint64 ms)
     m_clock->advanceMs(ms);
     m_expiredInSweep = 0;
     m_expiry->sweep();
+    if (ms > 0)
+        Q_EMIT clockAdvanced(m_clock->offsetMs());
     return std::exchange(m_expiredInSweep, 0);
 }
 

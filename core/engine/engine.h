@@ -175,6 +175,8 @@ Q_SIGNALS:
     void createsSettled(quint64 batch);
     /// A stream was deleted, expired, or went with its service.
     void streamRemoved(const QString &serviceSid, const QString &streamSid);
+    /// The engine's clock was moved forward; it is now `offsetMs` ahead of its base clock.
+    void clockAdvanced(qint64 offsetMs);
 
 private:
     Engine() = default;

@@ -69,6 +69,8 @@ std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(const Engi
                 raw->m_twilsockOptions = twilsockOptions;
                 connect(raw->m_engine.get(), &Engine::streamRemoved, raw,
                     &EngineHost::streamRemoved, Qt::DirectConnection);
+                connect(raw->m_engine.get(), &Engine::clockAdvanced, raw,
+                    &EngineHost::clockAdvanced, Qt::DirectConnection);
             }
             done.release();
         },

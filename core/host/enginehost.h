@@ -49,6 +49,8 @@ public:
     /// The engine's traffic log, for a live view in process: thread-safe; its appended()
     /// signal comes from the engine thread (connect queued) and read() may be called anywhere.
     TrafficLog &traffic() { return m_engine->traffic(); }
+    /// How far the engine's clock is ahead of the real one; safe from any thread.
+    qint64 clockOffsetMs() const { return m_engine->clockOffsetMs(); }
 
     /// Queues one control-plane request (`/_engine/…`, answered as ControlPlane::answer does,
     /// trusted: in process) on the engine thread; `done` runs there with the status and body.
@@ -63,6 +65,8 @@ public:
 Q_SIGNALS:
     /// Emitted on the engine thread; connect with a queued connection.
     void streamRemoved(const QString &serviceSid, const QString &streamSid);
+    /// The engine's clock moved forward (Engine::clockAdvanced), on the engine thread.
+    void clockAdvanced(qint64 offsetMs);
 
 private:
     EngineHost() = default;

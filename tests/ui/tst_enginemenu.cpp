@@ -7,6 +7,7 @@
 #include "backend/remotebackend.h"
 #include "engine/engine.h"
 #include "ui/enginemenu.h"
+#include "ui/streampropertieswidget.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -32,6 +33,7 @@ private Q_SLOTS:
     void resetAsksFirst();
     void listsAndClearsFaultRules();
     void twiliosCloudHasNone();
+    void countdownFollowsTheEngineClock();
 
 private:
     QJsonObject control(const QByteArray &method, const QString &path, const QByteArray &body = {});
@@ -187,6 +189,28 @@ void TestEngineMenu::twiliosCloudHasNone()
     }
     EngineMenu none([] { return static_cast<Backend *>(nullptr); });
     QVERIFY(!none.reset()->isEnabled());
+}
+
+void TestEngineMenu::countdownFollowsTheEngineClock()
+{
+    const auto stream = await(m_backend->createStream(u"default"_s, {u"countdown"_s, 3 * 86'400}));
+    QVERIFY(stream);
+    StreamPropertiesWidget properties(*m_backend);
+    properties.setStream(*stream);
+    QVERIFY2(properties.countdownText().contains(u"2d 23h"_s)
+            || properties.countdownText().contains(u"3d"_s),
+        qPrintable(properties.countdownText()));
+    QSignalSpy messages(m_menu.get(), &EngineMenu::message);
+    m_menu->advanceDay()->trigger();
+    QVERIFY(!lastMessage(messages, 1).isEmpty());
+    // Two days left by the engine's clock, whoever moved it.
+    QTRY_VERIFY2(properties.countdownText().contains(u"1d 23h"_s)
+            || properties.countdownText().contains(u"2d"_s),
+        qPrintable(properties.countdownText()));
+    control("POST", u"/_engine/clock"_s, R"({"advance_seconds":86400})");
+    QTRY_VERIFY2(properties.countdownText().contains(u"23h"_s)
+            && !properties.countdownText().contains(u"d "_s),
+        qPrintable(properties.countdownText()));
 }
 
 QTEST_MAIN(TestEngineMenu)

@@ -32,6 +32,8 @@ inline void checkControlPlane(Backend &backend)
         await(backend.control("POST", u"/_engine/clock"_s, R"({"advance_seconds":60})"));
     QVERIFY(advanced);
     QCOMPARE(object(*advanced).value(u"offset_seconds"_s).toDouble(), offset + 60);
+    // The backend knows where the engine's clock is now (countdowns follow it).
+    QTRY_COMPARE(backend.clockOffsetMs(), qint64((offset + 60) * 1000));
 
     const auto added = await(
         backend.control("POST", u"/_engine/faults"_s, R"({"stream":"nowhere","drop":1,"seed":5})"));
