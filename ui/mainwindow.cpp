@@ -16,6 +16,7 @@
 #include "ui/pagebanner.h"
 #include "ui/secretprompt.h"
 #include "ui/streampage.h"
+#include "ui/trafficdock.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -99,6 +100,10 @@ MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
     setCentralWidget(central);
 
     createTree();
+    // What reaches the engine, below the pages; hidden until asked for (View → Traffic).
+    m_traffic = new TrafficDock(this);
+    addDockWidget(Qt::BottomDockWidgetArea, m_traffic);
+    m_traffic->hide();
     createActions();
     // No stretch: the space on its left is where status messages (showMessage) appear.
     statusBar()->addPermanentWidget(m_status);
@@ -296,6 +301,11 @@ void MainWindow::updateActions()
     m_manageConnections->setEnabled(m_profiles && m_secrets);
     m_closeConnection->setEnabled(openConnection(m_model->backend(index)) != nullptr);
     m_engineMenu->updateActions();
+    m_traffic->setConnection(m_model->backend(index));
+    m_traffic->setSelectedStream(kind == Kind::Stream
+            ? QStringList{index.data(ConnectionTreeModel::SidRole).toString(),
+                index.data(ConnectionTreeModel::UniqueNameRole).toString()}
+            : QStringList());
 }
 
 void MainWindow::addConnection(Backend *backend)

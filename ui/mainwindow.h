@@ -30,6 +30,7 @@ class ConnectionStatusWidget;
 class ConnectionTreeModel;
 class ConsoleSettings;
 class StreamPage;
+class TrafficDock;
 
 /// The console: the connection tree on the left, one tab per watched stream, and the status bar
 /// with the current connection's address and credentials. Several connections can be open at
@@ -155,6 +156,7 @@ private:
     QAction *m_focusFilter = nullptr;
     QAction *m_manageConnections = nullptr;
     EngineMenu *m_engineMenu = nullptr;
+    TrafficDock *m_traffic = nullptr;
     QAction *m_closeConnection = nullptr;
 
     RestClient::Options m_restOptions;
