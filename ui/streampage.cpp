@@ -5,6 +5,7 @@
 #include "ui/consolesettings.h"
 #include "ui/liveviewwidget.h"
 #include "ui/pagebanner.h"
+#include "ui/streamfaultswidget.h"
 #include "ui/streampropertieswidget.h"
 
 #include <QDockWidget>
@@ -49,12 +50,23 @@ StreamPage::StreamPage(
     addDockWidget(Qt::LeftDockWidgetArea, properties);
     addDockWidget(Qt::LeftDockWidgetArea, composer);
     addDockWidget(Qt::RightDockWidgetArea, live);
+    if (backend.hasControlPlane()) {
+        // On an engine: faults on purpose, in a tab beside the properties.
+        m_faults = new StreamFaultsWidget(backend, this);
+        auto *faults = dock(tr("Faults"), QStringLiteral("faults"), m_faults, this);
+        addDockWidget(Qt::LeftDockWidgetArea, faults);
+        tabifyDockWidget(properties, faults);
+        properties->raise();
+        connect(m_faults, &StreamFaultsWidget::failed, this, &StreamPage::showError);
+    }
     m_layoutRestored =
         restoreState(m_settings.value(ConsoleSettings::Key::StreamPageState).toByteArray());
 
     m_properties->setStream(stream);
     m_composer->setStream(stream.serviceSid, stream.sid);
     m_liveView->setStream(stream.serviceSid, stream.sid);
+    if (m_faults)
+        m_faults->setStream(stream.serviceSid, stream.sid);
 
     connect(
         m_properties, &StreamPropertiesWidget::streamUpdated, this, [this](const Stream &updated) {

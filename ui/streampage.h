@@ -12,6 +12,7 @@ class ComposerWidget;
 class ConsoleSettings;
 class LiveViewWidget;
 class PageBanner;
+class StreamFaultsWidget;
 class StreamPropertiesWidget;
 
 /// Everything about one watched stream: properties, composer and live view, as three docks the
@@ -42,6 +43,8 @@ public:
     StreamPropertiesWidget *properties() const { return m_properties; }
     ComposerWidget *composer() const { return m_composer; }
     LiveViewWidget *liveView() const { return m_liveView; }
+    /// The Faults section; null on Twilio's cloud, which has no control plane.
+    StreamFaultsWidget *faults() const { return m_faults; }
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -57,6 +60,7 @@ private:
     StreamPropertiesWidget *m_properties;
     ComposerWidget *m_composer;
     LiveViewWidget *m_liveView;
+    StreamFaultsWidget *m_faults = nullptr;
     PageBanner *m_banner;
     bool m_removed = false;
     bool m_layoutRestored = false;
