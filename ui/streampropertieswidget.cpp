@@ -349,6 +349,9 @@ StreamPropertiesWidget::~StreamPropertiesWidget() = default;
 
 void StreamPropertiesWidget::setStream(const Stream &stream)
 {
+    // A stream that expires counts down by its service's clock: ask where that is now.
+    if (stream.dateExpires && stream.sid != d->stream.sid)
+        d->backend.refreshClockOffset();
     const bool otherStream = stream.sid != d->stream.sid;
     const bool otherExpiry = otherStream || stream.dateExpires != d->stream.dateExpires;
     d->stream = stream;

@@ -104,6 +104,9 @@ public:
     /// How far the service's clock is ahead of this machine's: an engine's clock moved on by its
     /// control plane (0 for Twilio's cloud, and until known). Expiry countdowns add it.
     virtual qint64 clockOffsetMs() const { return m_clockOffsetMs; }
+    /// Asks the service where its clock is now (an engine at a URL; the embedded engine reports
+    /// every change by itself); clockOffsetChanged() follows if it moved.
+    virtual void refreshClockOffset() { }
 
     /// Starts receiving the stream's messages. The subscription reports on the caller's thread
     /// and stops when destroyed.

@@ -75,10 +75,6 @@ void RemoteBackend::setState(State state)
         return;
     m_state = state;
     Q_EMIT stateChanged(state);
-    // An engine's clock may have been moved on before the console connected: read it once
-    // per connection, so expiry countdowns follow it (the answer is noted by control()).
-    if (state == State::Connected && hasControlPlane())
-        control("GET", QStringLiteral("/_engine/clock"));
 }
 
 template<typename T>
@@ -196,6 +192,13 @@ QFuture<ApiResult<StreamMessage>> RemoteBackend::publish(
     const QString &serviceId, const QString &streamId, const QByteArray &data)
 {
     return observed(m_rest->publish(serviceId, streamId, data));
+}
+
+void RemoteBackend::refreshClockOffset()
+{
+    // The answer is noted by control(), as every answer about the clock is.
+    if (hasControlPlane())
+        control("GET", QStringLiteral("/_engine/clock"));
 }
 
 QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::control(

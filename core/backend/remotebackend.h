@@ -78,6 +78,7 @@ public:
         const QString &serviceId, const QString &streamId, const QByteArray &data) override;
 
     bool hasControlPlane() const override { return !m_connection.twilioCloud; }
+    void refreshClockOffset() override;
     QFuture<ApiResult<ControlReply>> control(
         const QByteArray &method, const QString &path, const QByteArray &body = {}) override;
     std::unique_ptr<LiveSubscription> subscribe(
