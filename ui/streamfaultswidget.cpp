@@ -134,6 +134,7 @@ void StreamFaultsWidget::addRule(
 {
     if (!m_backend)
         return;
+    ++m_changes;
     m_backend
         ->control("POST", QStringLiteral("/_engine/faults"),
             QJsonDocument(rule).toJson(QJsonDocument::Compact))
@@ -142,6 +143,7 @@ void StreamFaultsWidget::addRule(
                 Q_EMIT failed(tr("The fault was not set: %1").arg(reply.error().message()));
                 return;
             }
+            ++m_changes;
             added(QJsonDocument::fromJson(reply->body).object());
             refresh();
         });
@@ -176,8 +178,12 @@ void StreamFaultsWidget::removeDelivery()
     if (!m_backend || m_deliveryRule.isEmpty())
         return;
     const QString id = std::exchange(m_deliveryRule, QString());
+    ++m_changes;
     m_backend->control("DELETE", QStringLiteral("/_engine/faults/") + id)
-        .then(this, [this](const ApiResult<Backend::ControlReply> &) { refresh(); });
+        .then(this, [this](const ApiResult<Backend::ControlReply> &) {
+            ++m_changes;
+            refresh();
+        });
 }
 
 void StreamFaultsWidget::refresh()
@@ -185,9 +191,15 @@ void StreamFaultsWidget::refresh()
     if (!m_backend || m_streamSid.isEmpty() || m_refreshing || !isVisible())
         return;
     m_refreshing = true;
+    const quint64 asked = m_changes;
     m_backend->control("GET", QStringLiteral("/_engine/faults"))
-        .then(this, [this](const ApiResult<Backend::ControlReply> &reply) {
+        .then(this, [this, asked](const ApiResult<Backend::ControlReply> &reply) {
             m_refreshing = false;
+            if (asked != m_changes) {
+                // A rule was added or removed while this list was on its way: it is stale.
+                refresh();
+                return;
+            }
             if (!reply)
                 return;
             QList<QJsonObject> mine;

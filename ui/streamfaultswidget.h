@@ -76,6 +76,7 @@ private:
     QLabel *m_disconnectState = nullptr;
     QTimer m_timer;
     bool m_refreshing = false;
+    quint64 m_changes = 0; // rules added or removed from here; older lists are stale
 };
 
 } // namespace streams
