@@ -11,6 +11,8 @@ namespace streams {
 namespace {
 constexpr int kGap = 6; // between the name and the pill
 constexpr int kPadding = 5; // inside the pill, left and right
+// A stream's "Fault" badge: amber, dark enough for white text, unlike any connection's.
+constexpr QRgb kFaultColor = 0xbc4c00;
 
 QFont badgeFont(const QFont &base)
 {
@@ -72,7 +74,8 @@ void ConnectionBadgeDelegate::paint(
         QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), pill.height() / 2.0, pill.height() / 2.0);
     const QVariant kind = index.data(ConnectionTreeModel::ConnectionKindRole);
     painter->fillPath(path,
-        badgeColor(kind.isValid() ? int(kind.value<ConnectionTreeModel::ConnectionKind>()) : 0));
+        kind.isValid() ? badgeColor(int(kind.value<ConnectionTreeModel::ConnectionKind>()))
+                       : QColor(kFaultColor));
     painter->setPen(Qt::white);
     painter->setFont(badgeFont(item.font));
     painter->drawText(rect, Qt::AlignCenter, badge);

@@ -6,7 +6,8 @@ namespace streams {
 
 /// Paints the connection tree's rows as usual, and on connection rows a small pill after the
 /// name saying what the connection is — Local, Engine or Twilio — so several open connections
-/// can be told apart at a glance (ConnectionTreeModel::BadgeRole).
+/// can be told apart at a glance (ConnectionTreeModel::BadgeRole); on stream rows an amber
+/// "Fault" pill while an engine fault rule touches the stream.
 class ConnectionBadgeDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT

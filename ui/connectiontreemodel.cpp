@@ -77,7 +77,36 @@ QModelIndex ConnectionTreeModel::addConnection(Backend *backend)
         if (Node *n = m_live.value(id))
             connectionStateChanged(n);
     });
+    connect(backend, &Backend::faultMarksChanged, this, [this, id = added->id] {
+        if (Node *n = m_live.value(id))
+            faultMarksChanged(n);
+    });
     return indexFor(added);
+}
+
+void ConnectionTreeModel::faultMarksChanged(Node *connection)
+{
+    const QList<int> roles{BadgeRole, FaultsRole, Qt::ToolTipRole, Qt::SizeHintRole};
+    for (const auto &service : connection->children) {
+        // Only the streams listed so far; one range per service.
+        const auto &streams = service->children;
+        if (service->kind != NodeKind::Service || streams.empty())
+            continue;
+        Q_EMIT dataChanged(indexFor(streams.front().get()), indexFor(streams.back().get()), roles);
+    }
+}
+
+QStringList ConnectionTreeModel::faultsOf(const Node *stream) const
+{
+    const Node *service = stream->parent;
+    const Backend *backend = service && service->parent ? service->parent->backend.data() : nullptr;
+    if (!backend)
+        return {};
+    QStringList faults;
+    for (const Backend::FaultMark &mark :
+        backend->faultsOn(stream->stream, service->service.uniqueName))
+        faults.append(QStringLiteral("%1: %2").arg(mark.id, mark.summary));
+    return faults;
 }
 
 void ConnectionTreeModel::connectionStateChanged(Node *connection)
@@ -727,8 +756,11 @@ QVariant ConnectionTreeModel::data(const QModelIndex &index, int role) const
             ? QVariant::fromValue(connectionKind(backend))
             : QVariant();
     case BadgeRole:
+        if (node->kind == NodeKind::Stream)
+            return faultsOf(node).isEmpty() ? QString() : tr("Fault");
         return node->kind == NodeKind::Connection && backend ? badgeText(connectionKind(backend))
                                                              : QString();
+    case FaultsRole: return node->kind == NodeKind::Stream ? faultsOf(node) : QStringList();
     case ConnectionStateRole:
         return node->kind == NodeKind::Connection && backend ? QVariant::fromValue(backend->state())
                                                              : QVariant();
@@ -831,6 +863,8 @@ QVariant ConnectionTreeModel::data(const QModelIndex &index, int role) const
             } else {
                 tip += u'\n' + tr("never expires");
             }
+            if (const QStringList faults = faultsOf(node); !faults.isEmpty())
+                tip += u'\n' + tr("Engine fault rules in force:") + u'\n' + faults.join(u'\n');
             return tip;
         }
         if (role == Qt::DecorationRole)

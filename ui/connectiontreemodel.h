@@ -45,7 +45,8 @@ public:
         ErrorRole, // last load error of the node, empty if none
         LoadingRole, // a page request is in flight for the node
         ConnectionKindRole, // connections: ConnectionKind
-        BadgeRole, // connections: "Local", "Engine" or "Twilio"
+        BadgeRole, // connections: "Local", "Engine" or "Twilio"; streams: "Fault" while a rule is
+        FaultsRole, // streams: what the engine's fault rules on it do (QStringList), empty if none
         ConnectionStateRole, // connections: Backend::State
         ConnectionProblemRole, // connections: why it is failing or reconnecting, empty if fine
     };
@@ -125,6 +126,9 @@ private:
     void nodeChanged(Node *node);
     void forget(Node *node);
     void connectionStateChanged(Node *connection);
+    /// The connection's fault rules changed: its stream rows' badges may have.
+    void faultMarksChanged(Node *connection);
+    QStringList faultsOf(const Node *stream) const;
     template<typename Item>
     std::vector<std::unique_ptr<Node>> makeNodes(Node *parent, const QList<Item> &items);
 

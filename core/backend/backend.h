@@ -97,9 +97,28 @@ public:
     virtual bool hasControlPlane() const = 0;
     /// One control-plane request (`path` from `/_engine/`, with any query), answered the same
     /// way in process (the embedded engine) and over HTTP (an engine at a URL); any other status
-    /// than 2xx is the engine's error. Without a control plane: 20404 saying why.
-    virtual QFuture<ApiResult<ControlReply>> control(
-        const QByteArray &method, const QString &path, const QByteArray &body = {}) = 0;
+    /// than 2xx is the engine's error. Without a control plane: 20404 saying why. Answers about
+    /// the clock and the fault rules update clockOffsetMs() and faultMarks() on the way.
+    QFuture<ApiResult<ControlReply>> control(
+        const QByteArray &method, const QString &path, const QByteArray &body = {});
+
+    /// A fault rule in force on an engine, as the console marks the streams it touches.
+    struct FaultMark
+    {
+        QString id;
+        QString service = QStringLiteral("*"); // SID, unique name or "*"
+        QString stream = QStringLiteral("*"); // SID, unique name or "*"
+        QString summary; // what it does, e.g. "drop 50% · delay 200±50 ms"
+    };
+    /// The engine's fault rules in force when this connection last heard of them (every change
+    /// on the embedded engine; every faults request this console makes of an engine at a URL).
+    /// A `rest_error` rule that refused all of its `count` is no longer in force.
+    QList<FaultMark> faultMarks() const { return m_faultMarks; }
+    /// The rules touching `stream` (matched by SID or unique name, `*` for any) of the service
+    /// `serviceUniqueName` names, if any.
+    QList<FaultMark> faultsOn(const Stream &stream, const QString &serviceUniqueName = {}) const;
+    /// Asks the engine for its fault rules; faultMarksChanged() follows if they changed.
+    void refreshFaultMarks();
 
     /// How far the service's clock is ahead of this machine's: an engine's clock moved on by its
     /// control plane (0 for Twilio's cloud, and until known). Expiry countdowns add it.
@@ -119,8 +138,16 @@ Q_SIGNALS:
     void streamRemoved(const QString &serviceSid, const QString &streamSid);
     /// clockOffsetMs() changed.
     void clockOffsetChanged(qint64 offsetMs);
+    /// faultMarks() changed.
+    void faultMarksChanged();
 
 protected:
+    /// The request control() makes, without looking at the answer.
+    virtual QFuture<ApiResult<ControlReply>> sendControl(
+        const QByteArray &method, const QString &path, const QByteArray &body) = 0;
+    /// Records the rules of a `GET /_engine/faults` answer.
+    void noteFaultMarks(const QByteArray &answer);
+
     /// Records a new clock offset and says so when it changed.
     void noteClockOffset(qint64 offsetMs)
     {
@@ -130,6 +157,7 @@ protected:
 
 private:
     qint64 m_clockOffsetMs = 0;
+    QList<FaultMark> m_faultMarks;
 };
 
 } // namespace streams

@@ -123,6 +123,9 @@ LocalBackend::LocalBackend(std::unique_ptr<EngineHost> host, QString displayName
     noteClockOffset(m_host->clockOffsetMs());
     connect(m_host.get(), &EngineHost::clockAdvanced, this, &LocalBackend::noteClockOffset,
         Qt::QueuedConnection);
+    // Its fault rules likewise, so the tree marks what they touch however they were set.
+    connect(m_host.get(), &EngineHost::faultRulesChanged, this, &Backend::refreshFaultMarks,
+        Qt::QueuedConnection);
 }
 
 LocalBackend::~LocalBackend() = default;
@@ -243,7 +246,7 @@ QFuture<ApiResult<StreamMessage>> LocalBackend::publish(
         [serviceId, streamId, data](Engine &e) { return e.publish(serviceId, streamId, data); });
 }
 
-QFuture<ApiResult<Backend::ControlReply>> LocalBackend::control(
+QFuture<ApiResult<Backend::ControlReply>> LocalBackend::sendControl(
     const QByteArray &method, const QString &path, const QByteArray &body)
 {
     auto promise = std::make_shared<QPromise<ApiResult<ControlReply>>>();

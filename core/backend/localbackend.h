@@ -60,10 +60,13 @@ public:
         const QString &serviceId, const QString &streamId, const QByteArray &data) override;
 
     bool hasControlPlane() const override { return true; }
-    QFuture<ApiResult<ControlReply>> control(
-        const QByteArray &method, const QString &path, const QByteArray &body = {}) override;
+
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;
+
+protected:
+    QFuture<ApiResult<ControlReply>> sendControl(
+        const QByteArray &method, const QString &path, const QByteArray &body) override;
 
 private:
     LocalBackend(std::unique_ptr<EngineHost> host, QString displayName);

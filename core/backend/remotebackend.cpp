@@ -196,12 +196,12 @@ QFuture<ApiResult<StreamMessage>> RemoteBackend::publish(
 
 void RemoteBackend::refreshClockOffset()
 {
-    // The answer is noted by control(), as every answer about the clock is.
+    // The answer is noted by Backend::control(), as every answer about the clock is.
     if (hasControlPlane())
         control("GET", QStringLiteral("/_engine/clock"));
 }
 
-QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::control(
+QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::sendControl(
     const QByteArray &method, const QString &path, const QByteArray &body)
 {
     if (m_connection.twilioCloud) {
@@ -222,13 +222,9 @@ QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::control(
             m_connection.endpoints.restBase, m_connection.credentials, options);
     }
     return m_control->request(method, path, body)
-        .then(this, [this, path](const EngineControlClient::Result<EngineReply> &reply) {
+        .then(this, [](const EngineControlClient::Result<EngineReply> &reply) {
             if (!reply)
                 return ApiResult<ControlReply>(std::unexpected(reply.error()));
-            // Every answer about the clock says where the engine's is.
-            if (path == u"/_engine/clock" && reply->object.contains(QLatin1StringView("now_ms")))
-                noteClockOffset(qint64(
-                    reply->object.value(QLatin1StringView("offset_seconds")).toDouble() * 1000));
             return ApiResult<ControlReply>(ControlReply{reply->status, reply->body});
         });
 }

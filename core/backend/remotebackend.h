@@ -79,10 +79,13 @@ public:
 
     bool hasControlPlane() const override { return !m_connection.twilioCloud; }
     void refreshClockOffset() override;
-    QFuture<ApiResult<ControlReply>> control(
-        const QByteArray &method, const QString &path, const QByteArray &body = {}) override;
+
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;
+
+protected:
+    QFuture<ApiResult<ControlReply>> sendControl(
+        const QByteArray &method, const QString &path, const QByteArray &body) override;
 
 private:
     void setState(State state);

@@ -277,6 +277,7 @@ FaultRule FaultRules::add(FaultRule rule, qint64 nowMs)
     active->random.seed(rule.seed ? *rule.seed : std::random_device{}());
     m_rules.push_back(std::move(active));
     recount();
+    Q_EMIT rulesChanged();
     return rule;
 }
 
@@ -289,6 +290,7 @@ bool FaultRules::remove(const QString &id)
         flushWindows(**it, true);
         m_rules.erase(it);
         recount();
+        Q_EMIT rulesChanged();
         return true;
     }
     return false;
@@ -298,8 +300,11 @@ void FaultRules::clear()
 {
     for (const auto &active : std::as_const(m_rules))
         flushWindows(*active, true);
+    const bool hadRules = !m_rules.empty();
     m_rules.clear();
     recount();
+    if (hadRules)
+        Q_EMIT rulesChanged();
     // Delayed deliveries are not the rule's any more: they go now.
     const auto delayed = std::exchange(m_delayed, {});
     for (const auto &[due, held] : delayed) {
@@ -470,6 +475,8 @@ std::optional<FaultRules::Refusal> FaultRules::refuse(
         if (error.probability < 1 && active->uniform() >= error.probability)
             continue;
         ++rule.acted.restErrors;
+        if (error.count && qint64(rule.acted.restErrors) == *error.count)
+            Q_EMIT rulesChanged(); // spent: no longer a fault anyone meets
         const QString message = error.message.isEmpty()
             ? QStringLiteral("Injected by engine fault rule %1").arg(rule.id)
             : error.message;

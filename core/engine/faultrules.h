@@ -129,6 +129,11 @@ public:
         QByteArrayView method, FaultScope scope, const FaultTarget &target);
     bool hasRestErrors() const { return m_restRules.load(std::memory_order_relaxed) > 0; }
 
+Q_SIGNALS:
+    /// A rule was added or removed, or a `rest_error` rule refused the last of its `count`:
+    /// what the console marks in its tree changed (on the engine thread).
+    void rulesChanged();
+
 private:
     struct Held
     {

@@ -71,6 +71,8 @@ std::expected<std::unique_ptr<EngineHost>, QString> EngineHost::start(const Engi
                     &EngineHost::streamRemoved, Qt::DirectConnection);
                 connect(raw->m_engine.get(), &Engine::clockAdvanced, raw,
                     &EngineHost::clockAdvanced, Qt::DirectConnection);
+                connect(&raw->m_engine->faults(), &FaultRules::rulesChanged, raw,
+                    &EngineHost::faultRulesChanged, Qt::DirectConnection);
             }
             done.release();
         },

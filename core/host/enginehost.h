@@ -67,6 +67,8 @@ Q_SIGNALS:
     void streamRemoved(const QString &serviceSid, const QString &streamSid);
     /// The engine's clock moved forward (Engine::clockAdvanced), on the engine thread.
     void clockAdvanced(qint64 offsetMs);
+    /// The engine's fault rules changed (FaultRules::rulesChanged), on the engine thread.
+    void faultRulesChanged();
 
 private:
     EngineHost() = default;

@@ -34,11 +34,13 @@ private Q_SLOTS:
     void filterMatchesNamesAndSids();
     void holdsUnderModelTesterAsAnEagerView();
     void streamCreatedInAnUnlistedServiceAppears();
+    void faultRulesBadgeTheStreamsTheyTouch();
 
 private:
     QModelIndex serviceIndex(const QString &sid);
     void loadAll(const QModelIndex &parent);
     QStringList childSids(const QModelIndex &parent) const;
+    QStringList badgedSids(const QModelIndex &parent) const;
 
     QTemporaryDir m_dir;
     std::unique_ptr<LocalBackend> m_backend;
@@ -286,6 +288,10 @@ void TestConnectionTreeModel::holdsUnderModelTesterAsAnEagerView()
     QVERIFY(created);
     m_model->addStream(m_backend.get(), *created);
     QCOMPARE(childSids(service).size(), 120);
+    QVERIFY(await(m_backend->control("POST", QStringLiteral("/_engine/faults"), R"({"drop":1})")));
+    QTRY_COMPARE(badgedSids(service).size(), 120);
+    QVERIFY(await(m_backend->control("DELETE", QStringLiteral("/_engine/faults"))));
+    QTRY_VERIFY(badgedSids(service).isEmpty());
     m_model->refresh(service);
     QTRY_VERIFY(!service.data(ConnectionTreeModel::LoadingRole).toBool());
     QCOMPARE(childSids(service).size(), 120);
@@ -311,6 +317,52 @@ void TestConnectionTreeModel::streamCreatedInAnUnlistedServiceAppears()
     loadAll(service);
     QCOMPARE(childSids(service).count(created->sid), 1);
     QCOMPARE(childSids(service).size(), 121);
+}
+
+QStringList TestConnectionTreeModel::badgedSids(const QModelIndex &parent) const
+{
+    QStringList sids;
+    for (int row = 0; row < m_model->rowCount(parent); ++row) {
+        const QModelIndex child = m_model->index(row, 0, parent);
+        if (!child.data(ConnectionTreeModel::BadgeRole).toString().isEmpty())
+            sids.append(child.data(ConnectionTreeModel::SidRole).toString());
+    }
+    return sids;
+}
+
+void TestConnectionTreeModel::faultRulesBadgeTheStreamsTheyTouch()
+{
+    const QPersistentModelIndex service = serviceIndex(m_serviceSid);
+    m_model->fetchMore(service);
+    QTRY_COMPARE(m_model->rowCount(service), 51);
+    QVERIFY(badgedSids(service).isEmpty());
+    QSignalSpy changed(m_model.get(), &QAbstractItemModel::dataChanged);
+
+    // One stream, named as the user's code names it; set over HTTP, as CI would.
+    const QByteArray auth = "Basic "
+        + (m_backend->endpoint().accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
+    const QByteArray rule = R"({"service":")" + m_serviceSid.toLatin1()
+        + R"(","stream":"s007","drop":0.25,"delay_ms":100})";
+    QCOMPARE(httpExchange(m_backend->host().listening().port, "POST", "/_engine/faults", auth, rule)
+                 .status,
+        201);
+    QTRY_COMPARE(badgedSids(service), QStringList{m_streamSids.at(7)});
+    QVERIFY(!changed.isEmpty());
+    const QModelIndex marked =
+        m_model->streamIndex(m_backend.get(), m_serviceSid, m_streamSids.at(7));
+    QCOMPARE(marked.data(ConnectionTreeModel::BadgeRole).toString(), QStringLiteral("Fault"));
+    QCOMPARE(marked.data(ConnectionTreeModel::FaultsRole).toStringList(),
+        QStringList{QStringLiteral("fault-1: drop 25% · delay 100 ms")});
+    QVERIFY(marked.data(Qt::ToolTipRole).toString().contains(QStringLiteral("drop 25%")));
+    // A stream row is not a connection: no connection kind, so the delegate paints it amber.
+    QVERIFY(!marked.data(ConnectionTreeModel::ConnectionKindRole).isValid());
+
+    // Every stream, from this console.
+    QVERIFY(await(
+        m_backend->control("POST", QStringLiteral("/_engine/faults"), R"({"reorder_window":3})")));
+    QTRY_COMPARE(badgedSids(service).size(), 50);
+    QVERIFY(await(m_backend->control("DELETE", QStringLiteral("/_engine/faults"))));
+    QTRY_VERIFY(badgedSids(service).isEmpty());
 }
 
 QTEST_MAIN(TestConnectionTreeModel)

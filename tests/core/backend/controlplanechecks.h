@@ -6,7 +6,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSignalSpy>
 #include <QTest>
+#include <functional>
 
 namespace streams::testing {
 
@@ -74,6 +76,52 @@ inline void checkControlPlane(Backend &backend)
     const auto nowhere = await(backend.control("GET", u"/_engine/nothing"_s));
     QVERIFY(!nowhere);
     QCOMPARE(nowhere.error().httpStatus(), 404);
+}
+
+/// The fault rules a Backend keeps for the tree's badges: what this console adds and removes is
+/// known at once; a `rest_error` rule that refused all of its `count` is no longer in force once
+/// the backend has heard of it again. `publishOverHttp(streamSid)` publishes as the user's code
+/// does (REST, no retries) and returns the status. Leaves no rule behind.
+inline void checkFaultMarks(
+    Backend &backend, const std::function<int(const QString &streamSid)> &publishOverHttp)
+{
+    using namespace Qt::StringLiterals;
+    const auto stream =
+        await(backend.createStream(u"default"_s, {.uniqueName = u"marked"_s, .ttlSeconds = {}}));
+    QVERIFY2(stream, qPrintable(stream ? QString() : stream.error().message()));
+    const auto other =
+        await(backend.createStream(u"default"_s, {.uniqueName = u"unmarked"_s, .ttlSeconds = {}}));
+    QVERIFY(other);
+    QCOMPARE(backend.faultsOn(*stream, u"default"_s).size(), 0);
+
+    QSignalSpy changed(&backend, &Backend::faultMarksChanged);
+    QVERIFY(await(backend.control("POST", u"/_engine/faults"_s,
+        R"({"service":"default","stream":"marked","drop":0.5,"delay_ms":200,"jitter_ms":50})")));
+    QTRY_COMPARE(backend.faultMarks().size(), 1);
+    QVERIFY(changed.size() >= 1);
+    const QList<Backend::FaultMark> marks = backend.faultsOn(*stream, u"default"_s);
+    QCOMPARE(marks.size(), 1);
+    QCOMPARE(marks.front().summary, u"drop 50% · delay 200±50 ms"_s);
+    QCOMPARE(backend.faultsOn(*other, u"default"_s).size(), 0);
+    // By SID as well as by unique name; without the service's name a rule naming it misses.
+    QCOMPARE(backend.faultsOn(*stream, {}).size(), 0);
+
+    const auto spent = await(backend.control("POST", u"/_engine/faults"_s,
+        u"{\"stream\":\"%1\",\"rest_error\":{\"status\":429,\"count\":1}}"_s.arg(stream->sid)
+            .toUtf8()));
+    QVERIFY(spent);
+    QTRY_COMPARE(backend.faultsOn(*stream, u"default"_s).size(), 2);
+    QCOMPARE(backend.faultsOn(*stream, {}).size(), 1);
+    QCOMPARE(backend.faultsOn(*stream, {}).front().summary, u"fail next 1 with 429"_s);
+    QCOMPARE(publishOverHttp(stream->sid), 429);
+    QCOMPARE(publishOverHttp(stream->sid), 201);
+    backend.refreshFaultMarks();
+    QTRY_COMPARE(backend.faultsOn(*stream, u"default"_s).size(), 1);
+
+    QVERIFY(await(backend.control("DELETE", u"/_engine/faults"_s)));
+    QTRY_COMPARE(backend.faultMarks().size(), 0);
+    QVERIFY(await(backend.deleteStream(u"default"_s, stream->sid)));
+    QVERIFY(await(backend.deleteStream(u"default"_s, other->sid)));
 }
 
 } // namespace streams::testing

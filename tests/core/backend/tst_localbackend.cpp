@@ -32,8 +32,18 @@ private Q_SLOTS:
     void destroyingASubscriptionUnderLoadIsSafe();
     void liveConnectionLimitsReachTheEngine();
     void controlPlaneInProcess();
+    void faultMarksFollowTheEngine();
 
 private:
+    /// The engine's own credentials, as the user's code sends them over HTTP.
+    QByteArray authorization() const
+    {
+        return "Basic "
+            + (m_backend->endpoint().accountSid + u':' + m_backend->authToken())
+                  .toUtf8()
+                  .toBase64();
+    }
+
     QTemporaryDir m_dir;
     std::unique_ptr<LocalBackend> m_backend;
     QString m_serviceSid;
@@ -116,11 +126,9 @@ void TestLocalBackend::subscriptionReceivesInProcessAndRestPublishes()
     QVERIFY(await(m_backend->publish(m_serviceSid, stream->sid, R"({"from":"seam"})")));
 
     // The engine also listens on loopback: a publish from "the user's code" reaches the console.
-    const Backend::Endpoint endpoint = m_backend->endpoint();
-    const QByteArray auth =
-        "Basic " + (endpoint.accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
     const HttpResponse rest = httpExchange(m_backend->host().listening().port, "POST",
-        "/v1/Services/default/Streams/live/Messages", auth, "Data=%7B%22from%22%3A%22rest%22%7D");
+        "/v1/Services/default/Streams/live/Messages", authorization(),
+        "Data=%7B%22from%22%3A%22rest%22%7D");
     QCOMPARE(rest.status, 201);
 
     QList<StreamMessage> messages;
@@ -145,10 +153,8 @@ void TestLocalBackend::restDeleteEndsSubscriptionAndSignalsRemoval()
     QSignalSpy removed(m_backend.get(), &Backend::streamRemoved);
     QTRY_COMPARE(subscription->state(), LiveSubscription::State::Active);
 
-    const QByteArray auth = "Basic "
-        + (m_backend->endpoint().accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
     QCOMPARE(httpExchange(m_backend->host().listening().port, "DELETE",
-                 "/v1/Services/default/Streams/doomed", auth)
+                 "/v1/Services/default/Streams/doomed", authorization())
                  .status,
         204);
     QTRY_COMPARE(ended.size(), 1);
@@ -226,6 +232,31 @@ void TestLocalBackend::controlPlaneInProcess()
 {
     // Answered on the engine's thread without HTTP, as the same JSON an HTTP client gets.
     checkControlPlane(*m_backend);
+}
+
+void TestLocalBackend::faultMarksFollowTheEngine()
+{
+    const quint16 port = m_backend->host().listening().port;
+    checkFaultMarks(*m_backend, [&](const QString &streamSid) {
+        return httpExchange(port, "POST",
+            "/v1/Services/default/Streams/" + streamSid.toLatin1() + "/Messages", authorization(),
+            "Data=%7B%7D")
+            .status;
+    });
+    // Rules set by anyone else (CI over HTTP, streams-cli) reach the embedded engine's backend
+    // without asking.
+    QSignalSpy changed(m_backend.get(), &Backend::faultMarksChanged);
+    const HttpResponse added = httpExchange(m_backend->host().listening().port, "POST",
+        "/_engine/faults", authorization(), R"({"stream":"*","reorder_window":4})");
+    QCOMPARE(added.status, 201);
+    QTRY_COMPARE(m_backend->faultMarks().size(), 1);
+    QCOMPARE(m_backend->faultMarks().front().summary, QStringLiteral("reorder 4"));
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(httpExchange(
+                 m_backend->host().listening().port, "DELETE", "/_engine/faults", authorization())
+                 .status,
+        204);
+    QTRY_COMPARE(m_backend->faultMarks().size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestLocalBackend)

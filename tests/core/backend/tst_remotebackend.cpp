@@ -64,6 +64,7 @@ private Q_SLOTS:
     void connectionFromProfile();
     void destroyedWithRequestsInFlight();
     void controlPlaneOverHttp();
+    void faultMarksOverHttp();
     void twiliosCloudHasNoControlPlane();
 
 private:
@@ -325,6 +326,28 @@ void TestRemoteBackend::controlPlaneOverHttp()
     backend.refreshClockOffset();
     QTRY_COMPARE(backend.clockOffsetMs(), before + 120'000);
     QCOMPARE(changed.size(), 1);
+}
+
+void TestRemoteBackend::faultMarksOverHttp()
+{
+    RemoteBackend backend(connectionTo(m_engine, true));
+    checkFaultMarks(backend, [this](const QString &streamSid) {
+        return httpExchange(m_engine.port(), "POST",
+            "/v1/Services/default/Streams/" + streamSid.toLatin1() + "/Messages",
+            m_engine.authorization(), "Data=%7B%7D")
+            .status;
+    });
+    // Set by someone else: learnt when the backend asks (the faults page polls; so does a refresh).
+    QCOMPARE(httpExchange(m_engine.port(), "POST", "/_engine/faults", m_engine.authorization(),
+                 R"({"drop":1})")
+                 .status,
+        201);
+    QCOMPARE(backend.faultMarks().size(), 0);
+    backend.refreshFaultMarks();
+    QTRY_COMPARE(backend.faultMarks().size(), 1);
+    QCOMPARE(backend.faultMarks().front().summary, QStringLiteral("drop 100%"));
+    QVERIFY(await(backend.control("DELETE", QStringLiteral("/_engine/faults"))));
+    QTRY_COMPARE(backend.faultMarks().size(), 0);
 }
 
 void TestRemoteBackend::twiliosCloudHasNoControlPlane()
