@@ -13,6 +13,7 @@
 #include "ui/liveviewwidget.h"
 #include "ui/mainwindow.h"
 #include "ui/newstreamdialog.h"
+#include "ui/streamfaultswidget.h"
 #include "ui/streampage.h"
 
 #include <QApplication>
@@ -22,6 +23,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -45,6 +47,7 @@ private Q_SLOTS:
     void newStreamDialogValidatesAsYouType();
     void duplicateNameIsShownAtTheField();
     void secretIsMaskedUntilAsked();
+    void droppingDeliveryStopsTheLiveViewOnly();
 
 private:
     QModelIndex defaultServiceIndex();
@@ -258,6 +261,52 @@ void TestConsoleFlow::secretIsMaskedUntilAsked()
     QFile file(m_settings->fileName());
     if (file.open(QIODevice::ReadOnly))
         QVERIFY(!file.readAll().contains(token.toUtf8()));
+}
+
+void TestConsoleFlow::droppingDeliveryStopsTheLiveViewOnly()
+{
+    // A stream the user's code publishes to, watched in the console.
+    const quint16 port = m_backend->host().listening().port;
+    const auto publish = [&](int n) {
+        return httpExchange(port, "POST", "/v1/Services/default/Streams/flaky/Messages",
+            authorization(), "Data=%7B%22n%22%3A" + QByteArray::number(n) + "%7D")
+            .status;
+    };
+    QCOMPARE(httpExchange(
+                 port, "POST", "/v1/Services/default/Streams", authorization(), "UniqueName=flaky")
+                 .status,
+        201);
+    m_window->openStream(m_backend.get(), QStringLiteral("default"), QStringLiteral("flaky"));
+    QTRY_VERIFY(m_window->currentPage());
+    StreamPage *page = m_window->currentPage();
+    LiveMessageModel *live = page->liveView()->model();
+    QTRY_VERIFY(page->liveView()->subscription()
+        && page->liveView()->subscription()->state() == LiveSubscription::State::Active);
+    QCOMPARE(publish(1), 201);
+    QTRY_COMPARE(live->rowCount(), 1);
+
+    // Drop 100% from the page's Faults section: the tree marks the stream.
+    StreamFaultsWidget *faults = page->faults();
+    QVERIFY(faults);
+    faults->dropPercent()->setValue(100);
+    QTest::mouseClick(faults->applyDelivery(), Qt::LeftButton);
+    const QPersistentModelIndex row = m_window->treeModel()->streamIndex(
+        m_backend.get(), page->stream().serviceSid, page->stream().sid);
+    QTRY_COMPARE(row.data(ConnectionTreeModel::BadgeRole).toString(), QStringLiteral("Fault"));
+
+    // REST publishes still succeed; the live view gets none of them (the section counts them).
+    for (int n = 2; n <= 6; ++n)
+        QCOMPARE(publish(n), 201);
+    faults->refresh();
+    QTRY_VERIFY(faults->deliveryState()->text().contains(QStringLiteral("5 dropped")));
+    QCOMPARE(live->rowCount(), 1);
+
+    // Off again: the badge goes, and what is published next arrives.
+    QTest::mouseClick(faults->deliveryOff(), Qt::LeftButton);
+    QTRY_VERIFY(row.data(ConnectionTreeModel::BadgeRole).toString().isEmpty());
+    QCOMPARE(publish(7), 201);
+    QTRY_COMPARE(live->rowCount(), 2);
+    QCOMPARE(live->index(1, 3).data().toString(), QStringLiteral(R"({"n":7})"));
 }
 
 QTEST_MAIN(TestConsoleFlow)
