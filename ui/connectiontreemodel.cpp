@@ -468,6 +468,7 @@ void ConnectionTreeModel::refresh(const QModelIndex &index)
     Backend *backend = connection ? connection->backend.data() : nullptr;
     if (!backend)
         return;
+    backend->refreshFaultMarks(); // an engine at a URL tells its rules only when asked
     if (!node->fetchedOnce) {
         requestPage(node);
         return;
