@@ -6,7 +6,7 @@
 #include "host/shutdownsignals.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
-#include "ui/consolesettings.h"
+#include "ui/common/consolesettings.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>

@@ -28,11 +28,11 @@
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
-#include "ui/consolesettings.h"
-#include "ui/livemessagemodel.h"
-#include "ui/liveviewwidget.h"
+#include "ui/common/consolesettings.h"
+#include "ui/liveview/livemessagemodel.h"
+#include "ui/liveview/liveviewwidget.h"
 #include "ui/mainwindow.h"
-#include "ui/streampage.h"
+#include "ui/stream/streampage.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -13,15 +13,15 @@
 #include "faultserver.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
-#include "ui/composerwidget.h"
-#include "ui/connectionstatuswidget.h"
-#include "ui/connectiontreemodel.h"
-#include "ui/consolesettings.h"
-#include "ui/livemessagemodel.h"
-#include "ui/liveviewwidget.h"
+#include "ui/common/consolesettings.h"
+#include "ui/connections/connectionstatuswidget.h"
+#include "ui/liveview/livemessagemodel.h"
+#include "ui/liveview/liveviewwidget.h"
 #include "ui/mainwindow.h"
-#include "ui/pagebanner.h"
-#include "ui/streampage.h"
+#include "ui/stream/composerwidget.h"
+#include "ui/stream/pagebanner.h"
+#include "ui/stream/streampage.h"
+#include "ui/tree/connectiontreemodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QAbstractProxyModel>

@@ -1,0 +1,462 @@
+// The live view against a real embedded engine (LocalBackend): published messages appear, the
+// toolbar works as a user drives it, a deleted stream raises the banner, export writes exactly
+// the filtered rows as NDJSON.
+
+#include "backend/livesubscription.h"
+#include "backend/localbackend.h"
+#include "engine/engine.h"
+#include "ui/common/consolesettings.h"
+#include "ui/liveview/livemessagefilterproxy.h"
+#include "ui/liveview/livemessagemodel.h"
+#include "ui/liveview/liveviewwidget.h"
+#include "ui/liveview/messageratechart.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QFile>
+#include <QFileDialog>
+#include <QFutureWatcher>
+#include <QHeaderView>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextEdit>
+
+using namespace streams;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+template<typename T>
+T await(QFuture<T> future)
+{
+    QFutureWatcher<T> watcher;
+    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
+    watcher.setFuture(future);
+    if (!future.isFinished())
+        finished.wait(10'000);
+    return future.result();
+}
+
+} // namespace
+
+class TestLiveViewWidget final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void publishedMessagesAppear();
+    void selectionShowsJsonAndDiff();
+    void pauseFromTheToolbarLosesNothing();
+    void filterTypedByTheUser();
+    void exportWritesExactlyTheShownRows();
+    void capacitySpinBoxBoundsTheBuffer();
+    void evictionKeepsTheReadersPlace();
+    void clearEmptiesTheView();
+    void deletedStreamRaisesTheBanner();
+    void screenshot();
+
+private:
+    /// Publishes {"n":first..first+count-1, …} and waits for every 201.
+    void publish(int first, int count);
+    QAction *action(const char *name) const;
+    template<typename T>
+    T *child(const char *name) const
+    {
+        return m_widget->findChild<T *>(QLatin1StringView(name));
+    }
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<LocalBackend> m_backend;
+    std::unique_ptr<ConsoleSettings> m_settings;
+    std::unique_ptr<LiveViewWidget> m_widget;
+    QString m_serviceSid;
+    QString m_streamSid;
+};
+
+void TestLiveViewWidget::init()
+{
+    QVERIFY(m_dir.isValid());
+    const QString name = QString::fromLatin1(QTest::currentTestFunction());
+    EngineOptions options;
+    options.dataDir = m_dir.filePath(name);
+    options.environment = QProcessEnvironment();
+    options.publishRatePerSecond = std::nullopt; // tests publish in bursts
+    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
+    m_backend = std::move(*backend);
+
+    ServiceFields fields;
+    fields.friendlyName = u"live"_s;
+    const auto service = await(m_backend->createService(fields));
+    QVERIFY(service);
+    m_serviceSid = service->sid;
+    const auto stream = await(m_backend->createStream(m_serviceSid, {u"watched"_s, {}}));
+    QVERIFY(stream);
+    m_streamSid = stream->sid;
+
+    m_settings = std::make_unique<ConsoleSettings>(m_dir.filePath(name + u".ini"_s));
+    m_widget = std::make_unique<LiveViewWidget>(*m_backend, *m_settings);
+    new QAbstractItemModelTester(
+        m_widget->model(), QAbstractItemModelTester::FailureReportingMode::Fatal, m_widget.get());
+    new QAbstractItemModelTester(
+        m_widget->proxy(), QAbstractItemModelTester::FailureReportingMode::Fatal, m_widget.get());
+    m_widget->resize(1000, 700);
+    m_widget->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_widget.get()));
+    m_widget->setStream(m_serviceSid, m_streamSid);
+    QTRY_COMPARE(m_widget->subscription()->state(), LiveSubscription::State::Active);
+}
+
+void TestLiveViewWidget::cleanup()
+{
+    m_widget.reset();
+    m_settings.reset();
+    m_backend.reset();
+}
+
+QAction *TestLiveViewWidget::action(const char *name) const
+{
+    return m_widget->findChild<QAction *>(QLatin1StringView(name));
+}
+
+void TestLiveViewWidget::publish(int first, int count)
+{
+    QList<QFuture<ApiResult<StreamMessage>>> futures;
+    for (int n = first; n < first + count; ++n) {
+        const QByteArray data = u"{\"n\":%1,\"parity\":\"%2\",\"user\":{\"id\":%3}}"_s.arg(n)
+                                    .arg(n % 2 ? u"odd"_s : u"even"_s)
+                                    .arg(n % 5)
+                                    .toUtf8();
+        futures.append(m_backend->publish(m_serviceSid, m_streamSid, data));
+    }
+    for (auto &future : futures) {
+        const auto result = await(future);
+        QVERIFY2(result, qPrintable(result ? QString() : result.error().message()));
+    }
+}
+
+void TestLiveViewWidget::publishedMessagesAppear()
+{
+    QTableView *table = m_widget->tableView();
+    QVERIFY(table);
+    QCOMPARE(table->model(), m_widget->proxy());
+    publish(0, 50);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 50);
+    QCOMPARE(table->model()->rowCount(), 50);
+
+    // In publish order, with their data.
+    for (int row = 0; row < 50; ++row) {
+        const auto message = m_widget->model()->messageAt(row);
+        QCOMPARE(QJsonDocument::fromJson(message.data).object().value(u"n"_s).toInt(), row);
+        QVERIFY(message.sid.startsWith(u"TZ"));
+    }
+    const QString preview =
+        table->model()->index(49, LiveMessageModel::PreviewColumn).data().toString();
+    QCOMPARE(preview, u"{\"n\":49,\"parity\":\"odd\",\"user\":{\"id\":4}}"_s);
+
+    // Auto-scroll (on by default) follows to the last row.
+    QTRY_VERIFY(table->verticalScrollBar()->value() == table->verticalScrollBar()->maximum());
+    QTRY_VERIFY(
+        table->viewport()->rect().intersects(table->visualRect(table->model()->index(49, 0))));
+
+    m_widget->updateCounters();
+    QVERIFY2(m_widget->countersText().startsWith(u"received 50 \u00b7 shown 50 \u00b7 dropped 0"),
+        qPrintable(m_widget->countersText()));
+}
+
+void TestLiveViewWidget::selectionShowsJsonAndDiff()
+{
+    publish(0, 5);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 5);
+    QTableView *table = m_widget->tableView();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+        table->visualRect(table->model()->index(3, LiveMessageModel::SidColumn)).center());
+    QCOMPARE(table->currentIndex().row(), 3);
+
+    auto *detail = child<QPlainTextEdit>("detailView");
+    QVERIFY(detail);
+    QVERIFY2(detail->toPlainText().contains(u"\"n\": 3"), qPrintable(detail->toPlainText()));
+    QVERIFY(detail->toPlainText().contains(u'\n')); // pretty, not compact
+
+    auto *diff = child<QTextEdit>("diffView");
+    QVERIFY(diff);
+    const QString text = diff->toPlainText();
+    QVERIFY2(text.contains(u"/n") && text.contains(u"/parity") && text.contains(u"/user/id"),
+        qPrintable(text));
+    QVERIFY(text.contains(m_widget->model()->messageAt(2).sid));
+
+    // Keyboard navigation moves the detail along.
+    QTest::keyClick(table, Qt::Key_Up);
+    QVERIFY(detail->toPlainText().contains(u"\"n\": 2"));
+    QTest::keyClick(table, Qt::Key_Home, Qt::ControlModifier);
+    QVERIFY(detail->toPlainText().contains(u"\"n\": 0"));
+    QVERIFY(diff->toPlainText().contains(u"No earlier message"));
+
+    // The selection survives more traffic.
+    publish(5, 20);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 25);
+    QCOMPARE(table->selectionModel()->selectedRows().size(), 1);
+    QCOMPARE(table->currentIndex().row(), 0);
+}
+
+void TestLiveViewWidget::pauseFromTheToolbarLosesNothing()
+{
+    QAction *pause = action("pauseAction");
+    QVERIFY(pause);
+    publish(0, 10);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 10);
+
+    pause->trigger();
+    QVERIFY(m_widget->model()->isPaused());
+    QCOMPARE(pause->text(), u"Resume");
+    publish(10, 40);
+    QTRY_COMPARE(m_widget->model()->pendingCount(), 40);
+    QCOMPARE(m_widget->model()->rowCount(), 10);
+    m_widget->updateCounters();
+    QVERIFY2(m_widget->countersText().contains(u"paused, 40 waiting"),
+        qPrintable(m_widget->countersText()));
+
+    pause->trigger();
+    QVERIFY(!m_widget->model()->isPaused());
+    QCOMPARE(m_widget->model()->rowCount(), 50);
+    QCOMPARE(m_widget->model()->droppedCount(), 0u);
+    for (int row = 0; row < 50; ++row) {
+        QCOMPARE(QJsonDocument::fromJson(m_widget->model()->messageAt(row).data)
+                     .object()
+                     .value(u"n"_s)
+                     .toInt(),
+            row);
+    }
+}
+
+void TestLiveViewWidget::filterTypedByTheUser()
+{
+    publish(0, 40);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 40);
+    auto *filter = child<QLineEdit>("filterEdit");
+    QVERIFY(filter);
+
+    QTest::keyClicks(filter, u"/user/id=3"_s);
+    QTRY_COMPARE(m_widget->proxy()->rowCount(), 8); // n % 5 == 3
+    QCOMPARE(m_widget->proxy()->mode(), LiveMessageFilterProxy::Mode::PointerEquals);
+
+    // Rows that arrive later go through the same filter.
+    publish(40, 10);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 50);
+    QCOMPARE(m_widget->proxy()->rowCount(), 10);
+    m_widget->updateCounters();
+    QVERIFY2(
+        m_widget->countersText().contains(u"shown 10 of 50"), qPrintable(m_widget->countersText()));
+
+    filter->clear();
+    QTest::keyClicks(filter, u"ODD"_s);
+    QTest::keyClick(filter, Qt::Key_Return); // applies at once, without the typing delay
+    QCOMPARE(m_widget->proxy()->mode(), LiveMessageFilterProxy::Mode::Text);
+    QCOMPARE(m_widget->proxy()->rowCount(), 25);
+
+    filter->clear();
+    QTest::keyClicks(filter, u"/user~9"_s);
+    QTest::keyClick(filter, Qt::Key_Return);
+    QCOMPARE(m_widget->proxy()->mode(), LiveMessageFilterProxy::Mode::Invalid);
+    QCOMPARE(m_widget->proxy()->rowCount(), 50);
+}
+
+void TestLiveViewWidget::exportWritesExactlyTheShownRows()
+{
+    publish(0, 60);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 60);
+    auto *filter = child<QLineEdit>("filterEdit");
+    QTest::keyClicks(filter, u"/parity=even"_s);
+    QTest::keyClick(filter, Qt::Key_Return);
+    QCOMPARE(m_widget->proxy()->rowCount(), 30);
+
+    // As a user would: Export NDJSON…, pick a file, accept. The dialog is not modal, so the
+    // view keeps streaming meanwhile.
+    const QString path = m_dir.filePath(u"shown.ndjson"_s);
+    QSignalSpy finished(m_widget.get(), &LiveViewWidget::exportFinished);
+    action("exportAction")->trigger();
+    QFileDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = m_widget->findChild<QFileDialog *>()) != nullptr);
+    QCOMPARE(dialog->acceptMode(), QFileDialog::AcceptSave);
+    dialog->selectFile(path);
+    static_cast<QDialog *>(dialog)->accept(); // the Save button
+    QVERIFY(finished.wait(10'000));
+    QCOMPARE(finished.at(0).at(0).toBool(), true);
+    QVERIFY(child<QLabel>("statusLabel")->text().contains(u"Exported 30 messages"));
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = file.readAll().split('\n');
+    QVERIFY(lines.takeLast().isEmpty());
+    QCOMPARE(lines.size(), 30);
+    for (int i = 0; i < lines.size(); ++i) {
+        QJsonParseError error;
+        const QJsonObject object = QJsonDocument::fromJson(lines.at(i), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        const QModelIndex shown = m_widget->proxy()->index(i, LiveMessageModel::SidColumn);
+        QCOMPARE(object.value(u"sid"_s).toString(), shown.data().toString());
+        QCOMPARE(object.value(u"data"_s).toObject().value(u"n"_s).toInt(), 2 * i);
+        QCOMPARE(object.value(u"data"_s).toObject().value(u"parity"_s).toString(), u"even");
+        const QDateTime received =
+            QDateTime::fromString(object.value(u"received"_s).toString(), Qt::ISODateWithMs);
+        QCOMPARE(received, shown.data(LiveMessageModel::ReceivedRole).toDateTime());
+    }
+}
+
+void TestLiveViewWidget::capacitySpinBoxBoundsTheBuffer()
+{
+    auto *spin = child<QSpinBox>("capacitySpinBox");
+    QVERIFY(spin);
+    QCOMPARE(spin->value(), ConsoleSettings::kDefaultLiveViewCapacity);
+    publish(0, 150);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 150);
+
+    spin->selectAll();
+    QTest::keyClicks(spin, u"100"_s);
+    QCOMPARE(m_widget->model()->capacity(), ConsoleSettings::kDefaultLiveViewCapacity); // not yet
+    QTest::keyClick(spin, Qt::Key_Return);
+    QCOMPARE(m_widget->model()->capacity(), 100);
+    QCOMPARE(m_settings->liveViewCapacity(), 100);
+    QCOMPARE(m_widget->model()->rowCount(), 100);
+    QCOMPARE(m_widget->model()->droppedCount(), 50u);
+    QCOMPARE(QJsonDocument::fromJson(m_widget->model()->messageAt(0).data)
+                 .object()
+                 .value(u"n"_s)
+                 .toInt(),
+        50);
+
+    publish(150, 30);
+    QTRY_COMPARE(m_widget->model()->totalReceived(), 180u);
+    QTRY_COMPARE(m_widget->model()->droppedCount(), 80u);
+    QCOMPARE(m_widget->model()->rowCount(), 100);
+}
+
+void TestLiveViewWidget::evictionKeepsTheReadersPlace()
+{
+    m_settings->setLiveViewCapacity(100);
+    QCOMPARE(m_widget->model()->capacity(), 100);
+    publish(0, 100);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 100);
+    QTableView *table = m_widget->tableView();
+
+    // The reader scrolls up to message 60; the buffer then evicts 30 rows above it.
+    table->scrollTo(table->model()->index(60, 0), QAbstractItemView::PositionAtTop);
+    QTRY_COMPARE(table->rowAt(0), 60);
+    const QString reading =
+        table->model()->index(60, LiveMessageModel::SidColumn).data().toString();
+    publish(100, 30);
+    QTRY_COMPARE(m_widget->model()->droppedCount(), 30u);
+    QTRY_COMPARE(
+        table->model()->index(table->rowAt(0), LiveMessageModel::SidColumn).data().toString(),
+        reading);
+    QCOMPARE(table->rowAt(0), 30);
+}
+
+void TestLiveViewWidget::clearEmptiesTheView()
+{
+    publish(0, 20);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 20);
+    m_widget->tableView()->selectRow(5);
+    action("clearAction")->trigger();
+    QCOMPARE(m_widget->model()->rowCount(), 0);
+    QCOMPARE(m_widget->model()->totalReceived(), 0u);
+    QVERIFY(child<QPlainTextEdit>("detailView")->toPlainText().isEmpty());
+    publish(20, 3);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 3);
+}
+
+void TestLiveViewWidget::deletedStreamRaisesTheBanner()
+{
+    publish(0, 3);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 3);
+    auto *banner = child<QLabel>("streamRemovedBanner");
+    QVERIFY(banner);
+    QVERIFY(banner->isHidden());
+    QSignalSpy removed(m_widget.get(), &LiveViewWidget::streamRemoved);
+
+    const auto deleted = await(m_backend->deleteStream(m_serviceSid, m_streamSid));
+    QVERIFY(deleted);
+    QTRY_COMPARE(removed.size(), 1);
+    QVERIFY(m_widget->isStreamRemoved());
+    QVERIFY(banner->isVisible());
+    QVERIFY2(banner->text().contains(u"removed"), qPrintable(banner->text()));
+    // What was received stays to be read.
+    QCOMPARE(m_widget->model()->rowCount(), 3);
+    // Both the subscription and the backend announce it; the widget says it once.
+    QVERIFY(!removed.wait(300));
+    QCOMPARE(removed.size(), 1);
+
+    // Watching another stream clears the banner.
+    const auto other = await(m_backend->createStream(m_serviceSid, {u"other"_s, {}}));
+    QVERIFY(other);
+    m_widget->setStream(m_serviceSid, other->sid);
+    QVERIFY(banner->isHidden());
+    QCOMPARE(m_widget->model()->rowCount(), 0);
+}
+
+void TestLiveViewWidget::screenshot()
+{
+    // ~50 messages with some variety, a selected message, and a minute of rate history.
+    QList<QFuture<ApiResult<StreamMessage>>> futures;
+    for (int n = 0; n < 52; ++n) {
+        const QByteArray data =
+            u"{\"device\":\"sensor-%1\",\"seq\":%2,\"temperature\":%3,\"ok\":%4,\"tags\":[\"lab\",\"floor-%5\"]}"_s
+                .arg(n % 4)
+                .arg(n)
+                .arg(20.0 + (n % 7) * 0.5)
+                .arg(n % 9 ? u"true"_s : u"false"_s)
+                .arg(n % 3)
+                .toUtf8();
+        futures.append(m_backend->publish(m_serviceSid, m_streamSid, data));
+    }
+    for (auto &future : futures)
+        QVERIFY(await(future));
+    QTRY_COMPARE(m_widget->model()->rowCount(), 52);
+    auto *chart = child<MessageRateChart>("rateChart");
+    QVERIFY(chart);
+    for (int s = 0; s < 60; ++s)
+        chart->addSample(1200 + 600 * std::sin(s / 6.0) + (s % 5) * 90);
+    QCOMPARE(chart->samples().size(), 60);
+    QTableView *table = m_widget->tableView();
+    table->selectRow(47);
+    child<QTabWidget>("detailTabs")->setCurrentIndex(0);
+    m_widget->updateCounters();
+    const QImage image = m_widget->grab().toImage();
+    QVERIFY(!image.isNull());
+    const QString path = qEnvironmentVariable("STREAMS_LIVEVIEW_SCREENSHOT");
+    if (!path.isEmpty()) {
+        QVERIFY(image.save(path));
+        child<QTabWidget>("detailTabs")->setCurrentIndex(1);
+        QVERIFY(m_widget->grab().save(QString(path).replace(u".png"_s, u"-diff.png"_s)));
+        // The same in a dark palette, as a desktop in dark mode would hand it over.
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        dark.setColor(QPalette::WindowText, QColor(0xe0, 0xe0, 0xe0));
+        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+        dark.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
+        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+        dark.setColor(QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
+        dark.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xbf));
+        dark.setColor(QPalette::HighlightedText, Qt::white);
+        dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+        m_widget->setPalette(dark);
+        QVERIFY(m_widget->grab().save(QString(path).replace(u".png"_s, u"-dark.png"_s)));
+    }
+}
+
+QTEST_MAIN(TestLiveViewWidget)
+#include "tst_liveviewwidget.moc"
