@@ -191,19 +191,27 @@ QString RestApi::baseUrl(QByteArrayView host, const QHostAddress &local, quint16
     return QStringLiteral("http://%1:%2").arg(address).arg(port);
 }
 
-QString RestApi::basicUser(QByteArrayView authorization)
+std::optional<RestApi::BasicCredentials> RestApi::basicCredentials(QByteArrayView authorization)
 {
     if (!authorization.startsWith("Basic "))
-        return {};
+        return std::nullopt;
     const auto result = QByteArray::fromBase64Encoding(
         authorization.sliced(6).trimmed().toByteArray(), QByteArray::AbortOnBase64DecodingErrors);
     if (!result)
-        return {};
+        return std::nullopt;
     const qsizetype colon = result.decoded.indexOf(':');
-    if (colon <= 0 || colon > 64)
+    if (colon < 0)
+        return std::nullopt;
+    return BasicCredentials{result.decoded.first(colon), result.decoded.sliced(colon + 1)};
+}
+
+QString RestApi::basicUser(QByteArrayView authorization)
+{
+    const std::optional<BasicCredentials> credentials = basicCredentials(authorization);
+    if (!credentials || credentials->user.isEmpty() || credentials->user.size() > 64)
         return {};
     // Only what looks like a SID: anything else might be a secret typed in the wrong place.
-    const QByteArray user = result.decoded.first(colon);
+    const QByteArray &user = credentials->user;
     const bool sidLike = std::all_of(user.cbegin(), user.cend(), [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
     });
@@ -212,17 +220,8 @@ QString RestApi::basicUser(QByteArrayView authorization)
 
 bool RestApi::authorized(QByteArrayView authorization) const
 {
-    if (!authorization.startsWith("Basic "))
-        return false;
-    const auto result = QByteArray::fromBase64Encoding(
-        authorization.sliced(6).trimmed().toByteArray(), QByteArray::AbortOnBase64DecodingErrors);
-    if (!result)
-        return false;
-    const QByteArrayView decoded = result.decoded;
-    const qsizetype colon = decoded.indexOf(':');
-    if (colon < 0)
-        return false;
-    return m_engine.credentials().accepts(decoded.first(colon), decoded.sliced(colon + 1));
+    const std::optional<BasicCredentials> credentials = basicCredentials(authorization);
+    return credentials && m_engine.credentials().accepts(credentials->user, credentials->password);
 }
 
 RestReply RestApi::handle(QByteArrayView method, QByteArrayView encodedPath,

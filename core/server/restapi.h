@@ -56,6 +56,13 @@ public:
     /// (a Host is echoed into every URL returned, so nothing else passes).
     static QString baseUrl(QByteArrayView host, const QHostAddress &local, quint16 port);
 
+    /// The user and password of an `Authorization: Basic …` header, if it is one.
+    struct BasicCredentials
+    {
+        QByteArray user;
+        QByteArray password;
+    };
+    static std::optional<BasicCredentials> basicCredentials(QByteArrayView authorization);
     /// Whether an Authorization header carries the engine's credentials (HTTP Basic).
     bool authorized(QByteArrayView authorization) const;
     /// The user name of HTTP Basic credentials (an account or API key SID; never the
