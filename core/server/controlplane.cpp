@@ -61,14 +61,19 @@ bool ControlPlane::handles(QByteArrayView encodedPath)
             && encodedPath[kPrefix.size()] == '/');
 }
 
-RestReply ControlPlane::handle(QByteArrayView method, QByteArrayView encodedPath,
-    QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
-    std::optional<bool> *authenticated)
+QByteArrayView ControlPlane::route(QByteArrayView encodedPath)
 {
     QByteArrayView path = encodedPath.sliced(kPrefix.size());
     if (path.size() > 1 && path.endsWith('/'))
         path.chop(1);
-    if (path != "/health") {
+    return path;
+}
+
+RestReply ControlPlane::handle(QByteArrayView method, QByteArrayView encodedPath,
+    QByteArrayView encodedQuery, QByteArrayView authorization, QByteArrayView body,
+    std::optional<bool> *authenticated)
+{
+    if (route(encodedPath) != "/health") {
         const bool passed = m_rest.authorized(authorization);
         if (authenticated)
             *authenticated = passed;
@@ -81,9 +86,7 @@ RestReply ControlPlane::handle(QByteArrayView method, QByteArrayView encodedPath
 RestReply ControlPlane::answer(QByteArrayView method, QByteArrayView encodedPath,
     QByteArrayView encodedQuery, QByteArrayView body)
 {
-    QByteArrayView path = encodedPath.sliced(kPrefix.size());
-    if (path.size() > 1 && path.endsWith('/'))
-        path.chop(1);
+    const QByteArrayView path = route(encodedPath);
     if (method == "HEAD")
         method = "GET";
 

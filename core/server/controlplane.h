@@ -43,6 +43,9 @@ public:
     static QJsonObject entryJson(const TrafficEntry &entry);
 
 private:
+    /// The route under `/_engine` (one trailing slash ignored), e.g. "/faults/fault-1".
+    static QByteArrayView route(QByteArrayView encodedPath);
+
     RestReply health();
     RestReply state(QByteArrayView method, QByteArrayView body);
     RestReply reset(QByteArrayView method);
