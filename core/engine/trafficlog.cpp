@@ -11,26 +11,19 @@ qint64 TrafficEntry::monotonicNs()
         .count();
 }
 
-TrafficLog::TrafficLog(bool keepBodies, qsizetype capacity, QObject *parent)
-    : QObject(parent), m_keepBodies(keepBodies), m_capacity(qMax<qsizetype>(1, capacity))
+TrafficLog::TrafficLog(bool keepBodies, qsizetype capacity)
+    : m_keepBodies(keepBodies), m_capacity(qMax<qsizetype>(1, capacity))
 { }
 
 quint64 TrafficLog::append(TrafficEntry entry)
 {
     if (!m_keepBodies)
         entry.body.clear();
-    bool notify = false;
-    quint64 id = 0;
-    {
-        QMutexLocker lock(&m_mutex);
-        id = entry.id = m_nextId++;
-        m_entries.push_back(std::move(entry));
-        if (qsizetype(m_entries.size()) > m_capacity)
-            m_entries.pop_front();
-        notify = !std::exchange(m_notified, true);
-    }
-    if (notify)
-        Q_EMIT appended();
+    QMutexLocker lock(&m_mutex);
+    const quint64 id = entry.id = m_nextId++;
+    m_entries.push_back(std::move(entry));
+    if (qsizetype(m_entries.size()) > m_capacity)
+        m_entries.pop_front();
     return id;
 }
 
@@ -39,7 +32,6 @@ TrafficLog::Slice TrafficLog::read(std::optional<quint64> after, qsizetype limit
     Slice slice;
     limit = qMax<qsizetype>(1, limit);
     QMutexLocker lock(&m_mutex);
-    m_notified = false;
     slice.lastId = m_nextId - 1;
     if (m_entries.empty())
         return slice;

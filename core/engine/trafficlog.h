@@ -3,7 +3,6 @@
 #include <QByteArray>
 #include <QList>
 #include <QMutex>
-#include <QObject>
 #include <QString>
 #include <deque>
 #include <optional>
@@ -40,16 +39,14 @@ struct TrafficEntry
 
 /// The most recent requests and live frames the engine received, in a bounded ring, for the
 /// control plane (`GET /_engine/traffic`) and the console's traffic view. Thread-safe.
-class TrafficLog final : public QObject
+class TrafficLog final
 {
-    Q_OBJECT
     Q_DISABLE_COPY_MOVE(TrafficLog)
 
 public:
     static constexpr qsizetype kDefaultCapacity = 10'000;
 
-    explicit TrafficLog(
-        bool keepBodies = false, qsizetype capacity = kDefaultCapacity, QObject *parent = nullptr);
+    explicit TrafficLog(bool keepBodies = false, qsizetype capacity = kDefaultCapacity);
 
     bool keepsBodies() const { return m_keepBodies; }
     qsizetype capacity() const { return m_capacity; }
@@ -64,14 +61,9 @@ public:
         quint64 dropped = 0; // entries after `after` the ring no longer holds
     };
     /// Up to `limit` entries with ids after `after`, oldest first; `after` empty: the `limit`
-    /// most recent. Reading re-arms appended().
+    /// most recent.
     Slice read(std::optional<quint64> after, qsizetype limit) const;
     quint64 lastId() const;
-
-Q_SIGNALS:
-    /// Entries were added since the last read(): emitted once until someone reads, from the
-    /// thread that appended (connect queued). A live view polls read() on it, never floods.
-    void appended();
 
 private:
     const bool m_keepBodies;
@@ -79,7 +71,6 @@ private:
     mutable QMutex m_mutex;
     std::deque<TrafficEntry> m_entries;
     quint64 m_nextId = 1;
-    mutable bool m_notified = false;
 };
 
 } // namespace streams

@@ -46,9 +46,6 @@ public:
     /// The live connections' limits the engine was started with.
     const TwilsockOptions &twilsockOptions() const { return m_twilsockOptions; }
     FanoutHub &hub() { return m_engine->hub(); }
-    /// The engine's traffic log, for a live view in process: thread-safe; its appended()
-    /// signal comes from the engine thread (connect queued) and read() may be called anywhere.
-    TrafficLog &traffic() { return m_engine->traffic(); }
     /// How far the engine's clock is ahead of the real one; safe from any thread.
     qint64 clockOffsetMs() const { return m_engine->clockOffsetMs(); }
 
