@@ -5,6 +5,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -32,6 +33,13 @@ QSpinBox *spin(QWidget *parent, int minimum, int maximum, const QString &suffix)
 int acted(const QJsonObject &rule, const char *what)
 {
     return rule.value(key("acted")).toObject().value(key(what)).toInt();
+}
+
+bool affectsDelivery(const QJsonObject &rule)
+{
+    return rule.value(key("drop")).toDouble() > 0 || rule.value(key("delay_ms")).toInt() > 0
+        || rule.value(key("jitter_ms")).toInt() > 0
+        || rule.value(key("reorder_window")).toInt() > 1;
 }
 } // namespace
 
@@ -88,12 +96,18 @@ StreamFaultsWidget::StreamFaultsWidget(Backend &backend, QWidget *parent)
     liveRow->addWidget(m_disconnect);
     liveRow->addWidget(m_disconnectState, 1);
     layout->addWidget(live);
+    m_others = new QLabel(this);
+    m_others->setWordWrap(true);
+    m_others->setToolTip(tr("Engine fault rules that touch this stream among others; the Engine "
+                            "menu lists and clears them"));
+    m_others->hide();
+    layout->addWidget(m_others);
     layout->addStretch();
 
     connect(m_apply, &QPushButton::clicked, this, &StreamFaultsWidget::setDelivery);
     connect(m_off, &QPushButton::clicked, this, &StreamFaultsWidget::removeDelivery);
     connect(m_fail, &QPushButton::clicked, this, [this] {
-        addRule(QJsonObject{{key("service"), m_serviceSid}, {key("stream"), m_streamSid},
+        addRule(QJsonObject{{key("service"), m_stream.serviceSid}, {key("stream"), m_stream.sid},
                     {key("rest_error"),
                         QJsonObject{{key("status"), 429}, {key("code"), 54009},
                             {key("count"), m_failCount->value()}, {key("method"), key("POST")},
@@ -101,7 +115,7 @@ StreamFaultsWidget::StreamFaultsWidget(Backend &backend, QWidget *parent)
             [this](const QJsonObject &rule) { m_failRule = rule.value(key("id")).toString(); });
     });
     connect(m_disconnect, &QPushButton::clicked, this, [this] {
-        addRule(QJsonObject{{key("service"), m_serviceSid}, {key("stream"), m_streamSid},
+        addRule(QJsonObject{{key("service"), m_stream.serviceSid}, {key("stream"), m_stream.sid},
                     {key("disconnect"), true}},
             [this](const QJsonObject &rule) {
                 // It acted once, when added; nothing of it is left to keep.
@@ -119,14 +133,24 @@ StreamFaultsWidget::StreamFaultsWidget(Backend &backend, QWidget *parent)
 
 StreamFaultsWidget::~StreamFaultsWidget() = default;
 
-void StreamFaultsWidget::setStream(const QString &serviceSid, const QString &streamSid)
+void StreamFaultsWidget::setStream(const Stream &stream)
 {
-    m_serviceSid = serviceSid;
-    m_streamSid = streamSid;
+    m_stream = stream;
+    m_serviceName.clear();
     m_deliveryRule.clear();
     m_failRule.clear();
     m_timer.start();
     refresh();
+    // Rules may name the service by its unique name ("default"): learn it to match them.
+    if (m_backend) {
+        m_backend->fetchService(stream.serviceSid)
+            .then(this, [this, sid = stream.serviceSid](const ApiResult<Service> &service) {
+                if (service && sid == m_stream.serviceSid) {
+                    m_serviceName = service->uniqueName;
+                    refresh();
+                }
+            });
+    }
 }
 
 void StreamFaultsWidget::addRule(
@@ -151,7 +175,7 @@ void StreamFaultsWidget::addRule(
 
 void StreamFaultsWidget::setDelivery()
 {
-    QJsonObject rule{{key("service"), m_serviceSid}, {key("stream"), m_streamSid}};
+    QJsonObject rule{{key("service"), m_stream.serviceSid}, {key("stream"), m_stream.sid}};
     if (m_drop->value() > 0)
         rule.insert(key("drop"), m_drop->value() / 100.0);
     if (m_delay->value() > 0 || m_jitter->value() > 0) {
@@ -188,7 +212,7 @@ void StreamFaultsWidget::removeDelivery()
 
 void StreamFaultsWidget::refresh()
 {
-    if (!m_backend || m_streamSid.isEmpty() || m_refreshing || !isVisible())
+    if (!m_backend || m_stream.sid.isEmpty() || m_refreshing || !isVisible())
         return;
     m_refreshing = true;
     const quint64 asked = m_changes;
@@ -202,16 +226,54 @@ void StreamFaultsWidget::refresh()
             }
             if (!reply)
                 return;
-            QList<QJsonObject> mine;
+            QHash<QString, QJsonObject> rules;
             for (const QJsonValue &value :
                 QJsonDocument::fromJson(reply->body).object().value(key("faults")).toArray()) {
                 const QJsonObject rule = value.toObject();
-                const QString id = rule.value(key("id")).toString();
-                if (id == m_deliveryRule || id == m_failRule)
-                    mine.append(rule);
+                rules.insert(rule.value(key("id")).toString(), rule);
+            }
+            // The rules in force here, as the backend noted them on the way (Backend::control).
+            const QList<Backend::FaultMark> here = m_backend->faultsOn(m_stream, m_serviceName);
+            // A rule set elsewhere (CI, streams-cli, another console) for this stream alone is
+            // this section's to show and turn off, as if it had been set here.
+            for (const Backend::FaultMark &mark : here) {
+                if (mark.stream == u'*')
+                    continue;
+                const QJsonObject rule = rules.value(mark.id);
+                if (m_deliveryRule.isEmpty() && affectsDelivery(rule)) {
+                    m_deliveryRule = mark.id;
+                    showDeliveryValues(rule);
+                } else if (m_failRule.isEmpty() && mark.id != m_deliveryRule
+                    && rule.value(key("rest_error")).toObject().value(key("count")).isDouble()) {
+                    m_failRule = mark.id;
+                }
+            }
+            QList<QJsonObject> mine;
+            QStringList others;
+            for (const Backend::FaultMark &mark : here) {
+                if (mark.id == m_deliveryRule || mark.id == m_failRule)
+                    continue;
+                others.append(mark.stream == u'*'
+                        ? tr("%1 (every stream): %2").arg(mark.id, mark.summary)
+                        : tr("%1: %2").arg(mark.id, mark.summary));
+            }
+            for (const QString &id : {m_deliveryRule, m_failRule}) {
+                if (rules.contains(id))
+                    mine.append(rules.value(id));
             }
             showRules(mine);
+            m_others->setVisible(!others.isEmpty());
+            m_others->setText(tr("Also in force here: %1").arg(others.join(QStringLiteral("; "))));
         });
+}
+
+void StreamFaultsWidget::showDeliveryValues(const QJsonObject &rule)
+{
+    m_drop->setValue(qRound(rule.value(key("drop")).toDouble() * 100));
+    m_delay->setValue(rule.value(key("delay_ms")).toInt());
+    m_jitter->setValue(rule.value(key("jitter_ms")).toInt());
+    const int window = rule.value(key("reorder_window")).toInt();
+    m_reorder->setValue(window > 1 ? window : 0);
 }
 
 void StreamFaultsWidget::showRules(const QList<QJsonObject> &rules)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "api/stream.h"
+
 #include <QJsonObject>
 #include <QPointer>
 #include <QTimer>
@@ -28,8 +30,10 @@ public:
     explicit StreamFaultsWidget(Backend &backend, QWidget *parent = nullptr);
     ~StreamFaultsWidget() override;
 
-    /// The stream (SIDs) whose faults this section shows and sets.
-    void setStream(const QString &serviceSid, const QString &streamSid);
+    /// The stream whose faults this section shows and sets. Rules set elsewhere for this stream
+    /// alone (by SID or unique name) are shown here as if set here; rules that touch it among
+    /// others (`*`) are listed below.
+    void setStream(const Stream &stream);
 
     QSpinBox *dropPercent() const { return m_drop; }
     QSpinBox *delayMs() const { return m_delay; }
@@ -43,6 +47,8 @@ public:
     QLabel *failState() const { return m_failState; }
     QPushButton *disconnectNow() const { return m_disconnect; }
     QLabel *disconnectState() const { return m_disconnectState; }
+    /// The rules set elsewhere that touch this stream among others; hidden when there are none.
+    QLabel *otherRules() const { return m_others; }
 
     /// Reads this stream's rules from the engine now (the timer does it every second).
     void refresh();
@@ -56,10 +62,11 @@ private:
     void removeDelivery();
     void addRule(const QJsonObject &rule, std::function<void(const QJsonObject &)> added);
     void showRules(const QList<QJsonObject> &rules);
+    void showDeliveryValues(const QJsonObject &rule);
 
     QPointer<Backend> m_backend;
-    QString m_serviceSid;
-    QString m_streamSid;
+    Stream m_stream;
+    QString m_serviceName; // the service's unique name, once known
     QString m_deliveryRule; // the id of this section's delivery rule, if one is on
     QString m_failRule;
     QSpinBox *m_drop = nullptr;
@@ -74,6 +81,7 @@ private:
     QLabel *m_failState = nullptr;
     QPushButton *m_disconnect = nullptr;
     QLabel *m_disconnectState = nullptr;
+    QLabel *m_others = nullptr;
     QTimer m_timer;
     bool m_refreshing = false;
     quint64 m_changes = 0; // rules added or removed from here; older lists are stale

@@ -9,17 +9,34 @@
 #include "ui/stream/streampropertieswidget.h"
 
 #include <QDockWidget>
+#include <QScrollArea>
 
 namespace streams {
 
 namespace {
-QDockWidget *dock(
-    const QString &title, const QString &objectName, QWidget *content, QWidget *parent)
+enum class Scroll {
+    No,
+    /// A form that can give up height: it scrolls instead of holding the window to its size,
+    /// so a dock below the pages (Traffic) can grow on a small screen.
+    Vertically
+};
+
+QDockWidget *dock(const QString &title, const QString &objectName, QWidget *content,
+    QWidget *parent, Scroll scroll = Scroll::No)
 {
     auto *dock = new QDockWidget(title, parent);
     dock->setObjectName(objectName); // saveState/restoreState key
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    dock->setWidget(content);
+    if (scroll == Scroll::Vertically) {
+        auto *area = new QScrollArea(dock);
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        area->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        area->setWidget(content);
+        dock->setWidget(area);
+    } else {
+        dock->setWidget(content);
+    }
     return dock;
 }
 } // namespace
@@ -44,7 +61,8 @@ StreamPage::StreamPage(
     // no room while the banner is hidden.
     setMenuWidget(m_banner);
 
-    auto *properties = dock(tr("Properties"), QStringLiteral("properties"), m_properties, this);
+    auto *properties = dock(
+        tr("Properties"), QStringLiteral("properties"), m_properties, this, Scroll::Vertically);
     auto *composer = dock(tr("Composer"), QStringLiteral("composer"), m_composer, this);
     auto *live = dock(tr("Live messages"), QStringLiteral("live"), m_liveView, this);
     addDockWidget(Qt::LeftDockWidgetArea, properties);
@@ -53,7 +71,8 @@ StreamPage::StreamPage(
     if (backend.hasControlPlane()) {
         // On an engine: faults on purpose, in a tab beside the properties.
         m_faults = new StreamFaultsWidget(backend, this);
-        auto *faults = dock(tr("Faults"), QStringLiteral("faults"), m_faults, this);
+        auto *faults =
+            dock(tr("Faults"), QStringLiteral("faults"), m_faults, this, Scroll::Vertically);
         addDockWidget(Qt::LeftDockWidgetArea, faults);
         tabifyDockWidget(properties, faults);
         properties->raise();
@@ -66,7 +85,7 @@ StreamPage::StreamPage(
     m_composer->setStream(stream.serviceSid, stream.sid);
     m_liveView->setStream(stream.serviceSid, stream.sid);
     if (m_faults)
-        m_faults->setStream(stream.serviceSid, stream.sid);
+        m_faults->setStream(stream);
 
     connect(
         m_properties, &StreamPropertiesWidget::streamUpdated, this, [this](const Stream &updated) {

@@ -31,6 +31,7 @@ private Q_SLOTS:
     void deliveryFaultsAreOneRuleForThisStream();
     void failsTheNextPublishes();
     void disconnectActsOnceAndLeavesNoRule();
+    void rulesSetElsewhereAreShown();
 
 private:
     QList<QJsonObject> rules();
@@ -67,7 +68,7 @@ void TestStreamFaults::initTestCase()
     m_stream = *stream;
     m_widget = std::make_unique<StreamFaultsWidget>(*m_backend);
     m_widget->show();
-    m_widget->setStream(m_stream.serviceSid, m_stream.sid);
+    m_widget->setStream(m_stream);
     QTRY_VERIFY(m_widget->deliveryState()->text().startsWith(u"Off"_s));
 }
 
@@ -133,6 +134,34 @@ void TestStreamFaults::disconnectActsOnceAndLeavesNoRule()
     QTest::mouseClick(m_widget->disconnectNow(), Qt::LeftButton);
     QTRY_VERIFY(m_widget->disconnectState()->text().contains(u"closed 0 connection(s)"_s));
     QTRY_COMPARE(rules().size(), 0);
+}
+
+void TestStreamFaults::rulesSetElsewhereAreShown()
+{
+    // As CI would: one rule for this stream by its unique name in the default service, one for
+    // every stream, one for another stream.
+    QVERIFY(await(m_backend->control("POST", u"/_engine/faults"_s,
+        R"({"service":"default","stream":"faulty","drop":0.4,"delay_ms":120,"jitter_ms":30})")));
+    QVERIFY(await(
+        m_backend->control("POST", u"/_engine/faults"_s, R"({"stream":"*","reorder_window":3})")));
+    QVERIFY(
+        await(m_backend->control("POST", u"/_engine/faults"_s, R"({"stream":"other","drop":1})")));
+    QTRY_VERIFY2(m_widget->deliveryState()->text().contains(u"On"_s),
+        qPrintable(m_widget->deliveryState()->text()));
+    QCOMPARE(m_widget->dropPercent()->value(), 40);
+    QCOMPARE(m_widget->delayMs()->value(), 120);
+    QCOMPARE(m_widget->jitterMs()->value(), 30);
+    QTRY_VERIFY(m_widget->otherRules()->isVisible());
+    QVERIFY2(m_widget->otherRules()->text().contains(u"(every stream): reorder 3"_s),
+        qPrintable(m_widget->otherRules()->text()));
+    QVERIFY(!m_widget->otherRules()->text().contains(u"drop 100%"_s));
+
+    // Off removes the one for this stream only.
+    QTest::mouseClick(m_widget->deliveryOff(), Qt::LeftButton);
+    QTRY_COMPARE(rules().size(), 2);
+    QTRY_VERIFY(m_widget->deliveryState()->text().startsWith(u"Off"_s));
+    await(m_backend->control("DELETE", u"/_engine/faults"_s));
+    QTRY_VERIFY(!m_widget->otherRules()->isVisible());
 }
 
 QTEST_MAIN(TestStreamFaults)
