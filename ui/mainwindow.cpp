@@ -104,6 +104,18 @@ MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
     m_traffic = new TrafficDock(this);
     addDockWidget(Qt::BottomDockWidgetArea, m_traffic);
     m_traffic->hide();
+    m_traffic->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    // Shown the first time with room for a screenful of rows, not the few a bare dock gets (once
+    // it is laid out: resizing a dock that is not yet placed does nothing).
+    connect(m_traffic, &QDockWidget::visibilityChanged, this,
+        [this, sized = false](bool visible) mutable {
+            if (!visible || std::exchange(sized, true))
+                return;
+            QTimer::singleShot(0, this, [this] {
+                if (m_traffic->isVisible() && m_traffic->height() < height() / 4)
+                    resizeDocks({m_traffic}, {height() / 3}, Qt::Vertical);
+            });
+        });
     createActions();
     // No stretch: the space on its left is where status messages (showMessage) appear.
     statusBar()->addPermanentWidget(m_status);

@@ -53,7 +53,7 @@ QString describeFault(const QJsonObject &rule)
 } // namespace
 
 EngineMenu::EngineMenu(std::function<Backend *()> current, QWidget *parent)
-    : QMenu(tr("&Engine"), parent), m_current(std::move(current))
+    : QMenu(tr("E&ngine"), parent), m_current(std::move(current))
 {
     setObjectName(QStringLiteral("engineMenu"));
     setToolTipsVisible(true);

@@ -109,7 +109,8 @@ TrafficDock::TrafficDock(QWidget *parent) : QDockWidget(tr("Traffic"), parent)
     m_note->hide();
     layout->addWidget(m_note);
 
-    auto *split = new QSplitter(Qt::Vertical, content);
+    // Side by side: the dock sits below the pages, wide and short, so the rows get its height.
+    auto *split = new QSplitter(Qt::Horizontal, content);
     m_table = new QTableView(split);
     m_table->setModel(m_proxy);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -128,6 +129,7 @@ TrafficDock::TrafficDock(QWidget *parent) : QDockWidget(tr("Traffic"), parent)
     m_details->setPlaceholderText(tr("Select a row for its details"));
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
+    split->setSizes({3000, 1000}); // proportions
     layout->addWidget(split, 1);
     setWidget(content);
 
