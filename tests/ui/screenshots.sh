@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Launches streams-console under Xvfb on a temporary data directory, drives a short scenario and
-# writes screenshots, for people (and docs/) to look at: the console on its embedded engine, the
-# new stream dialog, then a saved connection to a second engine — the profile editor with its
+# writes screenshots, for people (and docs/) to look at: the console on its embedded engine, its
+# engine instruments (faults, traffic, the Engine menu), the new stream dialog, then a saved connection to a second engine — the profile editor with its
 # connection test, the connection manager, and the remote connection in the tree next to the
 # local one, live and while that engine is down.
 #
@@ -85,7 +85,56 @@ done
 sleep 1.5
 import -window root "$out_dir/console-overview.png"
 
-# 4. New stream dialog (Ctrl+N), with a name the contract refuses.
+# 4. The embedded engine's instruments. Faults on the stream watched: 25 % of deliveries dropped
+# and the rest delayed, set over the control plane as CI would; the tree badges the stream, and
+# the page's Faults tab (clicked where it sits in the default layout) shows the rule acting.
+control="http://127.0.0.1:$console_port/_engine"
+curl -sf -u "$auth" -H 'Content-Type: application/json' \
+    -d '{"stream":"telemetry","drop":0.25,"delay_ms":150,"jitter_ms":50,"seed":7}' "$control/faults" >/dev/null
+xdotool mousemove --window "$window" 420 454 click 1
+for i in $(seq 81 120); do
+    data=$(printf '{"device":"sensor-%d","seq":%d,"temperature":%d.%d,"ok":true}' \
+        $((i % 4)) "$i" $((19 + i % 6)) $((i % 10)))
+    curl -sf -u "$auth" --data-urlencode "Data=$data" "$base/default/Streams/telemetry/Messages" >/dev/null
+    sleep 0.04
+done
+sleep 2
+import -window root "$out_dir/console-faults.png"
+xdotool mousemove --window "$window" 350 454 click 1 # back to Properties
+
+# The next three publishes refused with 429, then five publishes, seen in View → Traffic
+# (Ctrl+Shift+T).
+curl -sf -u "$auth" -H 'Content-Type: application/json' \
+    -d '{"stream":"telemetry","rest_error":{"status":429,"count":3}}' "$control/faults" >/dev/null
+for i in $(seq 121 125); do
+    curl -s -o /dev/null -u "$auth" --data-urlencode "Data={\"seq\":$i}" \
+        "$base/default/Streams/telemetry/Messages"
+done
+xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
+xdotool key --clearmodifiers ctrl+shift+t
+sleep 1
+# Taller, as one would drag it (the separator above the dock's title); then only the errors,
+# and the first refusal selected for its details.
+xdotool mousemove --window "$window" 800 697 mousedown 1 mousemove --window "$window" 800 420 mouseup 1
+sleep 1
+xdotool mousemove --window "$window" 1042 608 click 1
+sleep 0.5
+xdotool key --clearmodifiers End Return
+sleep 1
+xdotool mousemove --window "$window" 460 653 click 1
+sleep 1
+import -window root "$out_dir/console-traffic.png"
+xdotool key --clearmodifiers ctrl+shift+t
+
+# The Engine menu (Alt+N), then no faults left for what follows.
+xdotool key --clearmodifiers alt+n
+sleep 0.8
+import -window root "$out_dir/console-engine-menu.png"
+xdotool key Escape
+curl -sf -u "$auth" -X DELETE "$control/faults" >/dev/null
+sleep 0.5
+
+# 5. New stream dialog (Ctrl+N), with a name the contract refuses.
 xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
 xdotool key --clearmodifiers ctrl+n
 sleep 1
@@ -95,7 +144,7 @@ import -window root "$out_dir/console-new-stream.png"
 xdotool key Escape
 sleep 0.5
 
-# 5. A second engine "elsewhere" (another port, its own data and credentials) to connect to.
+# 6. A second engine "elsewhere" (another port, its own data and credentials) to connect to.
 remote_port=$(free_port)
 # Its own credentials, not the ones exported above for the first engine. env executes the engine
 # in its own place, so $! is the engine's pid.
@@ -120,7 +169,7 @@ for name in sensors alerts build-events; do
     curl -sf -u "$remote_auth" -d "UniqueName=$name" "$remote_base/default/Streams" >/dev/null
 done
 
-# 6. Connection → Manage Connections… (Ctrl+Shift+M): a Twilio account, then the engine, added
+# 7. Connection → Manage Connections… (Ctrl+Shift+M): a Twilio account, then the engine, added
 # through the profile editor. Fields are reached by their mnemonics, as a keyboard user would.
 window_named() {
     local id=""
@@ -190,7 +239,7 @@ sleep 1.5
 xdotool windowactivate --sync "$manager" 2>/dev/null || xdotool windowfocus "$manager"
 shoot_window "$manager" "$out_dir/connections-manager.png"
 
-# 7. Open it: the engine at a URL sits in the tree next to the embedded one, with its badge; its
+# 8. Open it: the engine at a URL sits in the tree next to the embedded one, with its badge; its
 # default service is expanded from the keyboard (Ctrl+F, then Tab to the tree).
 xdotool key --clearmodifiers alt+o
 sleep 2
@@ -211,13 +260,13 @@ done
 sleep 1.5
 shoot_window "$window" "$out_dir/connections-remote-tree.png"
 
-# 8. The remote engine goes away: the node says "reconnecting…" and the live view marks the gap.
+# 9. The remote engine goes away: the node says "reconnecting…" and the live view marks the gap.
 kill "$remote"
 wait "$remote" 2>/dev/null || true
 sleep 4
 shoot_window "$window" "$out_dir/connections-reconnecting.png"
 
-# 9. It comes back on the same address: the node reconnects by itself and the live view keeps a
+# 10. It comes back on the same address: the node reconnects by itself and the live view keeps a
 # marker of the gap, whose messages were never received.
 # shellcheck disable=SC2086
 env $unset_credentials "$build_dir/bin/streams-engine" --listen "127.0.0.1:$remote_port" \
