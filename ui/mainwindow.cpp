@@ -1,7 +1,7 @@
 #include "ui/mainwindow.h"
 
 #include "backend/backend.h"
-#include "backend/remotebackend.h"
+#include "backend/openconnections.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
 #include "ui/common/consolesettings.h"
@@ -31,7 +31,6 @@
 #include <QScreen>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QTimer>
 #include <QToolBar>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -39,23 +38,6 @@
 namespace streams {
 
 using Kind = ConnectionTreeModel::NodeKind;
-
-namespace {
-// How often a connection that lost its server is probed: soon at first, then less and less, so a
-// server that is down for long costs a request every half minute.
-constexpr int kFirstProbeDelayMs = 2000;
-constexpr int kMaxProbeDelayMs = 30000;
-} // namespace
-
-/// A connection opened from a saved profile, owned by the window.
-struct MainWindow::OpenConnection
-{
-    QString profileId;
-    std::unique_ptr<RemoteBackend> backend;
-    QTimer probeTimer;
-    int probeDelayMs = kFirstProbeDelayMs;
-    bool probing = false;
-};
 
 MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
     : QMainWindow(parent),
@@ -132,15 +114,9 @@ MainWindow::MainWindow(ConsoleSettings &settings, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    // The connections this window owns go first, while everything their settling requests
-    // report to is still whole (see closeConnection()). They leave m_remotes before they are
-    // destroyed: what the continuations look up must already be gone.
-    auto remotes = std::move(m_remotes);
-    m_remotes.clear();
-    m_openOrder.clear();
-    for (const auto &connection : remotes)
-        m_model->removeConnection(connection->backend.get());
-    remotes.clear();
+    // The connections opened from profiles go first, while everything their settling requests
+    // report to is still whole (see closeConnection()).
+    dropConnections();
     // Then the pages: they may still reference backends owned elsewhere.
     while (m_tabs->count() > 0) {
         QWidget *page = m_tabs->widget(0);
@@ -311,7 +287,8 @@ void MainWindow::updateActions()
     m_loadMore->setEnabled(index.isValid() && kind != Kind::Stream);
     m_refresh->setEnabled(index.isValid());
     m_manageConnections->setEnabled(m_profiles && m_secrets);
-    m_closeConnection->setEnabled(openConnection(m_model->backend(index)) != nullptr);
+    m_closeConnection->setEnabled(
+        m_connections && !m_connections->profileId(m_model->backend(index)).isEmpty());
     m_engineMenu->updateActions();
     m_traffic->setConnection(m_model->backend(index));
     m_traffic->setSelectedStream(kind == Kind::Stream
@@ -593,271 +570,126 @@ void MainWindow::streamRemoved(
 
 void MainWindow::setProfileStores(ProfileStore &profiles, SecretStore &secrets)
 {
+    dropConnections();
     m_profiles = &profiles;
     m_secrets = &secrets;
+    m_connections = std::make_unique<OpenConnections>(profiles, secrets);
+    OpenConnections *connections = m_connections.get();
+    connect(connections, &OpenConnections::opening, this, [this](const ConnectionProfile &profile) {
+        statusBar()->showMessage(tr("Opening “%1”…").arg(profile.name), 5000);
+    });
+    connect(connections, &OpenConnections::opened, this, &MainWindow::profileOpened);
+    connect(connections, &OpenConnections::openFailed, this,
+        [this](const QString &profileId, const QString &reason) {
+            statusBar()->showMessage(reason, 10000);
+            Q_EMIT openFailed(profileId, reason);
+        });
+    connect(connections, &OpenConnections::secretNeeded, this, &MainWindow::askForSecret);
+    connect(connections, &OpenConnections::secretNotSaved, this,
+        [this](const QString &name, const QString &reason) {
+            statusBar()->showMessage(
+                tr("The secret of “%1” was not saved in the keychain: %2").arg(name, reason),
+                10000);
+        });
+    connect(connections, &OpenConnections::problemFound, this,
+        [this](Backend *backend, const ApiError &problem) {
+            m_model->setConnectionProblem(backend, PageBanner::errorText(problem));
+        });
+    connect(connections, &OpenConnections::problemCleared, this,
+        [this](Backend *backend) { m_model->setConnectionProblem(backend, QString()); });
+    connect(
+        connections, &OpenConnections::openProfileIdsChanged, this, [this](const QStringList &ids) {
+            if (m_manager)
+                m_manager->setOpenProfileIds(ids);
+        });
     updateActions();
 }
 
-MainWindow::OpenConnection *MainWindow::openConnection(const Backend *backend) const
+void MainWindow::dropConnections()
 {
-    if (!backend)
-        return nullptr;
-    for (const auto &connection : m_remotes) {
-        if (connection->backend.get() == backend)
-            return connection.get();
+    // As closeConnection() does, but their open order stays saved for the next start.
+    if (!m_connections)
+        return;
+    QList<StreamPage *> pages;
+    for (Backend *backend : m_connections->backends()) {
+        if (m_pendingReveal && m_pendingReveal->backend == backend)
+            m_pendingReveal.reset();
+        m_model->removeConnection(backend);
+        pages += pagesOf(backend);
     }
-    return nullptr;
+    m_connections.reset();
+    for (StreamPage *page : std::as_const(pages)) {
+        m_tabs->removeTab(m_tabs->indexOf(page));
+        delete page;
+    }
 }
 
 Backend *MainWindow::profileBackend(const QString &profileId) const
 {
-    for (const auto &connection : m_remotes) {
-        if (connection->profileId == profileId)
-            return connection->backend.get();
-    }
-    return nullptr;
+    return m_connections ? m_connections->backend(profileId) : nullptr;
 }
 
-void MainWindow::saveOpenProfiles()
+QStringList MainWindow::openProfileIds() const
 {
-    if (m_profiles)
-        m_profiles->setOpenProfileIds(m_openOrder);
-    if (m_manager)
-        m_manager->setOpenProfileIds(m_openOrder);
-}
-
-void MainWindow::setRemoteOptions(
-    const RestClient::Options &rest, const TwilsockClient::Options &live)
-{
-    m_restOptions = rest;
-    m_liveOptions = live;
+    return m_connections ? m_connections->openProfileIds() : QStringList();
 }
 
 void MainWindow::restoreOpenProfiles()
 {
-    if (!m_profiles)
-        return;
     // Each one reads its secret asynchronously: the window is up and usable meanwhile.
-    for (const QString &id : m_profiles->openProfileIds())
-        openProfile(id);
+    if (m_connections)
+        m_connections->restore();
 }
 
 void MainWindow::openProfile(const QString &profileId)
 {
-    if (!m_profiles || !m_secrets)
+    if (!m_connections)
         return;
     if (Backend *open = profileBackend(profileId)) {
         m_tree->setCurrentIndex(m_proxy->mapFromSource(m_model->connectionIndex(open)));
         return;
     }
-    if (m_openOrder.contains(profileId))
-        return; // its secret is being read or asked for
-    const std::optional<ConnectionProfile> profile = m_profiles->find(profileId);
-    if (!profile || profile->kind == ConnectionProfile::Kind::LocalEngine) {
-        if (!profile) {
-            // A profile removed since it was saved as open: forget it quietly.
-            saveOpenProfiles();
-            Q_EMIT openFailed(profileId, tr("There is no saved connection “%1”.").arg(profileId));
-        }
-        return;
-    }
-    m_openOrder.append(profile->id);
-    saveOpenProfiles();
-    statusBar()->showMessage(tr("Opening “%1”…").arg(profile->name), 5000);
-    const ConnectionProfile opening = *profile;
-    // Continuations on SecretStore and RemoteBackend futures take no context object: those
-    // futures finish on this thread, and may do so while this window or the store is being torn
-    // down (Qt 6.4 asserts when a context dies first). A QPointer says whether to go on.
-    m_secrets->read(opening.secretKey())
-        .then([this, guard = QPointer(this), opening](
-                  const std::expected<QString, SecretStore::Error> &secret) {
-            if (!guard || !m_openOrder.contains(opening.id))
-                return; // gone, or given up meanwhile
-            if (secret && !secret->isEmpty()) {
-                connectProfile(opening, *secret);
-                return;
-            }
-            QString why;
-            if (secret) {
-                why = tr("The keychain holds an empty secret for this connection.");
-            } else {
-                switch (secret.error().kind) {
-                case SecretStore::Error::Kind::NotFound:
-                    why = tr("No secret is stored for this connection yet.");
-                    break;
-                case SecretStore::Error::Kind::NoKeychain:
-                    why = tr("There is no keychain on this system (%1), so secrets are never "
-                             "saved: enter it for this session.")
-                              .arg(secret.error().message);
-                    break;
-                case SecretStore::Error::Kind::AccessDenied:
-                    why = tr("The keychain refused access to it: %1.").arg(secret.error().message);
-                    break;
-                case SecretStore::Error::Kind::Other:
-                    why = tr("The keychain could not be read: %1.").arg(secret.error().message);
-                    break;
-                }
-            }
-            askForSecret(opening, why);
-        });
+    m_connections->open(profileId);
 }
 
 void MainWindow::askForSecret(const ConnectionProfile &profile, const QString &why)
 {
-    m_promptQueue.append({profile, why});
-    showNextPrompt();
-}
-
-void MainWindow::showNextPrompt()
-{
-    // One prompt at a time: restoring three profiles without a keychain asks three times, in
-    // order, rather than stacking three windows.
-    if (m_prompt || m_promptQueue.isEmpty())
-        return;
-    const auto [asked, why] = m_promptQueue.takeFirst();
-    auto *prompt = new SecretPrompt(asked, why, m_secrets->keychainAvailable(), this);
+    // OpenConnections asks for one secret at a time, so there is one prompt at a time.
+    auto *prompt = new SecretPrompt(profile, why, m_secrets->keychainAvailable(), this);
     prompt->setAttribute(Qt::WA_DeleteOnClose);
     m_prompt = prompt;
     connect(prompt, &QDialog::finished, this, [this, prompt](int result) {
-        const ConnectionProfile &profile = prompt->profile();
-        if (result != QDialog::Accepted || prompt->secret().isEmpty()) {
-            abandonOpen(profile.id, tr("“%1” was not opened: no secret given.").arg(profile.name));
-        } else {
-            const QString secret = prompt->secret();
-            if (prompt->rememberForSession())
-                m_secrets->rememberForSession(profile.secretKey(), secret);
-            if (prompt->saveInKeychain()) {
-                m_secrets->write(profile.secretKey(), secret)
-                    .then([this, guard = QPointer(this), name = profile.name](
-                              const std::expected<void, SecretStore::Error> &written) {
-                        if (guard && !written)
-                            statusBar()->showMessage(
-                                tr("The secret of “%1” was not saved in the keychain: %2")
-                                    .arg(name, written.error().message),
-                                10000);
-                    });
-            }
-            if (m_openOrder.contains(profile.id))
-                connectProfile(profile, secret);
-        }
         m_prompt = nullptr;
-        QTimer::singleShot(0, this, [this] { showNextPrompt(); });
+        if (!m_connections)
+            return; // the window is going
+        const QString id = prompt->profile().id;
+        if (result == QDialog::Accepted)
+            m_connections->provideSecret(
+                id, prompt->secret(), {prompt->rememberForSession(), prompt->saveInKeychain()});
+        else
+            m_connections->declineSecret(id);
     });
     prompt->open();
     Q_EMIT secretRequested(prompt);
 }
 
-void MainWindow::abandonOpen(const QString &profileId, const QString &reason)
+void MainWindow::profileOpened(Backend *backend, const QString &profileId)
 {
-    m_openOrder.removeAll(profileId);
-    saveOpenProfiles();
-    statusBar()->showMessage(reason, 10000);
-    Q_EMIT openFailed(profileId, reason);
-}
-
-void MainWindow::connectProfile(const ConnectionProfile &profile, const QString &secret)
-{
-    auto connection = std::make_unique<OpenConnection>();
-    connection->profileId = profile.id;
-    RemoteConnection remote = RemoteConnection::fromProfile(profile, secret);
-    remote.rest = m_restOptions;
-    remote.twilsock = m_liveOptions;
-    connection->backend = std::make_unique<RemoteBackend>(std::move(remote));
-    connection->probeTimer.setSingleShot(true);
-    OpenConnection *open = connection.get();
-    RemoteBackend *backend = open->backend.get();
-    m_remotes.push_back(std::move(connection));
-
-    connect(&open->probeTimer, &QTimer::timeout, this, [this, open] { probe(open); });
-    connect(backend, &Backend::stateChanged, this, [this, open] { connectionStateChanged(open); });
-    connect(&backend->rest(), &RestClient::connectionLost, this,
-        [this, backend](
-            const ApiError &reason) { m_model->setConnectionProblem(backend, reason.message()); });
-
     addConnection(backend);
     m_tree->setCurrentIndex(m_proxy->mapFromSource(m_model->connectionIndex(backend)));
     m_status->setBackend(backend);
     updateActions();
-    Q_EMIT connectionOpened(backend, profile.id);
-
-    QPointer<RemoteBackend> guard = backend;
-    backend->checkConnection().then(
-        [this, window = QPointer(this), guard](const ApiResult<void> &checked) {
-            if (!window || !guard)
-                return;
-            if (checked) {
-                m_model->setConnectionProblem(guard, QString());
-                return;
-            }
-            m_model->setConnectionProblem(guard, PageBanner::errorText(checked.error()));
-            if (OpenConnection *opened = openConnection(guard))
-                connectionStateChanged(opened);
-        });
-}
-
-void MainWindow::connectionStateChanged(OpenConnection *connection)
-{
-    switch (connection->backend->state()) {
-    case Backend::State::Connected:
-        connection->probeTimer.stop();
-        connection->probeDelayMs = kFirstProbeDelayMs;
-        break;
-    case Backend::State::Reconnecting: scheduleProbe(connection); break;
-    case Backend::State::Connecting:
-    case Backend::State::Disconnected:
-    case Backend::State::Failed:
-        // Refused credentials are not fixed by asking again; the node says what to do.
-        break;
-    }
-}
-
-void MainWindow::scheduleProbe(OpenConnection *connection)
-{
-    if (connection->probing || connection->probeTimer.isActive())
-        return;
-    connection->probeTimer.start(connection->probeDelayMs);
-}
-
-void MainWindow::probe(OpenConnection *connection)
-{
-    // Nothing else may be asking the server while it is down (no page open, no live view), so
-    // the window asks now and then, and the node turns back to connected by itself.
-    connection->probing = true;
-    QPointer<RemoteBackend> guard = connection->backend.get();
-    connection->backend->checkConnection().then([this, window = QPointer(this), guard](
-                                                    const ApiResult<void> &checked) {
-        if (!window)
-            return;
-        OpenConnection *open = openConnection(guard);
-        if (!open)
-            return;
-        open->probing = false;
-        if (checked) {
-            m_model->setConnectionProblem(guard, QString());
-            open->probeDelayMs = kFirstProbeDelayMs;
-            return;
-        }
-        m_model->setConnectionProblem(guard, PageBanner::errorText(checked.error()));
-        open->probeDelayMs = qMin(open->probeDelayMs * 2, kMaxProbeDelayMs);
-        if (guard->state() == Backend::State::Reconnecting || checked.error().isConnectionFailure())
-            scheduleProbe(open);
-    });
+    Q_EMIT connectionOpened(backend, profileId);
 }
 
 void MainWindow::closeConnection(Backend *backend)
 {
-    const auto it = std::find_if(m_remotes.begin(), m_remotes.end(),
-        [backend](const auto &connection) { return connection->backend.get() == backend; });
-    if (it == m_remotes.end())
+    const QString profileId = m_connections ? m_connections->profileId(backend) : QString();
+    if (profileId.isEmpty())
         return; // the embedded engine, or not ours
-    std::unique_ptr<OpenConnection> closing = std::move(*it);
-    m_remotes.erase(it);
-    closing->probeTimer.stop();
     if (m_pendingReveal && m_pendingReveal->backend == backend)
         m_pendingReveal.reset();
     m_model->removeConnection(backend);
-    m_openOrder.removeAll(closing->profileId);
-    saveOpenProfiles();
     Backend *current = m_model->backend(currentSourceIndex());
     if (!current && m_model->rowCount() > 0)
         current = m_model->backend(m_model->index(0, 0));
@@ -867,14 +699,14 @@ void MainWindow::closeConnection(Backend *backend)
     // and their continuations (a publish in flight, a page of the tree) must find the objects
     // they report to still there. Qt 6.4 asserts on a continuation whose context died first.
     const QList<StreamPage *> pages = pagesOf(backend);
-    closing->backend.reset();
+    m_connections->close(backend);
     for (StreamPage *page : pages) {
         m_tabs->removeTab(m_tabs->indexOf(page));
         delete page;
     }
     statusBar()->showMessage(tr("Closed the connection"), 5000);
     updateActions();
-    Q_EMIT connectionClosed(closing->profileId);
+    Q_EMIT connectionClosed(profileId);
 }
 
 ConnectionManagerDialog *MainWindow::connectionManager() const
@@ -898,14 +730,13 @@ ConnectionManagerDialog *MainWindow::showConnectionManager()
     }
     auto *manager = new ConnectionManagerDialog(*m_profiles, *m_secrets, this);
     manager->setAttribute(Qt::WA_DeleteOnClose);
-    manager->setOpenProfileIds(m_openOrder);
+    manager->setOpenProfileIds(m_connections->openProfileIds());
     m_manager = manager;
     connect(manager, &ConnectionManagerDialog::openRequested, this, &MainWindow::openProfile);
     connect(manager, &ConnectionManagerDialog::profileRemoved, this, [this](const QString &id) {
         if (Backend *open = profileBackend(id))
             closeConnection(open);
-        m_openOrder.removeAll(id);
-        saveOpenProfiles();
+        m_connections->forget(id);
     });
     manager->open();
     return manager;
@@ -926,7 +757,7 @@ void MainWindow::populateOpenMenu(QMenu *menu)
         QAction *open = menu->addAction(
             QStringLiteral("%1 (%2)").arg(profile.name, ConnectionProfile::kindName(profile.kind)),
             this, [this, id = profile.id] { openProfile(id); });
-        open->setEnabled(!m_openOrder.contains(profile.id));
+        open->setEnabled(!openProfileIds().contains(profile.id));
         ++added;
     }
     if (added == 0)

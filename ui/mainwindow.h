@@ -2,14 +2,11 @@
 
 #include "api/stream.h"
 #include "profiles/connectionprofile.h"
-#include "remote/restclient.h"
-#include "remote/twilsockclient.h"
 
 #include <QMainWindow>
 #include <QPointer>
 #include <memory>
 #include <optional>
-#include <vector>
 
 class QLineEdit;
 class QTabWidget;
@@ -23,6 +20,7 @@ class Backend;
 class ConnectionFilterProxy;
 class ConnectionManagerDialog;
 class EngineMenu;
+class OpenConnections;
 class ProfileStore;
 class SecretStore;
 class SecretPrompt;
@@ -56,12 +54,13 @@ public:
     /// Turns on saved connections (not owned): the Connection menu, opening profiles, and
     /// restoring the ones open last time.
     void setProfileStores(ProfileStore &profiles, SecretStore &secrets);
+    /// The connections opened from profiles (and their remote options); null until
+    /// setProfileStores().
+    OpenConnections *openConnections() const { return m_connections.get(); }
     /// Opens a saved profile as a connection in the tree: reads its secret without blocking (and
     /// asks for it when the keychain has none), then checks the connection. An open profile is
     /// only selected.
     void openProfile(const QString &profileId);
-    /// Timeouts and retries for connections opened from now on (tests shorten them).
-    void setRemoteOptions(const RestClient::Options &rest, const TwilsockClient::Options &live);
     /// Opens the profiles that were open when the console last closed (secrets read async).
     void restoreOpenProfiles();
     /// Closes a connection opened from a profile: its pages, its node, the connection. The
@@ -70,7 +69,7 @@ public:
     /// The connection opened from a profile, if it is open.
     Backend *profileBackend(const QString &profileId) const;
     /// Profiles open or being opened, in the order they were opened.
-    QStringList openProfileIds() const { return m_openOrder; }
+    QStringList openProfileIds() const;
     /// Shows the connection manager (window-modal, no nested event loop) and returns it.
     ConnectionManagerDialog *showConnectionManager();
     ConnectionManagerDialog *connectionManager() const;
@@ -123,16 +122,10 @@ private:
     void revealInTree(Backend *backend, const Stream &stream);
     bool selectStreamNode();
 
-    struct OpenConnection;
-    OpenConnection *openConnection(const Backend *backend) const;
-    void connectProfile(const ConnectionProfile &profile, const QString &secret);
+    void profileOpened(Backend *backend, const QString &profileId);
+    /// Closes the profiles' connections with their nodes and pages, keeping their open order.
+    void dropConnections();
     void askForSecret(const ConnectionProfile &profile, const QString &why);
-    void showNextPrompt();
-    void abandonOpen(const QString &profileId, const QString &reason);
-    void saveOpenProfiles();
-    void connectionStateChanged(OpenConnection *connection);
-    void scheduleProbe(OpenConnection *connection);
-    void probe(OpenConnection *connection);
     void populateOpenMenu(QMenu *menu);
     QList<StreamPage *> pagesOf(const Backend *backend, const QString &streamSid = {}) const;
     ConsoleSettings &m_settings;
@@ -159,14 +152,9 @@ private:
     TrafficDock *m_traffic = nullptr;
     QAction *m_closeConnection = nullptr;
 
-    RestClient::Options m_restOptions;
-    TwilsockClient::Options m_liveOptions;
     ProfileStore *m_profiles = nullptr;
     SecretStore *m_secrets = nullptr;
-    std::vector<std::unique_ptr<OpenConnection>> m_remotes;
-    QStringList m_openOrder; // open or being opened, saved as the profiles to restore
-    QList<std::pair<ConnectionProfile, QString>>
-        m_promptQueue; // profile, why: one prompt at a time
+    std::unique_ptr<OpenConnections> m_connections;
     QPointer<SecretPrompt> m_prompt;
     QPointer<ConnectionManagerDialog> m_manager;
 

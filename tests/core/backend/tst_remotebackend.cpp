@@ -5,6 +5,7 @@
 #include "backend/livesubscription.h"
 #include "backend/remotebackend.h"
 #include "controlplanechecks.h"
+#include "engineconnection.h"
 #include "engineprocess.h"
 #include "httpclient.h"
 #include "profiles/connectionprofile.h"
@@ -17,26 +18,6 @@ using namespace streams;
 using namespace streams::testing;
 
 namespace {
-
-RemoteConnection connectionTo(const EngineProcess &engine, bool apiKey)
-{
-    RemoteConnection connection;
-    connection.displayName = QStringLiteral("engine under test");
-    connection.endpoints = RemoteEndpoints::engine(QUrl(engine.baseUrl()));
-    connection.credentials.accountSid = engine.accountSid();
-    if (apiKey) {
-        connection.credentials.apiKeySid = engine.apiKeySid();
-        connection.credentials.apiKeySecret = engine.apiKeySecret();
-    } else {
-        connection.credentials.authToken = engine.authToken();
-    }
-    // Small numbers so that a dead engine is noticed in well under a second.
-    connection.rest.timeoutMs = 2000;
-    connection.rest.maxAttempts = 2;
-    connection.rest.backoffInitialMs = 50;
-    connection.rest.backoffMaxMs = 200;
-    return connection;
-}
 
 QList<Backend::State> states(const QSignalSpy &spy)
 {
@@ -75,7 +56,7 @@ private:
 void TestRemoteBackend::initTestCase()
 {
     QVERIFY(m_engine.start({QStringLiteral("--publish-rate"), QStringLiteral("unlimited")}));
-    RemoteBackend backend(connectionTo(m_engine, true));
+    RemoteBackend backend(engineConnection(m_engine, true));
     auto service = await(backend.fetchService(QStringLiteral("default")));
     QVERIFY2(service, qPrintable(service ? QString() : service.error().message()));
     m_serviceSid = service->sid;
@@ -83,7 +64,7 @@ void TestRemoteBackend::initTestCase()
 
 void TestRemoteBackend::connectsOnFirstAnswer()
 {
-    RemoteBackend backend(connectionTo(m_engine, false));
+    RemoteBackend backend(engineConnection(m_engine, false));
     QCOMPARE(backend.state(), Backend::State::Connecting);
     QSignalSpy changed(&backend, &Backend::stateChanged);
     QVERIFY(await(backend.checkConnection()));
@@ -95,7 +76,7 @@ void TestRemoteBackend::connectsOnFirstAnswer()
 
 void TestRemoteBackend::endpointAndLimits()
 {
-    RemoteBackend engine(connectionTo(m_engine, true));
+    RemoteBackend engine(engineConnection(m_engine, true));
     const Backend::Endpoint endpoint = engine.endpoint();
     QCOMPARE(endpoint.displayName, QStringLiteral("engine under test"));
     QCOMPARE(endpoint.baseUrl, m_engine.baseUrl());
@@ -104,7 +85,7 @@ void TestRemoteBackend::endpointAndLimits()
     QVERIFY(!endpoint.embedded);
     QVERIFY(!engine.publishRatePerSecond()); // an engine's --publish-rate is its own business
 
-    RemoteConnection cloud = connectionTo(m_engine, true);
+    RemoteConnection cloud = engineConnection(m_engine, true);
     cloud.endpoints = RemoteEndpoints::twilio();
     cloud.twilioCloud = true;
     RemoteBackend twilio(cloud);
@@ -115,7 +96,7 @@ void TestRemoteBackend::endpointAndLimits()
 
 void TestRemoteBackend::crudThroughTheSeam()
 {
-    RemoteBackend backend(connectionTo(m_engine, true));
+    RemoteBackend backend(engineConnection(m_engine, true));
     Backend &seam = backend;
 
     ServiceFields fields;
@@ -174,7 +155,7 @@ void TestRemoteBackend::crudThroughTheSeam()
 
 void TestRemoteBackend::deleteStreamSignalsRemoval()
 {
-    RemoteBackend backend(connectionTo(m_engine, false));
+    RemoteBackend backend(engineConnection(m_engine, false));
     auto stream = await(backend.createStream(m_serviceSid, {}));
     QVERIFY(stream);
     QSignalSpy removed(&backend, &Backend::streamRemoved);
@@ -191,7 +172,7 @@ void TestRemoteBackend::deleteStreamSignalsRemoval()
 
 void TestRemoteBackend::refusedCredentialsFail()
 {
-    RemoteConnection connection = connectionTo(m_engine, true);
+    RemoteConnection connection = engineConnection(m_engine, true);
     connection.credentials.apiKeySecret = QStringLiteral("not-the-secret");
     RemoteBackend backend(connection);
     QSignalSpy changed(&backend, &Backend::stateChanged);
@@ -206,7 +187,7 @@ void TestRemoteBackend::refusedCredentialsFail()
 
 void TestRemoteBackend::liveSubscriptionsExplainWhyNot()
 {
-    RemoteBackend withToken(connectionTo(m_engine, false));
+    RemoteBackend withToken(engineConnection(m_engine, false));
     QVERIFY(withToken.liveUnavailableReason().contains(u"API key"));
     auto subscription = withToken.subscribe(m_serviceSid, QStringLiteral("s"));
     QSignalSpy failed(subscription.get(), &LiveSubscription::failed);
@@ -214,7 +195,7 @@ void TestRemoteBackend::liveSubscriptionsExplainWhyNot()
     QCOMPARE(failed.at(0).at(0).value<ApiError>().message(), withToken.liveUnavailableReason());
     QCOMPARE(subscription->state(), LiveSubscription::State::Ended);
 
-    RemoteBackend withKey(connectionTo(m_engine, true));
+    RemoteBackend withKey(engineConnection(m_engine, true));
     QVERIFY(withKey.liveUnavailableReason().isEmpty());
     // Until SyncLiveChannel is wired in, a subscription ends with a clear error, not silence.
     auto pending = withKey.subscribe(m_serviceSid, QStringLiteral("s"));
@@ -228,7 +209,7 @@ void TestRemoteBackend::reconnectsWhenTheEngineComesBack()
     EngineProcess engine;
     QVERIFY(engine.start());
     const quint16 port = engine.port();
-    RemoteBackend backend(connectionTo(engine, true));
+    RemoteBackend backend(engineConnection(engine, true));
     QSignalSpy changed(&backend, &Backend::stateChanged);
     auto stream =
         await(backend.createStream(QStringLiteral("default"), {QStringLiteral("kept"), {}}));
@@ -292,7 +273,7 @@ void TestRemoteBackend::destroyedWithRequestsInFlight()
 {
     QTcpServer silent; // accepts, never answers
     QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
-    RemoteConnection connection = connectionTo(m_engine, true);
+    RemoteConnection connection = engineConnection(m_engine, true);
     connection.endpoints = RemoteEndpoints::engine(
         QUrl(QStringLiteral("http://127.0.0.1:%1").arg(silent.serverPort())));
     connection.rest.timeoutMs = 30000;
@@ -313,7 +294,7 @@ void TestRemoteBackend::destroyedWithRequestsInFlight()
 
 void TestRemoteBackend::controlPlaneOverHttp()
 {
-    RemoteBackend backend(connectionTo(m_engine, true));
+    RemoteBackend backend(engineConnection(m_engine, true));
     checkControlPlane(backend);
     // Moved on by someone else (CI, streams-cli): the backend learns it when it asks.
     const qint64 before = backend.clockOffsetMs();
@@ -330,7 +311,7 @@ void TestRemoteBackend::controlPlaneOverHttp()
 
 void TestRemoteBackend::faultMarksOverHttp()
 {
-    RemoteBackend backend(connectionTo(m_engine, true));
+    RemoteBackend backend(engineConnection(m_engine, true));
     checkFaultMarks(backend, [this](const QString &streamSid) {
         return httpExchange(m_engine.port(), "POST",
             "/v1/Services/default/Streams/" + streamSid.toLatin1() + "/Messages",
@@ -352,7 +333,7 @@ void TestRemoteBackend::faultMarksOverHttp()
 
 void TestRemoteBackend::twiliosCloudHasNoControlPlane()
 {
-    RemoteConnection cloud = connectionTo(m_engine, true);
+    RemoteConnection cloud = engineConnection(m_engine, true);
     cloud.endpoints = RemoteEndpoints::twilio();
     cloud.twilioCloud = true;
     RemoteBackend twilio(cloud);

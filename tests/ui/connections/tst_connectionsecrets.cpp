@@ -6,6 +6,7 @@
 #include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
+#include "backend/openconnections.h"
 #include "backend/remotebackend.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
@@ -153,7 +154,7 @@ void TestConnectionSecrets::makeWindow()
     m_tester = std::make_unique<QAbstractItemModelTester>(
         m_window->treeModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
     m_window->setProfileStores(*m_profiles, *m_secrets);
-    m_window->setRemoteOptions(quickRest(), TwilsockClient::Options{});
+    m_window->openConnections()->setRemoteOptions(quickRest(), TwilsockClient::Options{});
     m_window->addConnection(m_local.get());
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
