@@ -1,6 +1,7 @@
 // bench_console: the desktop console under a firehose, and its cold start, printed as figures.
 //
 //   bench_console --firehose [--rate 20000] [--seconds 30] [--capacity 10000] [--runs 3]
+//                 [--chart /seq,/value]
 //   bench_console --startup [--runs 5]
 //
 // Both modes are parents: each run is a fresh child process (this binary again, with
@@ -14,6 +15,8 @@
 // Engine::publish calls onto the engine thread at a paced rate. The GUI thread runs a 10 ms
 // precise timer; a tick that comes late by more than its interval is a stall the user would
 // feel. Every second it samples rows inserted into the live model, counters, RSS and CPU.
+// With --chart, the live view also charts those JSON Pointers of every message (its field chart
+// open, one series each) for the whole run.
 //
 // Start-up: the time from just before the parent starts the child until the child's main window
 // has painted and flushed its first frame, both on CLOCK_MONOTONIC (one clock for every process
@@ -29,6 +32,7 @@
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "ui/common/consolesettings.h"
+#include "ui/liveview/fieldchartwidget.h"
 #include "ui/liveview/livemessagemodel.h"
 #include "ui/liveview/liveviewwidget.h"
 #include "ui/mainwindow.h"
@@ -211,12 +215,15 @@ struct FirehoseOptions
     int seconds = 30;
     int capacity = LiveMessageModel::kDefaultCapacity;
     QString screenshot; // where to save the window at the end, if anywhere
+    QStringList chartPointers; // fields the live view charts during the run
 };
 
-// ~200 bytes of compact JSON with a counter, the size the REST and fan-out benchmarks publish.
+// ~200 bytes of compact JSON with a counter, the size the REST and fan-out benchmarks publish,
+// and a second number that wanders (a sawtooth) for the field chart to plot.
 QByteArray payload(quint64 seq)
 {
     QByteArray data = R"({"event":"bench.console","seq":)" + QByteArray::number(seq)
+        + R"(,"value":)" + QByteArray::number(double(seq % 1000) / 8.0)
         + R"(,"source":"bench_console","text":")";
     const QByteArray tail = R"("})";
     data += QByteArray(200 - data.size() - tail.size(), 'x');
@@ -383,6 +390,11 @@ private:
     void start()
     {
         LiveMessageModel *model = m_page->liveView()->model();
+        for (const QString &pointer : m_options.chartPointers) {
+            if (!m_page->liveView()->fieldChart()->addField(pointer))
+                return fail(QStringLiteral("cannot chart %1: %2")
+                                .arg(pointer, m_page->liveView()->fieldChart()->errorText()));
+        }
         connect(model, &LiveMessageModel::flushed, this, [this, model](int inserted, int) {
             m_inserted += quint64(inserted);
             if (!m_capReachedAt && model->rowCount() >= model->capacity()) {
@@ -515,6 +527,15 @@ private:
                 100 * (cpuSeconds(RUSAGE_THREAD) - m_startGuiCpu) / wall},
             {QStringLiteral("load"), loadAverage()},
         };
+        if (!m_options.chartPointers.isEmpty()) {
+            const FieldChartData &chart = m_page->liveView()->fieldChart()->data();
+            result.insert(QStringLiteral("chartMessages"), double(chart.messageCount()));
+            result.insert(QStringLiteral("chartParses"), double(chart.parseCount()));
+            qsizetype points = 0;
+            for (int i = 0; i < chart.fieldCount(); ++i)
+                points += chart.field(i).series.points().size();
+            result.insert(QStringLiteral("chartPoints"), double(points));
+        }
         printResult(result);
         QCoreApplication::quit();
     }
@@ -761,6 +782,9 @@ int runFirehoseParent(const FirehoseOptions &options, int runs, bool verbose)
                 "load %s\n",
         qPrintable(thousands(options.rate)), options.seconds,
         qPrintable(thousands(options.capacity)), runs, qPrintable(loadAverage()));
+    if (!options.chartPointers.isEmpty())
+        std::printf("field chart open, charting %s\n",
+            qPrintable(options.chartPointers.join(QStringLiteral(", "))));
     std::fflush(stdout);
     QList<QJsonObject> results;
     for (int i = 1; i <= runs; ++i) {
@@ -770,6 +794,8 @@ int runFirehoseParent(const FirehoseOptions &options, int runs, bool verbose)
             QString::number(options.capacity)};
         if (!options.screenshot.isEmpty())
             arguments << QStringLiteral("--screenshot") << options.screenshot;
+        if (!options.chartPointers.isEmpty())
+            arguments << QStringLiteral("--chart") << options.chartPointers.join(u',');
         auto result = runChild(arguments, (options.seconds + 60) * 1000, verbose);
         if (!result)
             return 1;
@@ -802,6 +828,12 @@ int runFirehoseParent(const FirehoseOptions &options, int runs, bool verbose)
             qPrintable(fmt(r[QStringLiteral("cpuPercent")].toDouble(), 0)),
             qPrintable(fmt(r[QStringLiteral("guiCpuPercent")].toDouble(), 0)),
             qPrintable(r[QStringLiteral("load")].toString()));
+        if (r.contains(QStringLiteral("chartMessages")))
+            std::printf("       field chart: %s messages charted (%s parsed whole), %s points "
+                        "held\n",
+                qPrintable(thousands(r[QStringLiteral("chartMessages")].toDouble())),
+                qPrintable(thousands(r[QStringLiteral("chartParses")].toDouble())),
+                qPrintable(thousands(r[QStringLiteral("chartPoints")].toDouble())));
         std::fflush(stdout);
         results.append(r);
     }
@@ -976,10 +1008,14 @@ int main(int argc, char *argv[])
     const QCommandLineOption screenshot(QStringLiteral("screenshot"),
         QStringLiteral("Save the firehose window to FILE at the end of each run."),
         QStringLiteral("FILE"));
+    const QCommandLineOption chart(QStringLiteral("chart"),
+        QStringLiteral("With --firehose: chart these comma-separated JSON Pointers in the live "
+                       "view (the payloads have /seq and /value)."),
+        QStringLiteral("POINTERS"));
     const QCommandLineOption verbose(
         QStringLiteral("verbose"), QStringLiteral("Print the children's per-second samples."));
     parser.addOptions({firehose, startup, firehoseChild, startupChild, bare, rate, seconds,
-        capacity, runs, screenshot, verbose});
+        capacity, runs, screenshot, chart, verbose});
     parser.process(*app);
 
     FirehoseOptions options;
@@ -987,6 +1023,8 @@ int main(int argc, char *argv[])
     options.seconds = parser.value(seconds).toInt();
     options.capacity = parser.value(capacity).toInt();
     options.screenshot = parser.value(screenshot);
+    if (parser.isSet(chart))
+        options.chartPointers = parser.value(chart).split(u',', Qt::SkipEmptyParts);
     if (options.rate <= 0 || options.seconds <= 0 || options.capacity <= 0) {
         std::fprintf(stderr, "bench_console: --rate, --seconds and --capacity must be positive\n");
         return 2;

@@ -4,10 +4,13 @@
 #
 #   tests/bench/console_bench.sh [-b BUILD_DIR] [-r RATE] [-s SECONDS] [-c CAPACITY] [-n RUNS]
 #                                [-N STARTUP_RUNS] [-p auto|xvfb|offscreen] [-v] [-o SCREENSHOT]
+#                                [-C /seq,/value]
 #
 # Defaults come from the environment, so tests/bench/run can pass them through:
 #   CONSOLE_RATE (20000 msg/s)  CONSOLE_SECONDS (30)  CONSOLE_CAPACITY (10000)  CONSOLE_RUNS (3)
 #   CONSOLE_STARTUP_RUNS (5)    CONSOLE_PLATFORM (auto)
+#   CONSOLE_CHART_POINTERS (none): JSON Pointers the live view's field chart plots during the
+#   firehose, comma-separated (the payloads carry the numbers /seq and /value)
 # With the defaults it takes about 2 minutes (3 × 30 s of firehose, 10 start-ups of ~4 s each).
 #
 # The console needs a display. "auto" prefers a real X server, Xvfb through xvfb-run
@@ -21,14 +24,15 @@ capacity=${CONSOLE_CAPACITY:-10000}
 runs=${CONSOLE_RUNS:-3}
 startup_runs=${CONSOLE_STARTUP_RUNS:-5}
 platform=${CONSOLE_PLATFORM:-auto}
+chart_pointers=${CONSOLE_CHART_POINTERS:-}
 verbose=()
 screenshot=()
 
 usage() {
-    sed -n '5,6p' "$0" | sed 's/^# *//'
+    sed -n '5,7p' "$0" | sed 's/^# *//'
     exit 2
 }
-while getopts "b:r:s:c:n:N:p:vo:h" opt; do
+while getopts "b:r:s:c:n:N:p:vo:C:h" opt; do
     case $opt in
     b) build_dir=$OPTARG ;;
     r) rate=$OPTARG ;;
@@ -39,6 +43,7 @@ while getopts "b:r:s:c:n:N:p:vo:h" opt; do
     p) platform=$OPTARG ;;
     v) verbose=(--verbose) ;;
     o) screenshot=(--screenshot "$OPTARG") ;;
+    C) chart_pointers=$OPTARG ;;
     *) usage ;;
     esac
 done
@@ -80,11 +85,14 @@ else
 fi
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the console runs)"
 
+chart=()
+[[ -n $chart_pointers ]] && chart=(--chart "$chart_pointers")
+
 status=0
 echo
-echo "-- firehose: bench_console --firehose --rate $rate --seconds $seconds --capacity $capacity --runs $runs"
+echo "-- firehose: bench_console --firehose --rate $rate --seconds $seconds --capacity $capacity --runs $runs ${chart[*]}"
 "${launch[@]}" "$bench" --firehose --rate "$rate" --seconds "$seconds" --capacity "$capacity" \
-    --runs "$runs" "${verbose[@]}" "${screenshot[@]}" || status=$?
+    --runs "$runs" "${chart[@]}" "${verbose[@]}" "${screenshot[@]}" || status=$?
 
 echo
 echo "-- start-up: bench_console --startup --runs $startup_runs"

@@ -6,6 +6,9 @@
 //   under that name (the last occurrence, as in QJsonObject);
 // - it finds the member whenever the object has it, unless some key is written with an escape
 //   (then callers fall back to the parsed value, and it may say nothing).
+// It also runs rawjson::pointerAt (the live view's "chart this field") at one offset picked from
+// the input: a pointer it names must resolve in Qt's parse of the same text.
+#include "api/jsonpointer.h"
 #include "api/rawjson.h"
 
 #include <QJsonArray>
@@ -55,12 +58,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 && found->data() + found->size() <= json.data() + json.size(),
             "the member's text is a view into the input");
     }
+    const qsizetype offset = json.isEmpty() ? 0 : qsizetype(size * 7919 % size_t(json.size()));
+    const auto pointer = rawjson::pointerAt(json, offset);
     if (error.error != QJsonParseError::NoError || !document.isObject())
         return 0;
     // Qt's parser drops a raw U+FEFF that starts a string (docs/reliability.md), so a key
     // written that way is another key to Qt than its bytes say: no oracle for such text.
     if (json.contains("\"\xEF\xBB\xBF"))
         return 0;
+
+    if (pointer)
+        require(!jsonpointer::resolve(document.object(), *pointer).isUndefined(),
+            "a pointer found at an offset names a value");
 
     const QJsonObject object = document.object();
     const QString key = QString::fromUtf8(name);

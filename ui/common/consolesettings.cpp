@@ -25,6 +25,7 @@ const Entry kEntries[] = {
     {ConsoleSettings::Key::RepeatCount, "composer/repeatCount", 100},
     {ConsoleSettings::Key::RepeatRatePerSecond, "composer/repeatRate", 10.0},
     {ConsoleSettings::Key::TreeFilter, "tree/filter", QString()},
+    {ConsoleSettings::Key::ChartFields, "liveView/chartFields", QVariantMap()},
 };
 
 const Entry &entry(ConsoleSettings::Key key)
@@ -133,6 +134,21 @@ void ConsoleSettings::removePayloadTemplate(const QString &name)
     QVariantMap templates = payloadTemplates();
     templates.remove(name);
     setValue(Key::PayloadTemplates, templates);
+}
+
+QStringList ConsoleSettings::chartFields(const QString &streamSid) const
+{
+    return value(Key::ChartFields).toMap().value(streamSid).toStringList();
+}
+
+void ConsoleSettings::setChartFields(const QString &streamSid, const QStringList &pointers)
+{
+    QVariantMap fields = value(Key::ChartFields).toMap();
+    if (pointers.isEmpty())
+        fields.remove(streamSid);
+    else
+        fields.insert(streamSid, pointers);
+    setValue(Key::ChartFields, fields);
 }
 
 } // namespace streams

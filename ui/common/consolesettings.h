@@ -27,6 +27,7 @@ public:
         RepeatCount,
         RepeatRatePerSecond,
         TreeFilter,
+        ChartFields, // stream SID -> JSON Pointers its live view charts
     };
     Q_ENUM(Key)
 
@@ -50,6 +51,10 @@ public:
     QVariantMap payloadTemplates() const;
     void setPayloadTemplate(const QString &name, const QString &payload);
     void removePayloadTemplate(const QString &name);
+    /// The JSON Pointers the live view of `streamSid` charted last, in the order they were added.
+    QStringList chartFields(const QString &streamSid) const;
+    /// Remembers them; an empty list forgets the stream.
+    void setChartFields(const QString &streamSid, const QStringList &pointers);
 
     static QString keyName(Key key);
     static QVariant defaultValue(Key key);

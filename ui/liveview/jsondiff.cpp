@@ -1,5 +1,7 @@
 #include "ui/liveview/jsondiff.h"
 
+#include "api/jsonpointer.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QStringList>
@@ -21,7 +23,7 @@ void diffObjects(const QString &pointer, const QJsonObject &before, const QJsonO
     keys.sort();
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     for (const QString &key : std::as_const(keys)) {
-        const QString child = pointer + u'/' + JsonDiff::escapeToken(key);
+        const QString child = pointer + u'/' + jsonpointer::escapeToken(key);
         const auto b = before.constFind(key);
         const auto a = after.constFind(key);
         if (a == after.constEnd())
@@ -68,14 +70,6 @@ QList<JsonDiff::Change> JsonDiff::diff(const QJsonObject &before, const QJsonObj
     QList<Change> changes;
     diffObjects(QString(), before, after, changes);
     return changes;
-}
-
-QString JsonDiff::escapeToken(QString key)
-{
-    // Order matters: escaping '~' first keeps the '~' introduced for '/' from being doubled.
-    key.replace(u'~', QLatin1StringView("~0"));
-    key.replace(u'/', QLatin1StringView("~1"));
-    return key;
 }
 
 QString JsonDiff::toText(const QJsonValue &value)

@@ -35,9 +35,6 @@ public:
     /// Changes from `before` to `after`, ordered by key (objects) and index (arrays).
     static QList<Change> diff(const QJsonObject &before, const QJsonObject &after);
 
-    /// A key as one JSON Pointer reference token: `~` → `~0`, `/` → `~1`.
-    static QString escapeToken(QString key);
-
     /// A value as one line of compact JSON, for display ("undefined" values print as empty).
     static QString toText(const QJsonValue &value);
     static QString kindName(Kind kind);

@@ -1,5 +1,6 @@
 #include "ui/liveview/livemessagefilterproxy.h"
 
+#include "api/jsonpointer.h"
 #include "ui/liveview/jsondiff.h"
 #include "ui/liveview/livemessagemodel.h"
 
@@ -32,43 +33,6 @@ void LiveMessageFilterProxy::setSourceModel(QAbstractItemModel *sourceModel)
     }
 }
 
-std::optional<QStringList> LiveMessageFilterProxy::parsePointer(QStringView pointer, QString *error)
-{
-    QStringList tokens;
-    if (pointer.isEmpty())
-        return tokens;
-    if (pointer.front() != u'/') {
-        if (error)
-            *error = tr("A JSON Pointer starts with '/'");
-        return std::nullopt;
-    }
-    QString token;
-    for (qsizetype i = 1; i <= pointer.size(); ++i) {
-        if (i == pointer.size() || pointer[i] == u'/') {
-            tokens.append(token);
-            token.clear();
-            continue;
-        }
-        if (pointer[i] != u'~') {
-            token.append(pointer[i]);
-            continue;
-        }
-        // Decoding left to right is RFC 6901's "~1 first, then ~0" rule: "~01" is "~1".
-        const QChar next = i + 1 < pointer.size() ? pointer[i + 1] : QChar();
-        if (next == u'0') {
-            token.append(u'~');
-        } else if (next == u'1') {
-            token.append(u'/');
-        } else {
-            if (error)
-                *error = tr("'~' must be followed by 0 or 1 (at character %1)").arg(i + 1);
-            return std::nullopt;
-        }
-        ++i;
-    }
-    return tokens;
-}
-
 void LiveMessageFilterProxy::setFilterText(const QString &text)
 {
     if (text == m_text)
@@ -92,7 +56,7 @@ void LiveMessageFilterProxy::setFilterText(const QString &text)
     } else {
         const qsizetype equals = trimmed.indexOf(u'=');
         const QStringView pointer = QStringView(trimmed).left(equals < 0 ? trimmed.size() : equals);
-        if (const auto tokens = parsePointer(pointer, &m_error)) {
+        if (const auto tokens = jsonpointer::parse(pointer, &m_error)) {
             m_tokens = *tokens;
             if (equals < 0) {
                 m_mode = Mode::PointerExists;
@@ -132,30 +96,11 @@ const LiveMessageFilterProxy::PointerValue &LiveMessageFilterProxy::valueAt(int 
     ++m_parses;
     PointerValue result;
     const QJsonDocument document = QJsonDocument::fromJson(message.data);
-    QJsonValue value = document.isObject() ? QJsonValue(document.object())
-        : document.isArray()               ? QJsonValue(document.array())
-                                           : QJsonValue(QJsonValue::Undefined);
-    for (const QString &token : m_tokens) {
-        if (value.isObject()) {
-            const QJsonObject object = value.toObject();
-            const auto it = object.constFind(token);
-            value = it == object.constEnd() ? QJsonValue(QJsonValue::Undefined) : it.value();
-        } else if (value.isArray()) {
-            // RFC 6901 array indexes: "0" or digits without a leading zero; "-" (one past the
-            // end) never exists.
-            bool ok = false;
-            const qsizetype index = token.toLongLong(&ok);
-            const bool canonical = !token.isEmpty() && (token == u"0" || !token.startsWith(u'0'))
-                && std::all_of(token.begin(), token.end(), [](QChar c) { return c.isDigit(); });
-            const QJsonArray array = value.toArray();
-            value = ok && canonical && index < array.size() ? array.at(index)
-                                                            : QJsonValue(QJsonValue::Undefined);
-        } else {
-            value = QJsonValue(QJsonValue::Undefined);
-        }
-        if (value.isUndefined())
-            break;
-    }
+    const QJsonValue value =
+        jsonpointer::resolve(document.isObject() ? QJsonValue(document.object())
+                : document.isArray()             ? QJsonValue(document.array())
+                                                 : QJsonValue(QJsonValue::Undefined),
+            m_tokens);
     if (!value.isUndefined()) {
         result.exists = true;
         if (value.isString()) {

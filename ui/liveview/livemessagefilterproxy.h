@@ -52,10 +52,6 @@ public:
     /// Why the current expression is invalid (empty unless mode() is Invalid).
     QString errorString() const { return m_error; }
 
-    /// RFC 6901: "/a~1b/0" → {"a/b", "0"}; empty when `pointer` is not a valid pointer (it must
-    /// be empty or start with '/', and '~' must be followed by '0' or '1').
-    static std::optional<QStringList> parsePointer(QStringView pointer, QString *error = nullptr);
-
     /// Parsed JSON values looked up since the pointer last changed (for tests and benchmarks).
     qsizetype cachedValueCount() const { return m_cache.size(); }
     quint64 parseCount() const { return m_parses; }

@@ -1,10 +1,13 @@
 #include "ui/liveview/liveviewwidget.h"
 
+#include "api/jsonpointer.h"
+#include "api/rawjson.h"
 #include "backend/backend.h"
 #include "backend/livesubscription.h"
 #include "backend/remotebackend.h"
 #include "ui/common/consolesettings.h"
 #include "ui/common/jsonhighlighter.h"
+#include "ui/liveview/fieldchartwidget.h"
 #include "ui/liveview/jsondiff.h"
 #include "ui/liveview/livemessagefilterproxy.h"
 #include "ui/liveview/livemessagemodel.h"
@@ -22,6 +25,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QSpinBox>
@@ -73,6 +77,8 @@ struct LiveViewWidget::Private
     bool atBottom() const;
     void applyBannerPalette();
     void copySelection();
+    std::optional<QString> pointerAt(const QPoint &viewportPos) const;
+    void showDetailMenu(const QPoint &viewportPos);
     void onInterrupted(const ApiError &reason);
     void onResumed(const QDateTime &interruptedAt, const QDateTime &resumedAt);
     void showGaps();
@@ -85,6 +91,7 @@ struct LiveViewWidget::Private
     QString streamSid;
     std::unique_ptr<LiveSubscription> subscription;
     bool removed = false;
+    bool restoringFields = false; // setStream() is putting back the stream's remembered fields
 
     LiveMessageModel *model = nullptr;
     LiveMessageFilterProxy *proxy = nullptr;
@@ -95,6 +102,7 @@ struct LiveViewWidget::Private
     QAction *clearAction = nullptr;
     QAction *exportAction = nullptr;
     QAction *copyAction = nullptr;
+    QAction *fieldChartAction = nullptr;
     QAction *filterErrorAction = nullptr;
     QSpinBox *capacitySpin = nullptr;
     QLineEdit *filterEdit = nullptr;
@@ -120,6 +128,7 @@ struct LiveViewWidget::Private
     JsonHighlighter *highlighter = nullptr;
     QTextEdit *diff = nullptr;
     MessageRateChart *chart = nullptr;
+    FieldChartWidget *fieldChart = nullptr;
     QLabel *counters = nullptr;
     QLabel *status = nullptr;
     QTimer countersTimer;
@@ -210,6 +219,14 @@ void LiveViewWidget::Private::buildUi()
     exportAction->setToolTip(tr("Save the messages shown (after filtering) as NDJSON, one JSON "
                                 "object per line (Ctrl+Shift+E)"));
 
+    fieldChartAction = toolBar->addAction(
+        style->standardIcon(QStyle::SP_FileDialogContentsView), tr("Chart Fields"));
+    fieldChartAction->setObjectName(QStringLiteral("fieldChartAction"));
+    fieldChartAction->setCheckable(true);
+    fieldChartAction->setToolTip(tr("Show the field chart: plot numbers at JSON Pointers of the "
+                                    "messages over time (or right-click a value in the Message "
+                                    "pane)"));
+
     for (QAction *action : {pauseAction, clearAction, exportAction})
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
 
@@ -270,6 +287,9 @@ void LiveViewWidget::Private::buildUi()
     detail->setPlaceholderText(tr("Select a message to see its JSON"));
     detail->setLineWrapMode(QPlainTextEdit::NoWrap);
     highlighter = new JsonHighlighter(detail->document(), detail->palette());
+    detail->setContextMenuPolicy(Qt::CustomContextMenu);
+    QObject::connect(detail, &QWidget::customContextMenuRequested, q,
+        [this](const QPoint &pos) { showDetailMenu(pos); });
 
     diff = new QTextEdit(q);
     diff->setObjectName(QStringLiteral("diffView"));
@@ -285,6 +305,10 @@ void LiveViewWidget::Private::buildUi()
 
     chart = new MessageRateChart(q);
     chart->setObjectName(QStringLiteral("rateChart"));
+
+    fieldChart = new FieldChartWidget(q);
+    fieldChart->setObjectName(QStringLiteral("fieldChart"));
+    fieldChart->hide(); // until a field is charted or the toolbar asks for it
 
     counters = new QLabel(q);
     counters->setObjectName(QStringLiteral("countersLabel"));
@@ -310,8 +334,10 @@ void LiveViewWidget::Private::buildUi()
     split->setObjectName(QStringLiteral("liveViewSplitter"));
     split->addWidget(table);
     split->addWidget(lower);
+    split->addWidget(fieldChart);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 2);
     split->setChildrenCollapsible(false);
 
     auto *footer = new QHBoxLayout;
@@ -383,6 +409,20 @@ void LiveViewWidget::Private::connectModel()
     countersTimer.start();
 
     QObject::connect(pauseAction, &QAction::toggled, model, &LiveMessageModel::setPaused);
+    QObject::connect(fieldChartAction, &QAction::toggled, q, [this](bool on) {
+        fieldChart->setVisible(on);
+        if (on && fieldChart->fields().isEmpty())
+            fieldChart->focusPointerEdit();
+    });
+    // The chart appears with its first field; hiding it keeps the fields (and their values
+    // coming). Each stream's fields are remembered for the next time it is opened.
+    QObject::connect(
+        fieldChart, &FieldChartWidget::fieldsChanged, q, [this](const QStringList &fields) {
+            if (!fields.isEmpty())
+                fieldChartAction->setChecked(true);
+            if (!restoringFields && !streamSid.isEmpty())
+                settings.setChartFields(streamSid, fields);
+        });
     QObject::connect(autoScrollAction, &QAction::toggled, q, [this](bool on) {
         settings.setValue(ConsoleSettings::Key::LiveViewAutoScroll, on);
         if (on)
@@ -391,6 +431,7 @@ void LiveViewWidget::Private::connectModel()
     QObject::connect(clearAction, &QAction::triggered, q, [this] {
         model->clear();
         chart->clear();
+        fieldChart->clear();
         detail->clear();
         diff->clear();
         shownSequence.reset();
@@ -577,6 +618,55 @@ void LiveViewWidget::Private::copySelection()
         QApplication::clipboard()->setText(lines.join(u'\n'));
 }
 
+std::optional<QString> LiveViewWidget::Private::pointerAt(const QPoint &viewportPos) const
+{
+    const QString text = detail->toPlainText();
+    if (text.isEmpty())
+        return std::nullopt;
+    const QByteArray json = text.toUtf8();
+    const auto at = [&](int position) {
+        return rawjson::pointerAt(json, text.left(position).toUtf8().size());
+    };
+    const QTextCursor cursor = detail->cursorForPosition(viewportPos);
+    if (auto tokens = at(cursor.position()))
+        return jsonpointer::format(*tokens);
+    // Right of a line's end or in its indentation: the member that line starts.
+    const QString line = cursor.block().text();
+    qsizetype first = 0;
+    while (first < line.size() && line.at(first).isSpace())
+        ++first;
+    if (first < line.size()) {
+        if (auto tokens = at(cursor.block().position() + int(first)))
+            return jsonpointer::format(*tokens);
+    }
+    return std::nullopt;
+}
+
+void LiveViewWidget::Private::showDetailMenu(const QPoint &viewportPos)
+{
+    QMenu *menu = detail->createStandardContextMenu(viewportPos);
+    menu->setObjectName(QStringLiteral("detailContextMenu"));
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    const std::optional<QString> pointer = pointerAt(viewportPos);
+    auto *chartThis = new QAction(menu);
+    chartThis->setObjectName(QStringLiteral("chartThisFieldAction"));
+    if (pointer) {
+        chartThis->setText(tr("Chart This Field (%1)").arg(*pointer));
+        QObject::connect(chartThis, &QAction::triggered, q, [this, pointer = *pointer] {
+            fieldChartAction->setChecked(true);
+            fieldChart->addField(pointer);
+        });
+    } else {
+        chartThis->setText(tr("Chart This Field"));
+        chartThis->setEnabled(false);
+        chartThis->setToolTip(tr("Right-click a member or value of the message"));
+    }
+    QAction *firstStandard = menu->actions().value(0);
+    menu->insertAction(firstStandard, chartThis);
+    menu->insertSeparator(firstStandard);
+    menu->popup(detail->viewport()->mapToGlobal(viewportPos));
+}
+
 namespace {
 QString clockTime(const QDateTime &time)
 {
@@ -662,6 +752,7 @@ LiveViewWidget::LiveViewWidget(Backend &backend, ConsoleSettings &settings, QWid
     d->proxy = new LiveMessageFilterProxy(this);
     d->proxy->setSourceModel(d->model);
     d->buildUi();
+    d->fieldChart->setModel(d->model);
     d->connectModel();
 
     // The subscription says when its stream goes; the backend's broadcast covers backends whose
@@ -698,10 +789,18 @@ void LiveViewWidget::setStream(const QString &serviceSid, const QString &streamS
     d->banner->hide();
     d->model->clear();
     d->chart->clear();
+    d->fieldChart->clear();
     d->detail->clear();
     d->diff->clear();
     d->shownSequence.reset();
     d->status->clear();
+
+    d->restoringFields = true;
+    for (const QString &pointer : d->fieldChart->fields())
+        d->fieldChart->removeField(pointer);
+    for (const QString &pointer : d->settings.chartFields(streamSid))
+        d->fieldChart->addField(pointer);
+    d->restoringFields = false;
 
     d->liveBanner->clear();
     d->gaps.clear();
@@ -762,6 +861,11 @@ QTableView *LiveViewWidget::tableView() const
 LiveSubscription *LiveViewWidget::subscription() const
 {
     return d->subscription.get();
+}
+
+FieldChartWidget *LiveViewWidget::fieldChart() const
+{
+    return d->fieldChart;
 }
 
 bool LiveViewWidget::isStreamRemoved() const

@@ -15,6 +15,7 @@ namespace streams {
 
 class Backend;
 class ConsoleSettings;
+class FieldChartWidget;
 class LiveMessageFilterProxy;
 class LiveMessageModel;
 class LiveSubscription;
@@ -22,7 +23,8 @@ class PageBanner;
 
 /// A stream's messages as they arrive: a bounded, batched table (time, SID, size, preview) with a
 /// dropped counter, the pretty JSON of the selected message and its diff against the previous
-/// one, pause/resume, auto-scroll, text or JSON Pointer filter, a messages/s chart, and NDJSON
+/// one, pause/resume, auto-scroll, text or JSON Pointer filter, a messages/s chart, a chart of
+/// chosen fields' values (typed, or picked by right-clicking the message's JSON), and NDJSON
 /// export of what is shown.
 ///
 /// Built to stay smooth under a firehose: the model batches inserts on a timer and keeps a
@@ -46,6 +48,8 @@ public:
     LiveMessageFilterProxy *proxy() const;
     QTableView *tableView() const;
     LiveSubscription *subscription() const;
+    /// The field chart (hidden until a field is charted or the toolbar shows it).
+    FieldChartWidget *fieldChart() const;
     bool isStreamRemoved() const;
     /// The counters line as last shown ("received 12,345 · shown 10,000 · …").
     QString countersText() const;

@@ -1,5 +1,7 @@
 #include "ui/liveview/messageratechart.h"
 
+#include "ui/liveview/chartpalette.h"
+
 #include <QAreaSeries>
 #include <QChart>
 #include <QEvent>
@@ -122,28 +124,8 @@ void MessageRateChart::changeEvent(QEvent *event)
 
 void MessageRateChart::applyPalette()
 {
+    chartpalette::apply(this, {m_axisX, m_axisY});
     const QPalette pal = palette();
-    QChart *c = chart();
-    // Blend into the surrounding widget instead of painting a theme's own card.
-    c->setBackgroundBrush(pal.brush(QPalette::Base));
-    c->setBackgroundPen(Qt::NoPen);
-    c->setPlotAreaBackgroundVisible(false);
-    setBackgroundBrush(pal.brush(QPalette::Base));
-
-    const QColor text = pal.color(QPalette::Text);
-    QColor grid = text;
-    grid.setAlphaF(0.15);
-    for (QValueAxis *axis : {m_axisX, m_axisY}) {
-        axis->setLabelsColor(text);
-        axis->setTitleBrush(text);
-        axis->setLinePenColor(grid);
-        axis->setGridLineColor(grid);
-        axis->setMinorGridLineVisible(false);
-        QFont font = this->font();
-        font.setPointSizeF(font.pointSizeF() * 0.85);
-        axis->setLabelsFont(font);
-        axis->setTitleFont(font);
-    }
     // The highlight colour is the system's accent; lighten it on dark backgrounds for contrast.
     QColor accent = pal.color(QPalette::Highlight);
     if (isDark(pal))

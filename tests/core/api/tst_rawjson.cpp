@@ -3,6 +3,7 @@
 #include <QTest>
 
 using namespace streams;
+using namespace Qt::StringLiterals;
 
 class TestRawJson final : public QObject
 {
@@ -11,6 +12,8 @@ class TestRawJson final : public QObject
 private Q_SLOTS:
     void member_data();
     void member();
+    void pointerAt_data();
+    void pointerAt();
 };
 
 void TestRawJson::member_data()
@@ -60,6 +63,57 @@ void TestRawJson::member()
     QCOMPARE(member.has_value(), found);
     if (found)
         QCOMPARE(member->toByteArray(), text);
+}
+
+void TestRawJson::pointerAt_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QByteArray>("mark"); // the text at the offset: its first occurrence
+    QTest::addColumn<QStringList>("tokens"); // {"<none>"} when nothing is there
+
+    // Pretty JSON as the live view's detail pane shows it (QJsonDocument::Indented).
+    const QByteArray pretty = "{\n"
+                              "    \"a/b\": 1,\n"
+                              "    \"list\": [\n"
+                              "        10,\n"
+                              "        {\n"
+                              "            \"deep\": \"x,y\"\n"
+                              "        }\n"
+                              "    ],\n"
+                              "    \"q\\\"k\": null,\n"
+                              "    \"user\": {\n"
+                              "        \"id\": -4.5e2\n"
+                              "    }\n"
+                              "}\n";
+    const QStringList none{u"<none>"_s};
+    QTest::addRow("on a key") << pretty << QByteArray("\"a/b") << QStringList{u"a/b"_s};
+    QTest::addRow("on a scalar value") << pretty << QByteArray(" 1,") << QStringList{u"a/b"_s};
+    QTest::addRow("on an array element")
+        << pretty << QByteArray("10") << QStringList{u"list"_s, u"0"_s};
+    QTest::addRow("on a nested member")
+        << pretty << QByteArray("x,y") << QStringList{u"list"_s, u"1"_s, u"deep"_s};
+    QTest::addRow("on an element's brace")
+        << pretty << QByteArray("{\n            ") << QStringList{u"list"_s, u"1"_s};
+    QTest::addRow("escaped key") << pretty << QByteArray("null") << QStringList{u"q\"k"_s};
+    QTest::addRow("number") << pretty << QByteArray("4.5e2") << QStringList{u"user"_s, u"id"_s};
+    QTest::addRow("root brace") << pretty << QByteArray("{\n    \"a") << none;
+    QTest::addRow("indentation") << pretty << QByteArray("    \"a/b") << none;
+    QTest::addRow("compact") << QByteArray(R"({"a":[1,{"b":2}]})") << QByteArray("2}")
+                             << QStringList{u"a"_s, u"1"_s, u"b"_s};
+}
+
+void TestRawJson::pointerAt()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QByteArray, mark);
+    QFETCH(QStringList, tokens);
+    const qsizetype offset = json.indexOf(mark);
+    QVERIFY(offset >= 0);
+    const auto found = rawjson::pointerAt(json, offset);
+    if (tokens == QStringList{u"<none>"_s})
+        QVERIFY2(!found, qPrintable(found ? found->join(u'|') : QString()));
+    else
+        QCOMPARE(found, tokens);
 }
 
 QTEST_GUILESS_MAIN(TestRawJson)

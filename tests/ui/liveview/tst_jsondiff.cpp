@@ -39,8 +39,6 @@ class TestJsonDiff final : public QObject
 private Q_SLOTS:
     void diff_data();
     void diff();
-    void escapeToken_data();
-    void escapeToken();
     void changeCarriesValues();
 };
 
@@ -115,24 +113,6 @@ void TestJsonDiff::diff()
     // Swapping the sides swaps added and removed, and nothing else.
     QCOMPARE(
         JsonDiff::diff(parse(after.constData()), parse(before.constData())).size(), changes.size());
-}
-
-void TestJsonDiff::escapeToken_data()
-{
-    QTest::addColumn<QString>("key");
-    QTest::addColumn<QString>("token");
-    QTest::addRow("plain") << u"abc"_s << u"abc"_s;
-    QTest::addRow("slash") << u"a/b"_s << u"a~1b"_s;
-    QTest::addRow("tilde") << u"a~b"_s << u"a~0b"_s;
-    QTest::addRow("tilde then 1") << u"~1"_s << u"~01"_s;
-    QTest::addRow("both") << u"/~"_s << u"~1~0"_s;
-}
-
-void TestJsonDiff::escapeToken()
-{
-    QFETCH(QString, key);
-    QFETCH(QString, token);
-    QCOMPARE(JsonDiff::escapeToken(key), token);
 }
 
 void TestJsonDiff::changeCarriesValues()

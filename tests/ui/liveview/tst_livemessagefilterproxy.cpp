@@ -40,8 +40,6 @@ private Q_SLOTS:
     void init();
     void cleanup();
 
-    void parsePointer_data();
-    void parsePointer();
     void filters_data();
     void filters();
     void invalidPointerShowsEverything();
@@ -80,38 +78,6 @@ QStringList TestLiveMessageFilterProxy::shownSids() const
     for (int row = 0; row < m_proxy->rowCount(); ++row)
         sids.append(m_proxy->index(row, LiveMessageModel::SidColumn).data().toString());
     return sids;
-}
-
-void TestLiveMessageFilterProxy::parsePointer_data()
-{
-    QTest::addColumn<QString>("pointer");
-    QTest::addColumn<bool>("valid");
-    QTest::addColumn<QStringList>("tokens");
-
-    QTest::addRow("empty") << QString() << true << QStringList();
-    QTest::addRow("root key empty") << u"/"_s << true << QStringList{QString()};
-    QTest::addRow("plain") << u"/a/b"_s << true << QStringList{u"a"_s, u"b"_s};
-    QTest::addRow("slash escape") << u"/a~1b"_s << true << QStringList{u"a/b"_s};
-    QTest::addRow("tilde escape") << u"/m~0n"_s << true << QStringList{u"m~n"_s};
-    QTest::addRow("~01 is ~1, not /") << u"/~01"_s << true << QStringList{u"~1"_s};
-    QTest::addRow("trailing empty") << u"/a/"_s << true << QStringList{u"a"_s, QString()};
-    QTest::addRow("no leading slash") << u"a/b"_s << false << QStringList();
-    QTest::addRow("bad escape") << u"/a~2"_s << false << QStringList();
-    QTest::addRow("dangling tilde") << u"/a~"_s << false << QStringList();
-}
-
-void TestLiveMessageFilterProxy::parsePointer()
-{
-    QFETCH(QString, pointer);
-    QFETCH(bool, valid);
-    QFETCH(QStringList, tokens);
-    QString error;
-    const auto parsed = LiveMessageFilterProxy::parsePointer(pointer, &error);
-    QCOMPARE(parsed.has_value(), valid);
-    if (valid)
-        QCOMPARE(*parsed, tokens);
-    else
-        QVERIFY(!error.isEmpty());
 }
 
 void TestLiveMessageFilterProxy::filters_data()

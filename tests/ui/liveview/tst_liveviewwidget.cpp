@@ -3,8 +3,7 @@
 // the filtered rows as NDJSON.
 
 #include "backend/livesubscription.h"
-#include "backend/localbackend.h"
-#include "engine/engine.h"
+#include "livestreamengine.h"
 #include "ui/common/consolesettings.h"
 #include "ui/liveview/livemessagefilterproxy.h"
 #include "ui/liveview/livemessagemodel.h"
@@ -34,20 +33,7 @@
 using namespace streams;
 using namespace Qt::StringLiterals;
 
-namespace {
-
-template<typename T>
-T await(QFuture<T> future)
-{
-    QFutureWatcher<T> watcher;
-    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
-    watcher.setFuture(future);
-    if (!future.isFinished())
-        finished.wait(10'000);
-    return future.result();
-}
-
-} // namespace
+using testing::await;
 
 class TestLiveViewWidget final : public QObject
 {
@@ -79,36 +65,20 @@ private:
     }
 
     QTemporaryDir m_dir;
-    std::unique_ptr<LocalBackend> m_backend;
+    testing::LiveStreamEngine m_engine;
     std::unique_ptr<ConsoleSettings> m_settings;
     std::unique_ptr<LiveViewWidget> m_widget;
-    QString m_serviceSid;
-    QString m_streamSid;
 };
 
 void TestLiveViewWidget::init()
 {
     QVERIFY(m_dir.isValid());
     const QString name = QString::fromLatin1(QTest::currentTestFunction());
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(name);
-    options.environment = QProcessEnvironment();
-    options.publishRatePerSecond = std::nullopt; // tests publish in bursts
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
-    QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
-    m_backend = std::move(*backend);
-
-    ServiceFields fields;
-    fields.friendlyName = u"live"_s;
-    const auto service = await(m_backend->createService(fields));
-    QVERIFY(service);
-    m_serviceSid = service->sid;
-    const auto stream = await(m_backend->createStream(m_serviceSid, {u"watched"_s, {}}));
-    QVERIFY(stream);
-    m_streamSid = stream->sid;
+    const QString error = m_engine.start(m_dir.filePath(name), u"watched"_s);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 
     m_settings = std::make_unique<ConsoleSettings>(m_dir.filePath(name + u".ini"_s));
-    m_widget = std::make_unique<LiveViewWidget>(*m_backend, *m_settings);
+    m_widget = std::make_unique<LiveViewWidget>(*m_engine.backend, *m_settings);
     new QAbstractItemModelTester(
         m_widget->model(), QAbstractItemModelTester::FailureReportingMode::Fatal, m_widget.get());
     new QAbstractItemModelTester(
@@ -116,7 +86,7 @@ void TestLiveViewWidget::init()
     m_widget->resize(1000, 700);
     m_widget->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_widget.get()));
-    m_widget->setStream(m_serviceSid, m_streamSid);
+    m_widget->setStream(m_engine.serviceSid, m_engine.streamSid);
     QTRY_COMPARE(m_widget->subscription()->state(), LiveSubscription::State::Active);
 }
 
@@ -124,7 +94,7 @@ void TestLiveViewWidget::cleanup()
 {
     m_widget.reset();
     m_settings.reset();
-    m_backend.reset();
+    m_engine.backend.reset();
 }
 
 QAction *TestLiveViewWidget::action(const char *name) const
@@ -134,18 +104,8 @@ QAction *TestLiveViewWidget::action(const char *name) const
 
 void TestLiveViewWidget::publish(int first, int count)
 {
-    QList<QFuture<ApiResult<StreamMessage>>> futures;
-    for (int n = first; n < first + count; ++n) {
-        const QByteArray data = u"{\"n\":%1,\"parity\":\"%2\",\"user\":{\"id\":%3}}"_s.arg(n)
-                                    .arg(n % 2 ? u"odd"_s : u"even"_s)
-                                    .arg(n % 5)
-                                    .toUtf8();
-        futures.append(m_backend->publish(m_serviceSid, m_streamSid, data));
-    }
-    for (auto &future : futures) {
-        const auto result = await(future);
-        QVERIFY2(result, qPrintable(result ? QString() : result.error().message()));
-    }
+    const QString error = m_engine.publishNumbered(first, count);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 }
 
 void TestLiveViewWidget::publishedMessagesAppear()
@@ -387,7 +347,8 @@ void TestLiveViewWidget::deletedStreamRaisesTheBanner()
     QVERIFY(banner->isHidden());
     QSignalSpy removed(m_widget.get(), &LiveViewWidget::streamRemoved);
 
-    const auto deleted = await(m_backend->deleteStream(m_serviceSid, m_streamSid));
+    const auto deleted =
+        await(m_engine.backend->deleteStream(m_engine.serviceSid, m_engine.streamSid));
     QVERIFY(deleted);
     QTRY_COMPARE(removed.size(), 1);
     QVERIFY(m_widget->isStreamRemoved());
@@ -400,9 +361,9 @@ void TestLiveViewWidget::deletedStreamRaisesTheBanner()
     QCOMPARE(removed.size(), 1);
 
     // Watching another stream clears the banner.
-    const auto other = await(m_backend->createStream(m_serviceSid, {u"other"_s, {}}));
+    const auto other = await(m_engine.backend->createStream(m_engine.serviceSid, {u"other"_s, {}}));
     QVERIFY(other);
-    m_widget->setStream(m_serviceSid, other->sid);
+    m_widget->setStream(m_engine.serviceSid, other->sid);
     QVERIFY(banner->isHidden());
     QCOMPARE(m_widget->model()->rowCount(), 0);
 }
@@ -420,7 +381,7 @@ void TestLiveViewWidget::screenshot()
                 .arg(n % 9 ? u"true"_s : u"false"_s)
                 .arg(n % 3)
                 .toUtf8();
-        futures.append(m_backend->publish(m_serviceSid, m_streamSid, data));
+        futures.append(m_engine.backend->publish(m_engine.serviceSid, m_engine.streamSid, data));
     }
     for (auto &future : futures)
         QVERIFY(await(future));
