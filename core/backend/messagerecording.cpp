@@ -121,12 +121,6 @@ QFuture<MessageRecording::Result> MessageRecording::read(const QString &path)
         QFile file(path);
         if (!file.open(QIODevice::ReadOnly))
             return std::unexpected(Problem{0, 0, file.errorString()});
-        // Mapped rather than read: a recording of a million messages is parsed in place.
-        const qint64 size = file.size();
-        if (size == 0)
-            return std::unexpected(Problem{0, 0, QStringLiteral("no messages in the file")});
-        if (const uchar *mapped = file.map(0, size))
-            return parse(QByteArrayView(reinterpret_cast<const char *>(mapped), size));
         const QByteArray all = file.readAll();
         if (file.error() != QFileDevice::NoError)
             return std::unexpected(Problem{0, 0, file.errorString()});
