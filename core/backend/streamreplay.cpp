@@ -3,7 +3,6 @@
 #include "backend/backend.h"
 
 #include <QLocale>
-#include <QRandomGenerator>
 #include <climits>
 #include <cmath>
 
@@ -150,20 +149,16 @@ void StreamReplay::onAnswer(quint64 runId, const std::expected<StreamMessage, Ap
     if (answer) {
         ++m_published;
         ++m_next;
-        m_backoffStep = 0;
+        m_backoff.reset();
         reportProgress(false);
         return scheduleNext();
     }
     const ApiError &error = answer.error();
-    if (error.code() != ApiError::RateLimitExceeded && error.httpStatus() != 429)
+    if (!RateLimitBackoff::isRateLimited(error))
         return finish(Result::Outcome::Failed, error);
 
     ++m_rateLimited;
-    m_backoffStep = std::min(m_backoffStep + 1, 16);
-    const qint64 base =
-        std::min<qint64>(kMaxBackoffMs, qint64(kInitialBackoffMs) << (m_backoffStep - 1));
-    // "Equal jitter": half fixed, half random, so replays of several streams spread out.
-    const auto delay = int(base / 2 + QRandomGenerator::global()->bounded(base / 2 + 1));
+    const int delay = m_backoff.next();
     const qint64 now = m_clock.elapsed();
     if (m_pace != Pace::AsFastAsAllowed) {
         // The schedule slips by the pause, so the messages after it keep their recorded gaps.

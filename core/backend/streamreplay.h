@@ -3,6 +3,7 @@
 #include "api/apierror.h"
 #include "api/streammessage.h"
 #include "backend/messagerecording.h"
+#include "backend/ratelimitbackoff.h"
 
 #include <QElapsedTimer>
 #include <QList>
@@ -125,7 +126,7 @@ private:
     qint64 m_slipMs = 0; // how far back-off pauses pushed the recorded schedule
     qint64 m_lastSentMs = -1;
     qint64 m_resumeAtMs = 0; // end of the current back-off pause
-    int m_backoffStep = 0;
+    RateLimitBackoff m_backoff{kInitialBackoffMs, kMaxBackoffMs};
     int m_rateLimited = 0;
     qint64 m_lastProgressMs = -1;
     QList<std::pair<qint64, qsizetype>> m_samples; // (ms, published) for the recent rate
