@@ -147,6 +147,7 @@ void ReplayPanel::showLoaded()
     m_pace->setEnabled(true);
     m_start->show();
     m_start->setEnabled(true);
+    m_start->setText(tr("Start"));
     m_progress->hide();
     m_cancel->setText(tr("Close"));
 }

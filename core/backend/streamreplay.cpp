@@ -130,8 +130,10 @@ void StreamReplay::scheduleNext()
 
 void StreamReplay::sendNext()
 {
-    if (!m_running || m_inFlight || m_next >= m_records.size())
+    if (!m_running || m_inFlight)
         return;
+    if (m_next >= m_records.size())
+        return finish(Result::Outcome::Completed); // nothing to replay at all
     m_inFlight = true;
     m_lastSentMs = m_clock.elapsed();
     const quint64 runId = m_runId;

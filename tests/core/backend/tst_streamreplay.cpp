@@ -36,6 +36,7 @@ private Q_SLOTS:
     void asFastAsAllowedRetriesRateLimitedMessages();
     void cancelStopsMidway();
     void otherErrorsStopAtTheLine();
+    void nothingToReplayCompletes();
 
 private:
     /// An engine whose streams allow `rate` publishes per second (none: unlimited), a stream
@@ -342,6 +343,17 @@ void TestStreamReplay::otherErrorsStopAtTheLine()
     QVERIFY(result.error);
     QCOMPARE(result.error->code(), int(ApiError::NotFound));
     QVERIFY2(result.text().startsWith(u"Line 11 was not published: "_s), qPrintable(result.text()));
+}
+
+void TestStreamReplay::nothingToReplayCompletes()
+{
+    startEngine(std::nullopt);
+    StreamReplay replay(*m_backend, m_serviceSid, m_streamSid, {}, StreamReplay::Pace::Recorded);
+    StreamReplay::Result result;
+    run(replay, result);
+    QCOMPARE(result.outcome, StreamReplay::Result::Outcome::Completed);
+    QCOMPARE(result.published, 0);
+    QCOMPARE(result.total, 0);
 }
 
 QTEST_GUILESS_MAIN(TestStreamReplay)
