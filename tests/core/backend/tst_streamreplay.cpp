@@ -1,13 +1,17 @@
 // StreamReplay and MessageRecording: recordings as the live view and `streams-cli subscribe` write
 // them are read whole (errors name the line) and published into a real embedded engine, in order,
-// at the recorded pace or as fast as the stream's rate limit allows, through its 429s.
+// at the recorded pace or as fast as the stream's rate limit allows, through its 429s (the
+// embedded engine's own limit, and an engine at a URL refusing publishes by a fault rule).
 
 #include "awaitfuture.h"
 #include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "backend/messagerecording.h"
+#include "backend/remotebackend.h"
 #include "backend/streamreplay.h"
 #include "engine/engine.h"
+#include "engineprocess.h"
+#include "engineprofile.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -37,11 +41,14 @@ private Q_SLOTS:
     void cancelStopsMidway();
     void otherErrorsStopAtTheLine();
     void nothingToReplayCompletes();
+    void remoteRefusalsAreSentAgain();
 
 private:
     /// An engine whose streams allow `rate` publishes per second (none: unlimited), a stream
     /// on it, and a live subscription to that stream that records arrivals.
     void startEngine(std::optional<double> rate);
+    /// Records what `subscription` delivers in m_received.
+    void recordArrivals(LiveSubscription *subscription);
     /// The `n` member of each replayed message received so far.
     QList<int> receivedNumbers() const;
     /// Runs `replay` to its end and gives its result.
@@ -84,13 +91,18 @@ void TestStreamReplay::startEngine(std::optional<double> rate)
     QVERIFY(stream);
     m_streamSid = stream->sid;
     m_subscription = m_backend->subscribe(m_serviceSid, m_streamSid);
-    connect(m_subscription.get(), &LiveSubscription::messagesReceived, this,
+    recordArrivals(m_subscription.get());
+    QTRY_COMPARE(m_subscription->state(), LiveSubscription::State::Active);
+}
+
+void TestStreamReplay::recordArrivals(LiveSubscription *subscription)
+{
+    connect(subscription, &LiveSubscription::messagesReceived, this,
         [this](const QList<StreamMessage> &messages, quint64 dropped) {
             QCOMPARE(dropped, 0u);
             for (const StreamMessage &message : messages)
                 m_received.append({m_clock.elapsed(), message.data});
         });
-    QTRY_COMPARE(m_subscription->state(), LiveSubscription::State::Active);
 }
 
 QList<int> TestStreamReplay::receivedNumbers() const
@@ -354,6 +366,43 @@ void TestStreamReplay::nothingToReplayCompletes()
     QCOMPARE(result.outcome, StreamReplay::Result::Outcome::Completed);
     QCOMPARE(result.published, 0);
     QCOMPARE(result.total, 0);
+}
+
+void TestStreamReplay::remoteRefusalsAreSentAgain()
+{
+    // An engine at a URL, its next 3 publishes to the stream refused with 429 by a fault rule
+    // (docs/engine.md, "Fault rules"), and a RestClient that does not retry them itself: the
+    // replay meets every 429 and sends the same message again.
+    EngineProcess engine;
+    QVERIFY(engine.start({u"--publish-rate"_s, u"unlimited"_s}));
+    RemoteConnection connection = RemoteConnection::fromProfile(
+        engineProfile(engine, u"engine under test"_s), engine.apiKeySecret());
+    connection.rest.maxAttempts = 1;
+    RemoteBackend backend(connection);
+    const auto stream = await(backend.createStream(u"default"_s, {u"replayed"_s, {}}));
+    QVERIFY2(stream, qPrintable(stream ? QString() : stream.error().message()));
+    const auto fault = await(backend.control("POST", u"/_engine/faults"_s,
+        R"({"stream":"replayed","rest_error":{"status":429,"code":54009,"count":3,)"
+        R"("method":"POST","on":"messages"}})"));
+    QVERIFY2(fault, qPrintable(fault ? QString() : fault.error().message()));
+    const std::unique_ptr<LiveSubscription> subscription =
+        backend.subscribe(stream->serviceSid, stream->sid);
+    recordArrivals(subscription.get());
+    QTRY_COMPARE_WITH_TIMEOUT(subscription->state(), LiveSubscription::State::Active, 10'000);
+
+    constexpr int kCount = 10;
+    StreamReplay replay(backend, stream->serviceSid, stream->sid, numbered(kCount, 0),
+        StreamReplay::Pace::AsFastAsAllowed);
+    StreamReplay::Result result;
+    run(replay, result);
+    QCOMPARE(result.outcome, StreamReplay::Result::Outcome::Completed);
+    QCOMPARE(result.published, kCount);
+    QCOMPARE(result.rateLimited, 3);
+    QList<int> expected;
+    for (int n = 0; n < kCount; ++n)
+        expected.append(n);
+    QTRY_COMPARE(receivedNumbers().size(), kCount);
+    QCOMPARE(receivedNumbers(), expected);
 }
 
 QTEST_GUILESS_MAIN(TestStreamReplay)
