@@ -272,11 +272,11 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
                                                   .arg(parseError.errorString())
                                                   .arg(line)
                                                   .arg(column)),
-                offset, line, column});
+                offset, line, column, parseError.errorString()});
     }
     if (!document.isObject())
         return std::unexpected(JsonProblem{
-            ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1, 0, 0});
+            ApiError::invalidJson(QStringLiteral("Data must be a JSON object")), -1, 0, 0, {}});
     auto compact = canonicalCompact(json);
     if (!compact) {
         const qsizetype offset = compact.error().offset;
@@ -301,7 +301,7 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
         return std::unexpected(JsonProblem{
             ApiError::invalidJson(
                 QStringLiteral("%1 at line %2, column %3").arg(reason).arg(line).arg(column)),
-            offset, line, column});
+            offset, line, column, reason});
     }
     MessagePayload payload{document.object(), std::move(*compact)};
     // Qt's parser dropped any raw U+FEFF that starts a string; the compact form keeps it
@@ -310,7 +310,7 @@ std::expected<MessagePayload, JsonProblem> parseMessageData(QByteArrayView json)
         payload.object = QJsonDocument::fromJson(payload.compact).object();
     if (payload.compact.size() > limits::kMaxMessageBytes)
         return std::unexpected(
-            JsonProblem{ApiError::dataTooLarge(payload.compact.size()), -1, 0, 0});
+            JsonProblem{ApiError::dataTooLarge(payload.compact.size()), -1, 0, 0, {}});
     return payload;
 }
 

@@ -41,6 +41,9 @@ struct JsonProblem
     qsizetype offset = -1; // byte offset into the input, -1 when not a syntax error
     int line = 0;
     int column = 0;
+    /// A syntax error's cause without its place (`error`'s message ends with the place), for
+    /// callers that name the place in their own terms; empty when offset is -1.
+    QString reason;
 };
 
 /// Validates stream message Data: JSON (54008), an object (54008), strict JSON text that is

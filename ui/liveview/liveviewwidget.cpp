@@ -12,6 +12,7 @@
 #include "ui/liveview/livemessagefilterproxy.h"
 #include "ui/liveview/livemessagemodel.h"
 #include "ui/liveview/messageratechart.h"
+#include "ui/liveview/replaypanel.h"
 #include "ui/stream/pagebanner.h"
 
 #include <QAction>
@@ -19,6 +20,7 @@
 #include <QClipboard>
 #include <QFileDialog>
 #include <QFontDatabase>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonDocument>
@@ -27,6 +29,7 @@
 #include <QLocale>
 #include <QMenu>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
@@ -36,6 +39,7 @@
 #include <QTextEdit>
 #include <QTimer>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace streams {
@@ -101,6 +105,8 @@ struct LiveViewWidget::Private
     QAction *autoScrollAction = nullptr;
     QAction *clearAction = nullptr;
     QAction *exportAction = nullptr;
+    QAction *replayAction = nullptr;
+    ReplayPanel *replayPanel = nullptr;
     QAction *copyAction = nullptr;
     QAction *fieldChartAction = nullptr;
     QAction *filterErrorAction = nullptr;
@@ -131,6 +137,11 @@ struct LiveViewWidget::Private
     FieldChartWidget *fieldChart = nullptr;
     QLabel *counters = nullptr;
     QLabel *status = nullptr;
+    QWidget *exportProgress = nullptr; // the bar and Cancel, shown during a large export
+    QProgressBar *exportBar = nullptr;
+    QToolButton *exportCancel = nullptr;
+    QFutureWatcher<NdjsonExport::Result> exportWatcher;
+    QString exportPath;
     QTimer countersTimer;
     bool countersDirty = true;
 
@@ -226,6 +237,15 @@ void LiveViewWidget::Private::buildUi()
     fieldChartAction->setToolTip(tr("Show the field chart: plot numbers at JSON Pointers of the "
                                     "messages over time (or right-click a value in the Message "
                                     "pane)"));
+
+    replayAction =
+        toolBar->addAction(style->standardIcon(QStyle::SP_MediaPlay), tr("Replay NDJSON…"));
+    replayAction->setObjectName(QStringLiteral("replayAction"));
+    replayAction->setToolTip(tr("Publish the messages of an NDJSON file (as Export NDJSON or "
+                                "streams-cli subscribe write them) into this stream, at the "
+                                "recorded pace or faster"));
+    replayPanel = new ReplayPanel(backend, q);
+    QObject::connect(replayPanel, &ReplayPanel::failed, q, &LiveViewWidget::replayFailed);
 
     for (QAction *action : {pauseAction, clearAction, exportAction})
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
@@ -340,18 +360,34 @@ void LiveViewWidget::Private::buildUi()
     split->setStretchFactor(2, 2);
     split->setChildrenCollapsible(false);
 
+    exportProgress = new QWidget(q);
+    exportBar = new QProgressBar(exportProgress);
+    exportBar->setObjectName(QStringLiteral("exportProgressBar"));
+    exportBar->setMaximumWidth(200);
+    exportCancel = new QToolButton(exportProgress);
+    exportCancel->setObjectName(QStringLiteral("exportCancelButton"));
+    exportCancel->setText(tr("Cancel"));
+    exportCancel->setToolTip(tr("Stop the export; the file is not written"));
+    auto *exportRow = new QHBoxLayout(exportProgress);
+    exportRow->setContentsMargins(0, 0, 0, 0);
+    exportRow->addWidget(exportBar);
+    exportRow->addWidget(exportCancel);
+    exportProgress->hide();
+
     auto *footer = new QHBoxLayout;
     footer->setContentsMargins(4, 0, 4, 0);
     footer->addWidget(subscriptionState);
     footer->addSpacing(8);
     footer->addWidget(counters, 1);
     footer->addWidget(status, 1);
+    footer->addWidget(exportProgress);
 
     auto *layout = new QVBoxLayout(q);
     layout->setContentsMargins(0, 0, 0, 4);
     layout->setSpacing(4);
     layout->addWidget(toolBar);
     layout->addWidget(filterEdit);
+    layout->addWidget(replayPanel);
     layout->addWidget(banner);
     layout->addWidget(liveBanner);
     layout->addWidget(split, 1);
@@ -457,6 +493,24 @@ void LiveViewWidget::Private::connectModel()
     QObject::connect(&filterTimer, &QTimer::timeout, q, [this] { applyFilterNow(); });
     QObject::connect(filterEdit, &QLineEdit::textChanged, q, [this] { filterTimer.start(); });
     QObject::connect(filterEdit, &QLineEdit::returnPressed, q, [this] { applyFilterNow(); });
+
+    QObject::connect(replayAction, &QAction::triggered, replayPanel, &ReplayPanel::chooseFile);
+    QObject::connect(&exportWatcher, &QFutureWatcherBase::progressValueChanged, exportBar,
+        &QProgressBar::setValue);
+    QObject::connect(exportCancel, &QToolButton::clicked, q, [this] { exportWatcher.cancel(); });
+    QObject::connect(&exportWatcher, &QFutureWatcherBase::finished, q, [this] {
+        exportProgress->hide();
+        const QFuture<NdjsonExport::Result> future = exportWatcher.future();
+        const bool ok = !future.isCanceled() && future.resultCount() > 0 && future.result();
+        const QString message = future.isCanceled() || future.resultCount() == 0
+            ? tr("Export to %1 cancelled; nothing was written").arg(exportPath)
+            : ok ? tr("Exported %1 to %2")
+                       .arg(countOf(*future.result(), tr("message"), tr("messages")), exportPath)
+                 : tr("Export to %1 failed: %2").arg(exportPath, future.result().error());
+        status->setText(message);
+        status->setToolTip(message);
+        Q_EMIT q->exportFinished(ok, message);
+    });
 
     QObject::connect(exportAction, &QAction::triggered, q, [this] {
         // Non-modal: the view keeps streaming while the dialog is open, and no nested event loop.
@@ -804,6 +858,7 @@ void LiveViewWidget::setStream(const QString &serviceSid, const QString &streamS
 
     d->liveBanner->clear();
     d->gaps.clear();
+    d->replayPanel->setStream(serviceSid, streamSid);
 
     // A connection that cannot carry a live feed (an Auth Token, say) says so where the messages
     // would be, instead of leaving an empty table to wonder about.
@@ -936,15 +991,28 @@ QFuture<NdjsonExport::Result> LiveViewWidget::exportShown(const QString &path)
     }
     d->status->setText(tr("Exporting %1…").arg(countOf(count, tr("message"), tr("messages"))));
     QFuture<NdjsonExport::Result> future = NdjsonExport::write(path, std::move(records));
-    future.then(this, [this, path](const NdjsonExport::Result &result) {
-        const QString message = result
-            ? tr("Exported %1 to %2").arg(countOf(*result, tr("message"), tr("messages")), path)
-            : tr("Export to %1 failed: %2").arg(path, result.error());
-        d->status->setText(message);
-        d->status->setToolTip(message);
-        Q_EMIT exportFinished(result.has_value(), message);
-    });
+    // A newer export takes over the bar; an older one still finishes writing its file.
+    d->exportPath = path;
+    d->exportBar->setRange(0, count);
+    d->exportBar->setValue(0);
+    d->exportProgress->setVisible(count > kExportProgressThreshold);
+    d->exportWatcher.setFuture(future);
     return future;
+}
+
+QProgressBar *LiveViewWidget::exportProgressBar() const
+{
+    return d->exportBar;
+}
+
+QToolButton *LiveViewWidget::exportCancelButton() const
+{
+    return d->exportCancel;
+}
+
+ReplayPanel *LiveViewWidget::replayPanel() const
+{
+    return d->replayPanel;
 }
 
 void LiveViewWidget::changeEvent(QEvent *event)

@@ -8,7 +8,9 @@
 #include <memory>
 
 QT_BEGIN_NAMESPACE
+class QProgressBar;
 class QTableView;
+class QToolButton;
 QT_END_NAMESPACE
 
 namespace streams {
@@ -20,6 +22,7 @@ class LiveMessageFilterProxy;
 class LiveMessageModel;
 class LiveSubscription;
 class PageBanner;
+class ReplayPanel;
 
 /// A stream's messages as they arrive: a bounded, batched table (time, SID, size, preview) with a
 /// dropped counter, the pretty JSON of the selected message and its diff against the previous
@@ -30,7 +33,9 @@ class PageBanner;
 /// Built to stay smooth under a firehose: the model batches inserts on a timer and keeps a
 /// ring buffer (see LiveMessageModel), the table has uniform row heights and no
 /// size-to-contents columns, the counters line repaints at most four times a second, and the
-/// detail pane only works when the selection changes. Export runs on a worker thread.
+/// detail pane only works when the selection changes. Export runs on a worker thread, with a
+/// progress bar and Cancel for large exports; Replay NDJSON… publishes a recording back into the
+/// stream (ReplayPanel).
 class LiveViewWidget : public QWidget
 {
     Q_OBJECT
@@ -65,12 +70,21 @@ public:
     /// Writes the rows currently shown (through the filter) to `path` on a worker thread; the
     /// Export action asks for the path and calls this. exportFinished() reports the outcome.
     QFuture<NdjsonExport::Result> exportShown(const QString &path);
+    /// Exports of more messages than this show a progress bar with Cancel.
+    static constexpr int kExportProgressThreshold = 1000;
+    /// The export's progress bar and its Cancel button (hidden while no large export runs).
+    QProgressBar *exportProgressBar() const;
+    QToolButton *exportCancelButton() const;
+    /// The replay strip under the toolbar (hidden until a file is chosen).
+    ReplayPanel *replayPanel() const;
 
 Q_SIGNALS:
     void streamRemoved();
     /// The feed stopped for good with an error (the page shows it in its banner).
     void subscriptionFailed(const streams::ApiError &error);
     void exportFinished(bool ok, const QString &message);
+    /// A replay could not start (a bad file) or stopped on an error (the page shows it).
+    void replayFailed(const QString &message);
 
 protected:
     void changeEvent(QEvent *event) override;

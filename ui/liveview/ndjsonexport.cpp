@@ -5,7 +5,9 @@
 #include <QPromise>
 #include <QSaveFile>
 #include <QThreadPool>
+#include <climits>
 #include <memory>
+#include <optional>
 
 namespace streams {
 
@@ -66,7 +68,13 @@ QByteArray NdjsonExport::formatLine(const Record &record)
     return line;
 }
 
-NdjsonExport::Result NdjsonExport::writeNow(const QString &path, const QList<Record> &records)
+namespace {
+
+// Writes the file; `step(written)` is called every kProgressStep records and says whether to go
+// on. A stop leaves the QSaveFile uncommitted, so the target is untouched.
+template<typename Step>
+std::optional<NdjsonExport::Result> writeRecords(
+    const QString &path, const QList<NdjsonExport::Record> &records, Step step)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
@@ -74,19 +82,31 @@ NdjsonExport::Result NdjsonExport::writeNow(const QString &path, const QList<Rec
     // Buffer a few hundred KiB at a time: one write per line would be a system call per message.
     QByteArray chunk;
     constexpr qsizetype kChunkBytes = 256 * 1024;
-    for (const Record &record : records) {
-        chunk.append(formatLine(record));
+    qsizetype written = 0;
+    for (const NdjsonExport::Record &record : records) {
+        chunk.append(NdjsonExport::formatLine(record));
         if (chunk.size() >= kChunkBytes) {
             if (file.write(chunk) != chunk.size())
                 return std::unexpected(file.errorString());
             chunk.clear();
         }
+        if (++written % NdjsonExport::kProgressStep == 0 && !step(written))
+            return std::nullopt;
     }
     if (!chunk.isEmpty() && file.write(chunk) != chunk.size())
         return std::unexpected(file.errorString());
+    if (!step(written)) // a cancel during the last records still leaves nothing behind
+        return std::nullopt;
     if (!file.commit())
         return std::unexpected(file.errorString());
     return records.size();
+}
+
+} // namespace
+
+NdjsonExport::Result NdjsonExport::writeNow(const QString &path, const QList<Record> &records)
+{
+    return *writeRecords(path, records, [](qsizetype) { return true; });
 }
 
 QFuture<NdjsonExport::Result> NdjsonExport::write(const QString &path, QList<Record> records)
@@ -94,9 +114,18 @@ QFuture<NdjsonExport::Result> NdjsonExport::write(const QString &path, QList<Rec
     // QRunnable takes a copyable callable; the move-only promise rides in a shared_ptr.
     auto promise = std::make_shared<QPromise<Result>>();
     QFuture<Result> future = promise->future();
+    promise->setProgressRange(0, int(std::min<qsizetype>(records.size(), INT_MAX)));
     promise->start();
     QThreadPool::globalInstance()->start([promise, path, records = std::move(records)] {
-        promise->addResult(writeNow(path, records));
+        const std::optional<Result> result =
+            writeRecords(path, records, [&promise](qsizetype written) {
+                promise->setProgressValue(int(std::min<qsizetype>(written, INT_MAX)));
+                return !promise->isCanceled();
+            });
+        if (result) {
+            promise->setProgressValue(int(std::min<qsizetype>(records.size(), INT_MAX)));
+            promise->addResult(*result);
+        }
         promise->finish();
     });
     return future;

@@ -31,9 +31,16 @@ public:
 
     /// One line, with its trailing '\n'.
     static QByteArray formatLine(const Record &record);
+    /// Records between progress reports and checks for a cancel.
+    static constexpr qsizetype kProgressStep = 1000;
+
     /// Writes `records` to `path` (replaced atomically through QSaveFile) on a pool thread; the
-    /// future finishes there, so attach a continuation with a context object to use the result
-    /// on the GUI thread. Never blocks the caller.
+    /// future finishes there, so watch it (QFutureWatcher) or attach a continuation with a
+    /// context object to use the result on the GUI thread. Never blocks the caller.
+    ///
+    /// The future reports progress in records written (range 0 to records.size()). Cancelling
+    /// it stops the writing and leaves `path` as it was: nothing is committed, and the future
+    /// holds no result.
     static QFuture<Result> write(const QString &path, QList<Record> records);
     /// The same, synchronously on the calling thread (what write() runs on its worker).
     static Result writeNow(const QString &path, const QList<Record> &records);

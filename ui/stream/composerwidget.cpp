@@ -2,6 +2,7 @@
 
 #include "api/validation.h"
 #include "backend/backend.h"
+#include "backend/ratelimitbackoff.h"
 #include "ui/common/consolesettings.h"
 #include "ui/common/jsonhighlighter.h"
 #include "ui/stream/bytemeter.h"
@@ -673,9 +674,7 @@ void ComposerWidget::publish()
     const quint64 generation = d->generation;
     d->backend.publish(d->serviceSid, d->streamSid, payload->compact)
         .then(this, [this, generation, historyEntry](const ApiResult<StreamMessage> &result) {
-            const bool rateLimited = !result
-                && (result.error().code() == ApiError::RateLimitExceeded
-                    || result.error().httpStatus() == 429);
+            const bool rateLimited = !result && RateLimitBackoff::isRateLimited(result.error());
             if (generation != d->generation)
                 return; // the composer moved to another stream meanwhile
             d->repeat->noteExternalPublish(rateLimited);

@@ -172,13 +172,14 @@ PayloadTemplate::expandAndValidate(const Context &context) const
         if (part.kind != Kind::Unknown)
             continue;
         const auto [line, column] = validation::lineAndColumn(m_utf8, part.offset);
-        return std::unexpected(validation::JsonProblem{
-            ApiError::invalidJson(unknownPlaceholderMessage()), part.offset, line, column});
+        return std::unexpected(
+            validation::JsonProblem{ApiError::invalidJson(unknownPlaceholderMessage()), part.offset,
+                line, column, unknownPlaceholderMessage()});
     }
     const auto expansion = expand(context);
     if (!expansion) // unreachable after the check above, but never publish unexpanded text
         return std::unexpected(
-            validation::JsonProblem{ApiError::invalidJson(expansion.error()), -1, 0, 0});
+            validation::JsonProblem{ApiError::invalidJson(expansion.error()), -1, 0, 0, {}});
     auto payload = validation::parseMessageData(expansion->text);
     if (payload || !m_hasPlaceholders || payload.error().offset < 0)
         return payload;

@@ -3,7 +3,6 @@
 #include "api/limits.h"
 #include "backend/backend.h"
 
-#include <QRandomGenerator>
 #include <cmath>
 
 namespace streams {
@@ -165,7 +164,7 @@ std::expected<void, QString> RepeatPublisher::start(
     m_lastPumpMs = m_clock.elapsed();
     m_pausedUntilMs = 0;
     m_pauseStartedMs = -1;
-    m_backoffStep = 0;
+    m_backoff.reset();
     m_inFlight = 0;
     m_sent = m_failed = m_retried = m_rateLimited = 0;
     m_abortError.reset();
@@ -258,11 +257,10 @@ void RepeatPublisher::onResult(quint64 runId, const Outgoing &outgoing, qint64 s
     const qint64 counter = outgoing.counter;
     if (result) {
         ++m_sent;
-        m_backoffStep = 0;
+        m_backoff.reset();
         m_attempts.remove(counter);
         Q_EMIT messagePublished(*result, counter);
-    } else if (result.error().code() == ApiError::RateLimitExceeded
-        || result.error().httpStatus() == 429) {
+    } else if (RateLimitBackoff::isRateLimited(result.error())) {
         ++m_rateLimited;
         const qint64 now = m_clock.elapsed();
         m_tokens = 0; // the service says the bucket is empty
@@ -279,11 +277,7 @@ void RepeatPublisher::onResult(quint64 runId, const Outgoing &outgoing, qint64 s
             // Only a 429 to a request sent after the current pause began says the pause was too
             // short; the other requests in flight were already on their way and only queue up.
             if (sentAtMs >= m_pauseStartedMs) {
-                m_backoffStep = qMin(m_backoffStep + 1, 16);
-                const qint64 base =
-                    qMin<qint64>(kMaxBackoffMs, qint64(kInitialBackoffMs) << (m_backoffStep - 1));
-                // "Equal jitter": half fixed, half random, so parallel publishers spread out.
-                const int delay = int(base / 2 + QRandomGenerator::global()->bounded(base / 2 + 1));
+                const int delay = m_backoff.next();
                 m_pauseStartedMs = now;
                 m_pausedUntilMs = now + delay;
                 m_credit = 0;

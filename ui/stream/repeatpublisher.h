@@ -2,6 +2,7 @@
 
 #include "api/apierror.h"
 #include "api/streammessage.h"
+#include "backend/ratelimitbackoff.h"
 #include "ui/stream/payloadtemplate.h"
 
 #include <QElapsedTimer>
@@ -131,7 +132,7 @@ private:
     qint64 m_lastPumpMs = 0;
     qint64 m_pausedUntilMs = 0;
     qint64 m_pauseStartedMs = -1;
-    int m_backoffStep = 0;
+    RateLimitBackoff m_backoff{kInitialBackoffMs, kMaxBackoffMs};
 
     int m_inFlight = 0;
     int m_sent = 0;

@@ -101,6 +101,7 @@ StreamPage::StreamPage(
             showError(tr("The TTL was not changed: %1").arg(PageBanner::errorText(error)));
         });
     connect(m_liveView, &LiveViewWidget::streamRemoved, this, &StreamPage::markRemoved);
+    connect(m_liveView, &LiveViewWidget::replayFailed, this, &StreamPage::showError);
 }
 
 StreamPage::~StreamPage()

@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -29,6 +30,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextEdit>
+#include <QToolButton>
 
 using namespace streams;
 using namespace Qt::StringLiterals;
@@ -48,6 +50,7 @@ private Q_SLOTS:
     void pauseFromTheToolbarLosesNothing();
     void filterTypedByTheUser();
     void exportWritesExactlyTheShownRows();
+    void largeExportShowsProgressAndCancels();
     void capacitySpinBoxBoundsTheBuffer();
     void evictionKeepsTheReadersPlace();
     void clearEmptiesTheView();
@@ -274,6 +277,50 @@ void TestLiveViewWidget::exportWritesExactlyTheShownRows()
             QDateTime::fromString(object.value(u"received"_s).toString(), Qt::ISODateWithMs);
         QCOMPARE(received, shown.data(LiveMessageModel::ReceivedRole).toDateTime());
     }
+}
+
+void TestLiveViewWidget::largeExportShowsProgressAndCancels()
+{
+    publish(0, 10'000); // the default capacity keeps all of them
+    QTRY_COMPARE(m_widget->model()->rowCount(), 10'000);
+    QProgressBar *bar = m_widget->exportProgressBar();
+    QToolButton *cancel = m_widget->exportCancelButton();
+    QVERIFY(bar && cancel);
+    QVERIFY(!bar->isVisible());
+
+    const QString path = m_dir.filePath(u"large.ndjson"_s);
+    QSignalSpy finished(m_widget.get(), &LiveViewWidget::exportFinished);
+    QFuture<NdjsonExport::Result> future = m_widget->exportShown(path);
+    QVERIFY(bar->isVisible());
+    QCOMPARE(bar->maximum(), 10'000);
+    // At once, so the worker cannot get to the end first (it checks every kProgressStep
+    // records and again before committing).
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    QVERIFY(finished.wait(10'000));
+    QCOMPARE(finished.at(0).at(0).toBool(), false);
+    QVERIFY2(finished.at(0).at(1).toString().contains(u"cancelled"_s),
+        qPrintable(finished.at(0).at(1).toString()));
+    QVERIFY(future.isCanceled());
+    QVERIFY(!QFile::exists(path));
+    QVERIFY(!bar->isVisible());
+
+    // Uncancelled, the bar reaches the end and the file is there.
+    finished.clear();
+    m_widget->exportShown(path);
+    QVERIFY(finished.wait(10'000));
+    QCOMPARE(finished.at(0).at(0).toBool(), true);
+    QCOMPARE(bar->value(), 10'000);
+    QVERIFY(QFile::exists(path));
+
+    // A small export shows no bar.
+    QTest::keyClicks(child<QLineEdit>("filterEdit"), u"/n=7"_s);
+    QTest::keyClick(child<QLineEdit>("filterEdit"), Qt::Key_Return);
+    QCOMPARE(m_widget->proxy()->rowCount(), 1);
+    finished.clear();
+    m_widget->exportShown(m_dir.filePath(u"one.ndjson"_s));
+    QVERIFY(!bar->isVisible());
+    QVERIFY(finished.wait(10'000));
+    QCOMPARE(finished.at(0).at(0).toBool(), true);
 }
 
 void TestLiveViewWidget::capacitySpinBoxBoundsTheBuffer()

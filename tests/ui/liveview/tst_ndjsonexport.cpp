@@ -2,6 +2,7 @@
 
 #include "ui/liveview/ndjsonexport.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFutureWatcher>
 #include <QJsonDocument>
@@ -21,6 +22,7 @@ private Q_SLOTS:
     void formatLine_data();
     void formatLine();
     void writesOnAWorkerThread();
+    void cancelLeavesTheFileAsItWas();
     void reportsErrors();
 };
 
@@ -77,6 +79,10 @@ void TestNdjsonExport::writesOnAWorkerThread()
     const NdjsonExport::Result result = future.result();
     QVERIFY2(result.has_value(), qPrintable(result ? QString() : result.error()));
     QCOMPARE(*result, 5000);
+    // Progress in records, up to all of them.
+    QCOMPARE(future.progressMinimum(), 0);
+    QCOMPARE(future.progressMaximum(), 5000);
+    QCOMPARE(future.progressValue(), 5000);
 
     QFile file(path);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -88,6 +94,37 @@ void TestNdjsonExport::writesOnAWorkerThread()
         QCOMPARE(object.value(u"sid"_s).toString(), u"TZ%1"_s.arg(n));
         QCOMPARE(object.value(u"data"_s).toObject().value(u"n"_s).toInt(), n);
     }
+}
+
+void TestNdjsonExport::cancelLeavesTheFileAsItWas()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"out.ndjson"_s);
+    {
+        QFile previous(path);
+        QVERIFY(previous.open(QIODevice::WriteOnly));
+        previous.write("previous export\n");
+    }
+    QList<NdjsonExport::Record> records;
+    for (int n = 0; n < 300'000; ++n)
+        records.append({u"TZ%1"_s.arg(n), 1'700'000'000'000 + n, u"{\"n\":%1}"_s.arg(n).toUtf8()});
+
+    QFuture<NdjsonExport::Result> future = NdjsonExport::write(path, std::move(records));
+    // At once: the worker checks between every NdjsonExport::kProgressStep records and once more
+    // before committing, so it cannot get to the end first.
+    future.cancel();
+    QFutureWatcher<NdjsonExport::Result> watcher;
+    QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);
+    watcher.setFuture(future);
+    QVERIFY(future.isFinished() || finished.wait(10'000));
+    QVERIFY(future.isCanceled());
+    QCOMPARE(future.resultCount(), 0);
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), "previous export\n"_ba);
+    // QSaveFile's temporary file went with it.
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{u"out.ndjson"_s});
 }
 
 void TestNdjsonExport::reportsErrors()
