@@ -243,7 +243,16 @@ QFuture<ApiResult<StreamMessage>> LocalBackend::publish(
     const QString &serviceId, const QString &streamId, const QByteArray &data)
 {
     return onEngine<StreamMessage>(
-        [serviceId, streamId, data](Engine &e) { return e.publish(serviceId, streamId, data); });
+        [serviceId, streamId, data](Engine &e) -> std::expected<StreamMessage, ApiError> {
+            // A `rest_error` rule on publishes refuses the console's own too, as it would over
+            // REST: "fail the next N publishes" means every publisher, this one included.
+            if (e.faults().hasRestErrors()) {
+                if (auto refusal = e.faults().refuse(
+                        "POST", FaultScope::Messages, e.faultTarget(serviceId, streamId)))
+                    return std::unexpected(refusal->error);
+            }
+            return e.publish(serviceId, streamId, data);
+        });
 }
 
 QFuture<ApiResult<Backend::ControlReply>> LocalBackend::sendControl(

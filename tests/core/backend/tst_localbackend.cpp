@@ -33,6 +33,7 @@ private Q_SLOTS:
     void liveConnectionLimitsReachTheEngine();
     void controlPlaneInProcess();
     void faultMarksFollowTheEngine();
+    void publishFaultsRefuseInProcessPublishes();
 
 private:
     /// The engine's own credentials, as the user's code sends them over HTTP.
@@ -257,6 +258,29 @@ void TestLocalBackend::faultMarksFollowTheEngine()
                  .status,
         204);
     QTRY_COMPARE(m_backend->faultMarks().size(), 0);
+}
+
+void TestLocalBackend::publishFaultsRefuseInProcessPublishes()
+{
+    // "Fail the next N publishes" means the console's own too, not only the user's code's.
+    const auto stream =
+        await(m_backend->createStream(QStringLiteral("default"), {QStringLiteral("refusing"), {}}));
+    QVERIFY(stream);
+    QVERIFY(await(m_backend->control("POST", QStringLiteral("/_engine/faults"),
+        R"({"stream":"refusing","rest_error":{"status":429,"code":54009,"count":2,"method":"POST","on":"messages"}})")));
+    for (int i = 0; i < 2; ++i) {
+        const auto refused =
+            await(m_backend->publish(QStringLiteral("default"), stream->sid, R"({"n":1})"));
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().httpStatus(), 429);
+        QCOMPARE(refused.error().code(), 54009);
+    }
+    QVERIFY(await(m_backend->publish(QStringLiteral("default"), stream->sid, R"({"n":2})")));
+    // A rule on streams only leaves publishes alone.
+    QVERIFY(await(m_backend->control("POST", QStringLiteral("/_engine/faults"),
+        R"({"stream":"refusing","rest_error":{"status":503,"on":"streams"}})")));
+    QVERIFY(await(m_backend->publish(QStringLiteral("default"), stream->sid, R"({"n":3})")));
+    QVERIFY(await(m_backend->control("DELETE", QStringLiteral("/_engine/faults"))));
 }
 
 QTEST_GUILESS_MAIN(TestLocalBackend)
