@@ -147,6 +147,7 @@ struct LiveViewWidget::Private
 
     // Scroll bookkeeping across a flush (see connectModel()).
     bool pinnedToBottom = true;
+    int lastScrollMaximum = 0; // the table's scroll range before its latest change
     std::optional<quint64> shownSequence; // the message in the detail pane
 };
 
@@ -181,14 +182,14 @@ void LiveViewWidget::Private::buildUi()
                                "(Ctrl+Shift+K)"));
 
     toolBar->addSeparator();
-    auto *keepLabel = new QLabel(tr("Keep "), toolBar);
+    auto *keepLabel = new QLabel(tr("Keep last "), toolBar);
     toolBar->addWidget(keepLabel);
     capacitySpin = new QSpinBox(toolBar);
     capacitySpin->setObjectName(QStringLiteral("capacitySpinBox"));
     capacitySpin->setRange(100, 1'000'000);
     capacitySpin->setSingleStep(1'000);
     capacitySpin->setGroupSeparatorShown(true);
-    capacitySpin->setSuffix(tr(" messages"));
+    // No suffix: the toolbar's room goes to its actions (the tooltip says what is counted).
     // Without this every keystroke would apply: typing "50000" would first shrink the buffer to
     // 100 rows and drop the rest.
     capacitySpin->setKeyboardTracking(false);
@@ -224,28 +225,31 @@ void LiveViewWidget::Private::buildUi()
     // overflow menu when the dock is narrow, and it is what people reach for most.
 
     exportAction =
-        toolBar->addAction(style->standardIcon(QStyle::SP_DialogSaveButton), tr("Export NDJSON…"));
+        toolBar->addAction(style->standardIcon(QStyle::SP_DialogSaveButton), tr("Export…"));
     exportAction->setObjectName(QStringLiteral("exportAction"));
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     exportAction->setToolTip(tr("Save the messages shown (after filtering) as NDJSON, one JSON "
                                 "object per line (Ctrl+Shift+E)"));
 
-    fieldChartAction = toolBar->addAction(
-        style->standardIcon(QStyle::SP_FileDialogContentsView), tr("Chart Fields"));
-    fieldChartAction->setObjectName(QStringLiteral("fieldChartAction"));
-    fieldChartAction->setCheckable(true);
-    fieldChartAction->setToolTip(tr("Show the field chart: plot numbers at JSON Pointers of the "
-                                    "messages over time (or right-click a value in the Message "
-                                    "pane)"));
-
-    replayAction =
-        toolBar->addAction(style->standardIcon(QStyle::SP_MediaPlay), tr("Replay NDJSON…"));
+    replayAction = toolBar->addAction(style->standardIcon(QStyle::SP_MediaPlay), tr("Replay…"));
     replayAction->setObjectName(QStringLiteral("replayAction"));
-    replayAction->setToolTip(tr("Publish the messages of an NDJSON file (as Export NDJSON or "
+    replayAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    replayAction->setToolTip(tr("Publish the messages of an NDJSON file (as Export or "
                                 "streams-cli subscribe write them) into this stream, at the "
-                                "recorded pace or faster"));
+                                "recorded pace or faster (Ctrl+Shift+R)"));
     replayPanel = new ReplayPanel(backend, q);
     QObject::connect(replayPanel, &ReplayPanel::failed, q, &LiveViewWidget::replayFailed);
+
+    // Last: on a narrow dock it is the one in the overflow menu, and the Message pane's context
+    // menu charts a field too.
+    fieldChartAction =
+        toolBar->addAction(style->standardIcon(QStyle::SP_FileDialogContentsView), tr("Chart"));
+    fieldChartAction->setObjectName(QStringLiteral("fieldChartAction"));
+    fieldChartAction->setCheckable(true);
+    fieldChartAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+    fieldChartAction->setToolTip(tr("Show the field chart: plot numbers at JSON Pointers of the "
+                                    "messages over time (or right-click a value in the Message "
+                                    "pane) (Ctrl+Shift+G)"));
 
     for (QAction *action : {pauseAction, clearAction, exportAction})
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
@@ -405,6 +409,15 @@ void LiveViewWidget::Private::connectModel()
         if (pinnedToBottom)
             table->scrollToBottom();
     });
+    // A view that was following keeps following when it changes size (a dock opened below, a
+    // chart shown): a shorter viewport moves the bottom away from where the scroll bar was.
+    QScrollBar *scrollBar = table->verticalScrollBar();
+    QObject::connect(scrollBar, &QScrollBar::rangeChanged, q, [this, scrollBar](int, int maximum) {
+        const bool wasAtBottom = scrollBar->value() >= lastScrollMaximum - 1;
+        lastScrollMaximum = maximum;
+        if (wasAtBottom && autoScrollAction->isChecked() && scrollBar->value() < maximum)
+            table->scrollToBottom();
+    });
     // When the ring buffer evicts rows above the viewport, move the viewport up by as many rows
     // so the messages the user is reading stay where they are instead of sliding away.
     QObject::connect(proxy, &QAbstractItemModel::rowsRemoved, q,
@@ -447,8 +460,8 @@ void LiveViewWidget::Private::connectModel()
     QObject::connect(pauseAction, &QAction::toggled, model, &LiveMessageModel::setPaused);
     QObject::connect(fieldChartAction, &QAction::toggled, q, [this](bool on) {
         fieldChart->setVisible(on);
-        if (on && fieldChart->fields().isEmpty())
-            fieldChart->focusPointerEdit();
+        if (on)
+            fieldChart->focusPointerEdit(); // type a pointer, Enter
     });
     // The chart appears with its first field; hiding it keeps the fields (and their values
     // coming). Each stream's fields are remembered for the next time it is opened.

@@ -46,6 +46,7 @@ private Q_SLOTS:
     void cleanup();
 
     void publishedMessagesAppear();
+    void autoScrollSurvivesAShorterView();
     void selectionShowsJsonAndDiff();
     void pauseFromTheToolbarLosesNothing();
     void filterTypedByTheUser();
@@ -138,6 +139,29 @@ void TestLiveViewWidget::publishedMessagesAppear()
     m_widget->updateCounters();
     QVERIFY2(m_widget->countersText().startsWith(u"received 50 \u00b7 shown 50 \u00b7 dropped 0"),
         qPrintable(m_widget->countersText()));
+}
+
+void TestLiveViewWidget::autoScrollSurvivesAShorterView()
+{
+    QTableView *table = m_widget->tableView();
+    QScrollBar *bar = table->verticalScrollBar();
+    publish(0, 200);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 200);
+    QTRY_VERIFY(bar->maximum() > 0 && bar->value() == bar->maximum());
+    // Something takes room below (a dock opens): the view is shorter, and still follows.
+    m_widget->resize(1000, 400);
+    QTRY_VERIFY(bar->value() == bar->maximum());
+    publish(200, 10);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 210);
+    QTRY_VERIFY(bar->value() == bar->maximum());
+    // A reader who scrolled up keeps their place through a resize.
+    bar->setValue(bar->maximum() / 2);
+    const int reading = bar->value();
+    m_widget->resize(1000, 600);
+    publish(210, 5);
+    QTRY_COMPARE(m_widget->model()->rowCount(), 215);
+    QVERIFY(bar->value() < bar->maximum());
+    QVERIFY(qAbs(bar->value() - reading) <= 1);
 }
 
 void TestLiveViewWidget::selectionShowsJsonAndDiff()
