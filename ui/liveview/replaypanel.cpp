@@ -148,6 +148,8 @@ void ReplayPanel::showLoaded()
     m_start->show();
     m_start->setEnabled(true);
     m_start->setText(tr("Start"));
+    m_start->setDefault(true);
+    m_start->setFocus(); // Enter starts it, as the file dialog's Enter chose the file
     m_progress->hide();
     m_cancel->setText(tr("Close"));
 }

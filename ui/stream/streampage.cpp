@@ -8,8 +8,10 @@
 #include "ui/stream/pagebanner.h"
 #include "ui/stream/streampropertieswidget.h"
 
+#include <QAction>
 #include <QDockWidget>
 #include <QScrollArea>
+#include <QScrollBar>
 
 namespace streams {
 
@@ -33,6 +35,9 @@ QDockWidget *dock(const QString &title, const QString &objectName, QWidget *cont
         area->setFrameShape(QFrame::NoFrame);
         area->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
         area->setWidget(content);
+        // As narrow as the form allows, no narrower: a scroll area alone would let it be cut.
+        area->setMinimumWidth(
+            content->minimumSizeHint().width() + area->verticalScrollBar()->sizeHint().width());
         dock->setWidget(area);
     } else {
         dock->setWidget(content);
@@ -77,6 +82,18 @@ StreamPage::StreamPage(
         tabifyDockWidget(properties, faults);
         properties->raise();
         connect(m_faults, &StreamFaultsWidget::failed, this, &StreamPage::showError);
+        // From the keyboard: Faults, and back to Properties (when they share a place).
+        auto *showFaults = new QAction(tr("Faults"), this);
+        showFaults->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_X));
+        connect(showFaults, &QAction::triggered, this, [faults, properties] {
+            if (faults->visibleRegion().isEmpty()) {
+                faults->show();
+                faults->raise();
+            } else {
+                properties->raise();
+            }
+        });
+        addAction(showFaults);
     }
     m_layoutRestored =
         restoreState(m_settings.value(ConsoleSettings::Key::StreamPageState).toByteArray());
