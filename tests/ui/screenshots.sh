@@ -74,6 +74,28 @@ done
 [ -n "$window" ] || { echo "screenshots: the console window never appeared" >&2; cat "$work/console.log" >&2; exit 1; }
 sleep 1
 
+window_named() {
+    local id=""
+    for _ in $(seq 50); do
+        id=$(xdotool search --name "$1" 2>/dev/null | tail -1 || true)
+        [ -n "$id" ] && break
+        sleep 0.1
+    done
+    if [ -z "$id" ]; then
+        import -window root "$out_dir/failed-waiting-for-window.png"
+        echo "screenshots: no window named '$1' (screen in $out_dir/failed-waiting-for-window.png)" >&2
+        exit 1
+    fi
+    echo "$id"
+}
+# A window as it is on screen (what overlaps it included), cropped from the root window: a
+# window's own capture can show areas an earlier dialog covered as black.
+shoot_window() {
+    local x y w h
+    eval "$(xdotool getwindowgeometry --shell "$1" | sed -n 's/^\(X\|Y\|WIDTH\|HEIGHT\)=/\1=/p')"
+    import -window root -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage "$2"
+}
+
 # 3. "The user's own code" publishes telemetry while the console watches.
 base="http://127.0.0.1:$console_port/v1/Services"
 for i in $(seq 1 80); do
@@ -87,11 +109,12 @@ import -window root "$out_dir/console-overview.png"
 
 # 4. The embedded engine's instruments. Faults on the stream watched: 25 % of deliveries dropped
 # and the rest delayed, set over the control plane as CI would; the tree badges the stream, and
-# the page's Faults tab (clicked where it sits in the default layout) shows the rule acting.
+# the page's Faults tab (Ctrl+Shift+X) shows the rule acting.
 control="http://127.0.0.1:$console_port/_engine"
 curl -sf -u "$auth" -H 'Content-Type: application/json' \
     -d '{"stream":"telemetry","drop":0.25,"delay_ms":150,"jitter_ms":50,"seed":7}' "$control/faults" >/dev/null
-xdotool mousemove --window "$window" 420 454 click 1
+xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
+xdotool key --clearmodifiers ctrl+shift+x
 for i in $(seq 81 120); do
     data=$(printf '{"device":"sensor-%d","seq":%d,"temperature":%d.%d,"ok":true}' \
         $((i % 4)) "$i" $((19 + i % 6)) $((i % 10)))
@@ -100,7 +123,7 @@ for i in $(seq 81 120); do
 done
 sleep 2
 import -window root "$out_dir/console-faults.png"
-xdotool mousemove --window "$window" 350 454 click 1 # back to Properties
+xdotool key --clearmodifiers ctrl+shift+x # back to Properties
 
 # The next three publishes refused with 429, then five publishes, seen in View → Traffic
 # (Ctrl+Shift+T).
@@ -132,6 +155,50 @@ sleep 0.8
 import -window root "$out_dir/console-engine-menu.png"
 xdotool key Escape
 curl -sf -u "$auth" -X DELETE "$control/faults" >/dev/null
+sleep 0.5
+
+# Field charts (Ctrl+Shift+G, then a pointer and Enter, twice) while telemetry comes in.
+xdotool key --clearmodifiers ctrl+shift+g
+sleep 0.5
+xdotool type --delay 20 "/temperature"
+xdotool key Return
+xdotool type --delay 20 "/humidity"
+xdotool key Return
+for i in $(seq 126 245); do
+    data=$(printf '{"device":"sensor-%d","seq":%d,"temperature":%d.%d,"humidity":%d}' \
+        $((i % 4)) "$i" $((19 + (i / 7) % 6)) $((i % 10)) $((40 + (i / 3) % 15)))
+    curl -sf -u "$auth" --data-urlencode "Data=$data" "$base/default/Streams/telemetry/Messages" >/dev/null
+    sleep 0.03
+done
+sleep 1.5
+import -window root "$out_dir/console-field-chart.png"
+
+# Replay (Ctrl+Shift+R) of a recording at its own pace (4 messages a second), caught under way.
+python3 - "$work/recording.ndjson" <<'PY'
+import datetime, json, sys
+start = datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.timezone.utc)
+with open(sys.argv[1], "w") as out:
+    for i in range(40):
+        at = start + datetime.timedelta(milliseconds=250 * i)
+        data = {"device": f"sensor-{i % 4}", "seq": 1000 + i, "temperature": 20 + (i % 8) / 2,
+                "humidity": 45 + i % 10}
+        out.write(json.dumps({"sid": "TZ%032x" % i, "data": data,
+                              "received": at.strftime("%Y-%m-%dT%H:%M:%S.")
+                              + "%03dZ" % (at.microsecond // 1000)}) + "\n")
+PY
+xdotool key --clearmodifiers ctrl+shift+r
+window_named '^Replay NDJSON$' >/dev/null
+sleep 0.8
+xdotool type --delay 5 "$work/recording.ndjson"
+xdotool key Return
+sleep 1.5
+xdotool key Return # Start
+sleep 4
+import -window root "$out_dir/console-replay.png"
+sleep 7
+# Back to the tree, on the stream's row (the fourth), as a click would: the keyboard walks that
+# follow start from there.
+xdotool mousemove --window "$window" 119 133 click 1
 sleep 0.5
 
 # 5. New stream dialog (Ctrl+N), with a name the contract refuses.
@@ -171,27 +238,6 @@ done
 
 # 7. Connection → Manage Connections… (Ctrl+Shift+M): a Twilio account, then the engine, added
 # through the profile editor. Fields are reached by their mnemonics, as a keyboard user would.
-window_named() {
-    local id=""
-    for _ in $(seq 50); do
-        id=$(xdotool search --name "$1" 2>/dev/null | tail -1 || true)
-        [ -n "$id" ] && break
-        sleep 0.1
-    done
-    if [ -z "$id" ]; then
-        import -window root "$out_dir/failed-waiting-for-window.png"
-        echo "screenshots: no window named '$1' (screen in $out_dir/failed-waiting-for-window.png)" >&2
-        exit 1
-    fi
-    echo "$id"
-}
-# A window as it is on screen (what overlaps it included), cropped from the root window: a
-# window's own capture can show areas an earlier dialog covered as black.
-shoot_window() {
-    local x y w h
-    eval "$(xdotool getwindowgeometry --shell "$1" | sed -n 's/^\(X\|Y\|WIDTH\|HEIGHT\)=/\1=/p')"
-    import -window root -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage "$2"
-}
 xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
 xdotool key --clearmodifiers ctrl+shift+m
 manager=$(window_named '^Connections$')
