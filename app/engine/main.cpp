@@ -4,14 +4,17 @@
 #include "engine/engine.h"
 #include "host/enginecommandline.h"
 #include "host/secretredactor.h"
+#include "host/shellexports.h"
 #include "host/shutdownsignals.h"
 #include "server/restserver.h"
 #include "server/twilsockserver.h"
+#include "tls/certificateauthority.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <cstdio>
 #include <unistd.h>
 
@@ -27,6 +30,24 @@ void say(const QString &line)
 void complain(const QString &line)
 {
     std::fputs(qPrintable(QStringLiteral("streams-engine: ") + line + u'\n'), stderr);
+}
+
+// The data directory's credentials for --show-credentials and --show-proxy-env, creating both
+// as the engine would.
+std::expected<EngineCredentials, QString> credentialsFor(const EngineOptions &options)
+{
+    if (!QDir().mkpath(options.dataDir))
+        return std::unexpected(QStringLiteral("cannot create %1").arg(options.dataDir));
+    // It is about to hold credentials: only its owner may enter it (as Engine::open does).
+    QFile::setPermissions(
+        options.dataDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    return EngineCredentials::loadOrCreate(options.dataDir, options.environment);
+}
+
+void sayAll(const QStringList &lines)
+{
+    for (const QString &line : lines)
+        say(line);
 }
 } // namespace
 
@@ -53,6 +74,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption showCredentials(QStringLiteral("show-credentials"),
         QStringLiteral("Print the engine's credentials as shell exports and exit."));
     parser.addOption(showCredentials);
+    const QCommandLineOption showProxyEnvironment(QStringLiteral("show-proxy-env"),
+        QStringLiteral("Print shell exports that send Twilio's clients to the engine as their "
+                       "HTTPS proxy, trusting its CA (made now if need be), and exit."));
+    parser.addOption(showProxyEnvironment);
     parser.process(app);
 
     auto settings = EngineCommandLine::read(parser);
@@ -61,24 +86,39 @@ int main(int argc, char *argv[])
         return 2;
     }
 
-    if (parser.isSet(showCredentials)) {
-        if (!QDir().mkpath(settings->engine.dataDir)) {
-            complain(QStringLiteral("cannot create %1").arg(settings->engine.dataDir));
-            return 1;
+    if (parser.isSet(showProxyEnvironment) && !parser.isSet(showCredentials)) {
+        if (settings->engine.inMemory) {
+            complain(QStringLiteral("--show-proxy-env: an engine --in-memory keeps no CA; give "
+                                    "the engine's --data-dir instead"));
+            return 2;
         }
-        // It is about to hold credentials: only its owner may enter it (as Engine::open does).
-        QFile::setPermissions(settings->engine.dataDir,
-            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-        auto credentials =
-            EngineCredentials::loadOrCreate(settings->engine.dataDir, settings->engine.environment);
+        if (settings->port == 0) {
+            complain(QStringLiteral("--show-proxy-env needs the engine's port: pass --listen "
+                                    "with the port the engine printed, not 0"));
+            return 2;
+        }
+    }
+    if (parser.isSet(showCredentials) || parser.isSet(showProxyEnvironment)) {
+        auto credentials = credentialsFor(settings->engine);
         if (!credentials) {
             complain(credentials.error());
             return 1;
         }
-        say(QStringLiteral("export TWILIO_ACCOUNT_SID=%1").arg(credentials->accountSid));
-        say(QStringLiteral("export TWILIO_AUTH_TOKEN=%1").arg(credentials->authToken));
-        say(QStringLiteral("export TWILIO_API_KEY=%1").arg(credentials->apiKeySid));
-        say(QStringLiteral("export TWILIO_API_SECRET=%1").arg(credentials->apiKeySecret));
+        if (parser.isSet(showCredentials)) {
+            sayAll(ShellExports::credentials(*credentials));
+            return 0;
+        }
+        // Made now if it is not there yet, so the printed path exists.
+        auto authority = CertificateAuthority::open(settings->engine.dataDir);
+        if (!authority) {
+            complain(authority.error());
+            return 1;
+        }
+        const ShellExports::ProxySetup setup{settings->address, settings->port,
+            settings->listenGiven, Engine::runningIn(settings->engine.dataDir),
+            QFileInfo(settings->engine.dataDir).absoluteFilePath(),
+            (*authority)->caCertificatePath()};
+        sayAll(ShellExports::proxy(setup, *credentials));
         return 0;
     }
 

@@ -56,15 +56,9 @@ std::unique_ptr<QTemporaryDir> memoryDirectory()
         for (const QString &name : placeDir.entryList(
                  {QStringLiteral("streams-engine-*")}, QDir::Dirs | QDir::NoDotAndDotDot)) {
             const QString left = placeDir.filePath(name);
-            const QString lockPath = left + QStringLiteral("/engine.lock");
-            if (!QFileInfo::exists(lockPath))
-                continue;
-            QLockFile lock(lockPath);
-            lock.setStaleLockTime(0);
-            if (lock.tryLock(0)) {
-                lock.unlock();
+            if (QFileInfo::exists(left + QStringLiteral("/engine.lock"))
+                && !Engine::runningIn(left))
                 QDir(left).removeRecursively();
-            }
         }
         auto dir =
             std::make_unique<QTemporaryDir>(place + QStringLiteral("/streams-engine-XXXXXX"));
@@ -94,6 +88,25 @@ Engine::~Engine()
     m_expiry.reset();
     m_store.reset();
     m_lock.reset();
+}
+
+std::optional<qint64> Engine::runningIn(const QString &dataDir)
+{
+    const QString lockPath = QDir(dataDir).filePath(QStringLiteral("engine.lock"));
+    if (!QFileInfo::exists(lockPath))
+        return std::nullopt;
+    QLockFile lock(lockPath);
+    lock.setStaleLockTime(0); // as open() sets it: a lock whose PID is gone is stale
+    if (lock.tryLock(0)) {
+        lock.unlock();
+        return std::nullopt;
+    }
+    // Held, or unreadable: either way not ours to take. 0 when the holder is not known.
+    qint64 pid = 0;
+    QString host, app;
+    if (!lock.getLockInfo(&pid, &host, &app))
+        pid = 0;
+    return pid;
 }
 
 std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions &options)

@@ -71,6 +71,10 @@ public:
     ~Engine() override;
 
     static std::expected<std::unique_ptr<Engine>, QString> open(const EngineOptions &options);
+    /// The PID of the engine that holds `dataDir`'s lock, if one does (0 if its lock cannot be
+    /// read); nothing when there is no lock or only a crashed engine's stale one, which it
+    /// removes.
+    static std::optional<qint64> runningIn(const QString &dataDir);
 
     const EngineCredentials &credentials() const { return m_credentials; }
     bool credentialsWereGenerated() const { return m_credentialsGenerated; }

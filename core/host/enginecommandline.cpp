@@ -142,6 +142,7 @@ std::expected<EngineCommandLine::Settings, QString> EngineCommandLine::read(
         if (!listen)
             return std::unexpected(listen.error());
         std::tie(settings.address, settings.port) = *listen;
+        settings.listenGiven = true;
     }
     if (parser.isSet(kPublishRate)) {
         auto rate = parsePublishRate(parser.value(kPublishRate));

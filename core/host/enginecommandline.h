@@ -24,6 +24,7 @@ public:
         EngineOptions engine;
         QHostAddress address = QHostAddress(QHostAddress::LocalHost);
         quint16 port = kDefaultPort;
+        bool listenGiven = false; ///< address and port are --listen's, not the default
         bool allowRemote = false;
         TwilsockOptions twilsock;
     };

@@ -123,7 +123,8 @@ pass "the hicolor icons have their sizes"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "packaging: Depends: $depends"
 # Debian 13 renamed libraries for 64-bit time_t (libqt6core6 became libqt6core6t64).
-for dependency in libqt6core6 libqt6widgets6 libqt6keychain1 libqt6sql6-sqlite libsecret-1-0; do
+# libssl3 holds libcrypto, which the engine's certificate authority links (core/tls).
+for dependency in libqt6core6 libqt6widgets6 libqt6keychain1 libqt6sql6-sqlite libsecret-1-0 libssl3; do
     case ", $depends," in
     *", $dependency "* | *", $dependency,"* | *", ${dependency}t64 "* | *", ${dependency}t64,"*) ;;
     *) fail "Depends lacks $dependency: $depends" ;;
