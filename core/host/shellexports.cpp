@@ -53,8 +53,9 @@ QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials
                        "shell that runs your Twilio program."),
         QStringLiteral("# Its HTTPS goes through the engine, which answers for Twilio's Sync hosts "
                        "with certificates from its own CA."),
-        QStringLiteral("# Preparation only: this version of the engine does not relay proxy "
-                       "traffic yet."),
+        QStringLiteral("# It forwards nothing: in that shell any other HTTPS host is refused "
+                       "(403), so keep it to the Twilio program, e.g."),
+        QStringLiteral("#   ( eval \"$(streams-engine --show-proxy-env)\"; node app.js )"),
     };
     if (setup.runningPid)
         lines << QStringLiteral("# An engine (pid %1) is using %2; this assumes it listens on "
@@ -78,7 +79,7 @@ QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials
     lines << QStringLiteral("# NO_PROXY can only exempt hosts, not choose them: it is set to "
                             "loopback alone, replacing any list that might exempt twilio.com;")
           << QStringLiteral("# local servers are reached directly, every other host through "
-                            "the engine.");
+                            "the engine (which answers only as Twilio's Sync hosts).");
     const QString loopback = QStringLiteral("localhost,127.0.0.1,::1");
     lines << exportLine(QStringLiteral("NO_PROXY"), loopback)
           << exportLine(QStringLiteral("no_proxy"), loopback);
@@ -97,7 +98,9 @@ QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials
                             "CA only,")
           << QStringLiteral("# and Go reads SSL_CERT_FILE instead of the system store; to keep "
                             "other sites working, point them at a copy of")
-          << QStringLiteral("# /etc/ssl/certs/ca-certificates.crt with the CA appended.");
+          << QStringLiteral("# /etc/ssl/certs/ca-certificates.crt with the CA appended. "
+                            "python3-twilio before 8 (Debian 12's) reads no CA variable:")
+          << QStringLiteral("# trust the CA system-wide for it, as for .NET below.");
     lines << exportLine(QStringLiteral("REQUESTS_CA_BUNDLE"), setup.caCertificatePath)
           << exportLine(QStringLiteral("CURL_CA_BUNDLE"), setup.caCertificatePath)
           << exportLine(QStringLiteral("SSL_CERT_FILE"), setup.caCertificatePath);

@@ -4,6 +4,7 @@
 #include "server/httpserver.h"
 
 #include <QDeadlineTimer>
+#include <QSslSocket>
 #include <QTcpSocket>
 
 #ifdef Q_OS_WIN
@@ -33,12 +34,18 @@ HttpConnection::HttpConnection(QIODevice *device, HttpServer &server)
     : QObject(&server),
       m_device(device),
       m_socket(qobject_cast<QTcpSocket *>(device)),
-      m_server(server)
+      m_server(server),
+      m_secure(qobject_cast<QSslSocket *>(device) != nullptr)
 {
     device->setParent(this);
     connect(device, &QIODevice::readyRead, this, &HttpConnection::readRequests);
     // Reading that waited for the client to take its answers goes on.
     connect(device, &QIODevice::bytesWritten, this, [this] {
+        if (m_tunnelOpening) {
+            if (m_socket->bytesToWrite() == 0)
+                handOverTunnel();
+            return;
+        }
         if (m_lingering)
             shutDownWriting();
         else if (m_device && m_device->bytesAvailable() > 0 && !readingPaused())
@@ -73,6 +80,11 @@ void HttpConnection::shutDownWriting()
     if (m_writingShut || m_socket->bytesToWrite() > 0)
         return; // once the answers are out (bytesWritten comes back here)
     m_writingShut = true;
+    if (m_secure) {
+        // TLS has no half-close either: close_notify, then the connection goes.
+        m_socket->disconnectFromHost();
+        return;
+    }
     // QTcpSocket cannot half-close; the client reads the answers and then the end of the stream.
 #ifdef Q_OS_WIN
     ::shutdown(SOCKET(m_socket->socketDescriptor()), SD_SEND);
@@ -85,7 +97,7 @@ HttpConnection::~HttpConnection() = default;
 
 bool HttpConnection::readingPaused() const
 {
-    return m_closing || m_upgradePending
+    return m_closing || m_upgradePending || m_tunnelRequest.has_value()
         || qsizetype(m_exchanges.size()) >= m_server.options().maxPipelined
         || m_device->bytesToWrite() > m_server.options().maxUnsentBytes;
 }
@@ -131,6 +143,10 @@ void HttpConnection::readRequests()
             HttpRequest request = m_parser->takeRequest();
             m_parser.reset();
             m_continueOwed = false;
+            if (request.tunnel && m_socket && !m_secure && m_server.tunnel()) {
+                m_tunnelRequest = std::move(request);
+                break; // opened (or refused) once the earlier answers are out
+            }
             dispatch(std::move(request));
             continue;
         }
@@ -144,10 +160,22 @@ void HttpConnection::readRequests()
     m_reading = false;
     if (m_upgradePending)
         upgradeWhenAnswered();
+    if (m_tunnelRequest)
+        openTunnelWhenAnswered();
 }
 
 void HttpConnection::dispatch(HttpRequest request)
 {
+    request.secure = m_secure;
+    if (request.tunnel) {
+        // No tunnels here (none offered, or one inside a tunnel): a CONNECT is refused.
+        m_closing = true;
+        respond(enqueue(false, true),
+            HttpResponse::fromError(ApiError(20405, 405,
+                m_secure ? QStringLiteral("CONNECT inside a tunnel is not supported")
+                         : QStringLiteral("This server opens no CONNECT tunnels"))));
+        return;
+    }
     // Nothing after a request that ends the connection is read. An upgrade the server does not
     // take (a websocket on another path) is answered and the connection ended too: its client
     // waits for a 101 or for the end, not for a keep-alive.
@@ -217,6 +245,10 @@ void HttpConnection::writeAnswered()
             upgradeWhenAnswered();
             return;
         }
+        if (m_tunnelRequest) {
+            openTunnelWhenAnswered();
+            return;
+        }
         if (m_continueOwed && m_parser && !m_parser->complete()) {
             m_continueOwed = false;
             m_device->write(kContinue.data(), kContinue.size());
@@ -258,6 +290,53 @@ void HttpConnection::handOver(const HttpUpgrade &upgrade)
     m_headBytesTaken = 0;
     m_deadlineMs = 0;
     upgrade.take(socket);
+    deleteLater();
+}
+
+void HttpConnection::openTunnelWhenAnswered()
+{
+    if (!m_exchanges.empty() || m_reading || !m_tunnelRequest || m_tunnelOpening)
+        return;
+    const HttpTunnel *tunnel = m_server.tunnel();
+    std::optional<HttpResponse> refusal = tunnel
+        ? tunnel->check(*m_tunnelRequest, m_socket->peerAddress())
+        : HttpResponse::fromError(ApiError(20405, 405, QStringLiteral("No CONNECT tunnels")));
+    if (!refusal && m_socket->bytesAvailable() > 0) {
+        // The client did not wait for the 200: what it sent is the tunnel's, already read here.
+        refusal = HttpResponse::fromError(ApiError(20400, 400,
+            QStringLiteral("Bytes for the tunnel came before it was established; wait for the "
+                           "200 Connection established")));
+    }
+    if (refusal) {
+        m_tunnelRequest.reset();
+        m_closing = true;
+        refusal->close = true;
+        respond(enqueue(false, true), std::move(*refusal));
+        return;
+    }
+    m_tunnelOpening = true;
+    m_deadlineMs = 0;
+    disconnect(m_socket, &QIODevice::readyRead, this, nullptr); // the tunnel's bytes are not ours
+    m_socket->write("HTTP/1.1 200 Connection established\r\n\r\n");
+    m_socket->flush(); // may say bytesWritten at once, and so hand the socket over already
+    if (m_tunnelOpening && m_socket->bytesToWrite() == 0)
+        handOverTunnel(); // else once bytesWritten says it is out
+}
+
+void HttpConnection::handOverTunnel()
+{
+    if (!m_tunnelOpening)
+        return;
+    const HttpTunnel *tunnel = m_server.tunnel();
+    QTcpSocket *socket = m_socket;
+    const QByteArray authority = m_tunnelRequest->host;
+    disconnect(socket, nullptr, this, nullptr);
+    socket->setParent(nullptr);
+    m_socket = nullptr;
+    m_device = nullptr;
+    m_tunnelRequest.reset();
+    m_tunnelOpening = false;
+    tunnel->take(socket, authority);
     deleteLater();
 }
 

@@ -67,6 +67,10 @@ private:
     /// while answers are awaited.
     void setDeadline();
     void handOver(const HttpUpgrade &upgrade);
+    /// A CONNECT whose earlier requests are answered: refused, or `200 Connection established`
+    /// and the socket handed to the server's tunnel once that is out.
+    void openTunnelWhenAnswered();
+    void handOverTunnel();
 
     /// Ends the connection once what was written is out: a socket's write side is shut and what
     /// the client still sends is dropped until it closes (lingering close); another device is
@@ -83,6 +87,9 @@ private:
     quint64 m_nextId = 1;
     bool m_closing = false; // an answer that ends the connection is queued or written
     bool m_upgradePending = false; // an upgrade head waits for earlier answers
+    std::optional<HttpRequest> m_tunnelRequest; // a CONNECT waiting for earlier answers
+    bool m_tunnelOpening = false; // its 200 is being written
+    bool m_secure = false; // the device is a QSslSocket: requests arrive through TLS
     bool m_continueOwed = false; // a 100 Continue waits for earlier answers
     bool m_reading = false; // readRequests() is on the stack
     bool m_lingering = false; // the engine ended it; what still comes is dropped

@@ -18,6 +18,8 @@ struct HttpRequest
     bool keepAlive = true; // false: the connection ends after the answer (Connection: close, 1.0)
     bool upgrade = false; // Connection: upgrade with an Upgrade header (a websocket handshake)
     QByteArray upgradeProtocol; // the Upgrade header, e.g. "websocket"
+    bool tunnel = false; // CONNECT: `host` is the authority asked for ("sync.twilio.com:443")
+    bool secure = false; // came through TLS (inside a CONNECT tunnel): its URLs are https
 
     bool isHead() const { return method == "HEAD"; }
 };

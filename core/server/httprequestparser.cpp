@@ -53,6 +53,23 @@ protected:
         request.method = view(methodText).toByteArray();
         request.version = version;
         QByteArrayView rest = view(target);
+        if (request.method == "CONNECT") {
+            // Authority form, the only form CONNECT takes (RFC 9112, 3.2.3): host:port.
+            const qsizetype colon = rest.lastIndexOf(':');
+            if (colon <= 0 || colon == rest.size() - 1 || rest.contains('/')
+                || rest.contains('@')) {
+                fail(400,
+                    QStringLiteral("CONNECT needs a host:port target, not \"%1\"")
+                        .arg(QString::fromLatin1(rest.first(qMin<qsizetype>(64, rest.size())))),
+                    ec);
+                return;
+            }
+            request.tunnel = true;
+            request.host = rest.toByteArray();
+            m_hostFromTarget = true;
+            body_limit(0);
+            return;
+        }
         // Absolute form (what a client talking to a proxy sends): the authority is the host,
         // whatever a Host header says (RFC 9112, 3.2.2).
         for (const QByteArrayView scheme :

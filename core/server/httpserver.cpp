@@ -123,6 +123,11 @@ void HttpServer::addUpgrade(const QByteArray &path, HttpUpgrade upgrade)
     m_upgrades.insert(path, std::move(upgrade));
 }
 
+void HttpServer::setTunnel(HttpTunnel tunnel)
+{
+    m_tunnel = std::move(tunnel);
+}
+
 const HttpUpgrade *HttpServer::upgradeFor(const QByteArray &path) const
 {
     const auto it = m_upgrades.constFind(path);

@@ -85,7 +85,19 @@ struct HttpUpgrade
     std::function<void(QTcpSocket *socket)> take;
 };
 
-/// HTTP/1.1 on one listening port, over QTcpServer and QTcpSocket: keep-alive and pipelining
+/// What opens CONNECT tunnels on an HttpServer's port (HttpServer::setTunnel).
+struct HttpTunnel
+{
+    /// Nothing to open the tunnel, or the answer that refuses it (it closes the connection).
+    /// Runs when every earlier request on the connection has been answered.
+    std::function<std::optional<HttpResponse>(const HttpRequest &request, QHostAddress peer)> check;
+    /// Takes the socket once `200 Connection established` is out, with nothing of the tunnel's
+    /// own bytes read from it yet; `authority` is the CONNECT target. The taker owns it.
+    std::function<void(QTcpSocket *socket, const QByteArray &authority)> take;
+};
+
+/// HTTP/1.1 on one listening port, over QTcpServer and QTcpSocket (or a QSslSocket inside a
+/// CONNECT tunnel, whose requests are `secure`): keep-alive and pipelining
 /// (answers in request order), Content-Length and chunked request bodies, HEAD, Expect:
 /// 100-continue, Connection: close, limits (body over the limit 413, an oversized head 431, a
 /// malformed request 400 and close) and time limits (HttpServerOptions). Requests are parsed by
@@ -109,6 +121,8 @@ public:
     /// A websocket endpoint: upgrade requests for exactly `path` go to `upgrade`; upgrade
     /// requests for other paths are ordinary requests.
     void addUpgrade(const QByteArray &path, HttpUpgrade upgrade);
+    /// Opens CONNECT tunnels with `tunnel`; without one, CONNECT is answered 405.
+    void setTunnel(HttpTunnel tunnel);
 
     const HttpServerOptions &options() const { return m_options; }
     int connectionCount() const;
@@ -117,11 +131,13 @@ private:
     friend class HttpConnection;
     void acceptConnections();
     const HttpUpgrade *upgradeFor(const QByteArray &path) const;
+    const HttpTunnel *tunnel() const { return m_tunnel ? &*m_tunnel : nullptr; }
 
     HttpHandler &m_handler;
     const HttpServerOptions m_options;
     QTcpServer *m_listener = nullptr;
     QHash<QByteArray, HttpUpgrade> m_upgrades;
+    std::optional<HttpTunnel> m_tunnel;
 };
 
 } // namespace streams

@@ -181,10 +181,11 @@ HttpResponse RestReply::toHttp() const
 
 RestApi::RestApi(Engine &engine) : m_engine(engine) { }
 
-QString RestApi::baseUrl(QByteArrayView host, const QHostAddress &local, quint16 port)
+QString RestApi::baseUrl(QByteArrayView host, const QHostAddress &local, quint16 port, bool secure)
 {
     if (isPlausibleHost(host))
-        return QStringLiteral("http://") + QString::fromLatin1(host);
+        return (secure ? QStringLiteral("https://") : QStringLiteral("http://"))
+            + QString::fromLatin1(host);
     const QString address = local.protocol() == QAbstractSocket::IPv6Protocol
         ? u'[' + local.toString() + u']'
         : local.toString();

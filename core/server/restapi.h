@@ -54,7 +54,9 @@ public:
     /// The base URL of answers to a request that named `host` (its Host header) and reached
     /// `local`:`port`: the Host when it is a plausible host[:port], else the local address
     /// (a Host is echoed into every URL returned, so nothing else passes).
-    static QString baseUrl(QByteArrayView host, const QHostAddress &local, quint16 port);
+    /// `secure`: the request came through TLS (a tunnel of zero-change mode), so https.
+    static QString baseUrl(
+        QByteArrayView host, const QHostAddress &local, quint16 port, bool secure = false);
 
     /// The user and password of an `Authorization: Basic …` header, if it is one.
     struct BasicCredentials

@@ -1,6 +1,8 @@
 #include "server/restserver.h"
 
 #include "engine/engine.h"
+#include "server/synchostsproxy.h"
+#include "tls/certificateauthority.h"
 
 #include <QLoggingCategory>
 #include <QTimer>
@@ -20,8 +22,24 @@ RestServer::RestServer(Engine &engine, HttpServerOptions options, QObject *paren
       m_api(engine),
       m_control(engine, m_api),
       m_creates(engine),
-      m_http(*this, std::move(options))
+      m_http(*this, std::move(options)),
+      m_proxy(std::make_unique<SyncHostsProxy>(
+          m_http, [this](const QString &host) { return serverIdentity(host); }))
 { }
+
+std::expected<QSslConfiguration, QString> RestServer::serverIdentity(const QString &host)
+{
+    if (!m_authority) {
+        auto opened = CertificateAuthority::open(m_engine.dataDir());
+        if (!opened)
+            return std::unexpected(opened.error());
+        m_authority = std::move(*opened);
+    }
+    auto leaf = m_authority->leafFor(host);
+    if (!leaf)
+        return std::unexpected(leaf.error());
+    return leaf->serverConfiguration();
+}
 
 RestServer::~RestServer()
 {
@@ -89,8 +107,8 @@ void RestServer::handleRequest(const HttpExchange &exchange, HttpRequest request
     // Creates whose batch was committed while this pass was reading requests are answered
     // now, not after the rest of the pass: under a create load that is a pass less of waiting.
     m_engine.reportSettledCreates();
-    const QString baseUrl =
-        RestApi::baseUrl(request.host, exchange.localAddress(), exchange.localPort());
+    const QString baseUrl = RestApi::baseUrl(
+        request.host, exchange.localAddress(), exchange.localPort(), request.secure);
     // Pipelined behind a create that waits for its batch: that batch is settled first, so
     // this request sees what its client was told it created.
     if (m_creates.waitsOn(exchange))

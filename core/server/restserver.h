@@ -7,17 +7,24 @@
 #include "server/restapi.h"
 
 #include <QObject>
+#include <QSslConfiguration>
+#include <expected>
+#include <memory>
 
 namespace streams {
 
+class CertificateAuthority;
 class Engine;
+class SyncHostsProxy;
 
 /// The engine's port: HttpServer (connections and parsing) in front of RestApi (Twilio's v1
 /// REST), with admission by AuthThrottle and group-committed creates (CreateBatcher). Runs on
 /// the engine's thread. An address that keeps failing authentication is slowed down: each of
 /// its requests waits its turn on a timer, credentials unchecked until then, never by blocking
 /// the thread, and ends its connection. The twilsock endpoint shares the port
-/// (TwilsockServer::attachTo).
+/// (TwilsockServer::attachTo), and so does zero-change mode's proxy for Twilio's Sync hosts
+/// (SyncHostsProxy), whose certificate authority is opened in the data directory on the first
+/// tunnel.
 class RestServer final : public QObject, private HttpHandler
 {
     Q_OBJECT
@@ -45,6 +52,8 @@ private:
     /// filled in, and the entry logged, by record().
     TrafficEntry startEntry(const HttpRequest &request);
     void record(TrafficEntry entry, const RestReply &reply, qint64 startedNs) const;
+    /// What the proxy presents as `host`: opens the certificate authority on first use.
+    std::expected<QSslConfiguration, QString> serverIdentity(const QString &host);
 
     Engine &m_engine;
     AuthThrottle m_throttle;
@@ -53,7 +62,9 @@ private:
     CreateBatcher m_creates;
     QByteArray m_lastAuthorization; // and who it names, for the traffic log
     QString m_lastWho;
-    HttpServer m_http; // last: its connections go first, while what they call is still here
+    std::unique_ptr<CertificateAuthority> m_authority; // opened on the first tunnel
+    HttpServer m_http; // its connections go first, while what they call is still here
+    std::unique_ptr<SyncHostsProxy> m_proxy; // uses m_http
 };
 
 } // namespace streams

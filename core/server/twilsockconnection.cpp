@@ -777,8 +777,11 @@ void TwilsockConnection::cancelAll()
 
 QString TwilsockConnection::baseUrl(const QString &host) const
 {
-    if (isPlausibleHost(host))
-        return QLatin1StringView("http://") + host;
+    if (isPlausibleHost(host)) {
+        // A Twilio host is reached only through zero-change mode's TLS tunnel (SyncHostsProxy).
+        const bool twilio = host.endsWith(QLatin1StringView(".twilio.com"), Qt::CaseInsensitive);
+        return (twilio ? QLatin1StringView("https://") : QLatin1StringView("http://")) + host;
+    }
     const QHostAddress local = m_socket->localAddress();
     const QString address = local.protocol() == QAbstractSocket::IPv6Protocol
         ? QLatin1StringView("[") + local.toString() + u']'
