@@ -1,7 +1,8 @@
-// Interop, zero-change mode: npm `twilio` reaches a real streams-engine with nothing changed but
-// the environment `streams-engine --show-proxy-env` prints (HTTP_PROXY and NODE_EXTRA_CA_CERTS
-// among it). The client code (zero_change_client.js) names no base URL; it asks for
-// https://sync.twilio.com, and the engine answers inside the proxy tunnel.
+// Interop, zero-change mode: npm `twilio` and `twilio-cli` reach a real streams-engine with nothing
+// changed but the environment `streams-engine --show-proxy-env` prints (HTTP_PROXY and
+// NODE_EXTRA_CA_CERTS among it). The client code (zero_change_client.js) names no base URL, and
+// twilio-cli has no way to: they ask for https://sync.twilio.com, and the engine answers inside
+// the proxy tunnel.
 //
 // Run: node tests/interop/zero_change.test.js <path-to-streams-engine>
 "use strict";
@@ -15,6 +16,8 @@ try {
 
 const assert = require("node:assert/strict");
 const { execFileSync, spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 const { describe, it, before, after } = require("node:test");
 const { makeCredentials, startEngine } = require("./engine_process");
@@ -90,5 +93,60 @@ describe("npm twilio in zero-change mode", () => {
     });
     // The proxy's answer to curl's CONNECT.
     assert.equal(run.stdout, "403");
+  });
+});
+
+describe("twilio-cli in zero-change mode", () => {
+  let engine;
+  let credentials;
+  let home;
+  before(async () => {
+    credentials = makeCredentials();
+    engine = await startEngine(ENGINE_BINARY, credentials);
+    home = fs.mkdtempSync(path.join(os.tmpdir(), "streams-twilio-cli-"));
+  });
+  after(async () => {
+    if (engine) await engine.stop();
+    if (home) fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  // twilio-cli as installed by npm ci (package.json pins it), with no profile: the printed
+  // environment's TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are its credentials.
+  const cli = path.join(__dirname, "node_modules", ".bin", "twilio");
+  function twilioCli(env, args) {
+    const run = spawnSync(cli, [...args, "-o", "json"], {
+      env: { ...env, HOME: home, TWILIO_CLI_NO_UPDATE_CHECK: "1" },
+      encoding: "utf8",
+      timeout: 60000,
+    });
+    assert.equal(run.status, 0, `twilio ${args.join(" ")} failed:\n${run.stderr}`);
+    return run.stdout.trim() ? JSON.parse(run.stdout) : null;
+  }
+
+  it("creates, fetches, lists, updates, publishes to and removes a stream", () => {
+    assert.ok(fs.existsSync(cli), `twilio-cli is not installed (${cli}): run npm ci --prefix tests/interop`);
+    const env = proxyEnvironment(engine, credentials);
+    const service = ["--service-sid", "default"];
+    const [created] = twilioCli(env, ["api:sync:v1:services:streams:create", ...service, "--unique-name", "from-twilio-cli"]);
+    assert.match(created.sid, /^TO[0-9a-f]{32}$/);
+    assert.match(created.url, /^https:\/\/sync\.twilio\.com\/v1\/Services\/IS[0-9a-f]{32}\/Streams\/TO/);
+    const [fetched] = twilioCli(env, ["api:sync:v1:services:streams:fetch", ...service, "--sid", created.sid,
+      "--properties", "sid,uniqueName"]);
+    assert.equal(fetched.uniqueName, "from-twilio-cli");
+    const listed = twilioCli(env, ["api:sync:v1:services:streams:list", ...service, "--properties", "uniqueName"]);
+    assert.ok(listed.some((s) => s.uniqueName === "from-twilio-cli"), JSON.stringify(listed));
+    const [updated] = twilioCli(env, ["api:sync:v1:services:streams:update", ...service, "--sid", created.sid,
+      "--ttl", "600", "--properties", "sid,dateExpires"]);
+    assert.ok(updated.dateExpires, JSON.stringify(updated));
+    const [message] = twilioCli(env, ["api:sync:v1:services:streams:messages:create", ...service,
+      "--stream-sid", created.sid, "--data", JSON.stringify({ from: "twilio-cli" }), "--properties", "sid,data"]);
+    assert.match(message.sid, /^TZ[0-9a-f]{32}$/);
+    assert.deepEqual(message.data, { from: "twilio-cli" });
+    twilioCli(env, ["api:sync:v1:services:streams:remove", ...service, "--sid", created.sid]);
+    // Gone from this engine: asked directly, without the proxy.
+    const status = execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}",
+      "-u", `${credentials.accountSid}:${credentials.authToken}`,
+      `http://127.0.0.1:${engine.port}/v1/Services/default/Streams/${created.sid}`]).toString("utf8");
+    assert.equal(status, "404");
   });
 });
