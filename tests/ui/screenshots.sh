@@ -18,7 +18,12 @@ out_dir=$(cd "$out_dir" && pwd)
 work=$(mktemp -d)
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # Last started, first stopped: the console before the X server it draws on (the other way
+    # round, Qt aborts on the lost display).
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
     rm -rf "$work"
 }
