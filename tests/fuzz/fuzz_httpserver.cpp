@@ -212,8 +212,9 @@ Checked check(const Outcome &outcome)
     Answer refusal;
     require(takeAnswer(rest, false, refusal), "what follows the answers is one whole answer");
     require(rest.isEmpty(), "nothing follows a refusal");
-    require(QList<int>({400, 413, 417, 431}).contains(refusal.status),
-        "a refusal is 400, 413, 417 or 431");
+    // 405: a well-formed CONNECT where no tunnel is offered (here a device, not a socket).
+    require(QList<int>({400, 405, 413, 417, 431}).contains(refusal.status),
+        "a refusal is 400, 405, 413, 417 or 431");
     require(refusal.head.contains("\r\nConnection: close\r\n"), "a refusal ends the connection");
     require(outcome.closed, "a refused connection ends");
     const QJsonObject error = QJsonDocument::fromJson(refusal.body).object();
