@@ -59,30 +59,38 @@ Backend::~Backend() = default;
 QFuture<ApiResult<Backend::ControlReply>> Backend::control(
     const QByteArray &method, const QString &path, const QByteArray &body)
 {
-    return sendControl(method, path, body)
-        .then(this, [this, method, path](const ApiResult<ControlReply> &reply) {
-            if (!reply)
-                return reply;
-            const QString route = path.section(u'?', 0, 0);
-            if (route == u"/_engine/clock") {
-                // Every answer about the clock says where the engine's is.
-                const QJsonObject clock = QJsonDocument::fromJson(reply->body).object();
-                if (clock.contains(QLatin1StringView("now_ms")))
-                    noteClockOffset(
-                        qint64(clock.value(QLatin1StringView("offset_seconds")).toDouble() * 1000));
-            } else if (route == u"/_engine/faults" && method == "GET") {
-                noteFaultMarks(reply->body);
-            } else if (route.startsWith(u"/_engine/faults") || route == u"/_engine/reset") {
-                refreshFaultMarks(); // changed by this request
-            }
-            return reply;
-        });
+    // The subclass's own future, with no hop of this object's in between: a continuation that
+    // a caller attached with its own context then never waits on this object's event queue,
+    // which Qt 6.4 would cancel into a dead context when this object goes first.
+    return sendControl(method, path, body);
+}
+
+void Backend::noteControlAnswer(
+    const QByteArray &method, const QString &path, const ControlReply &reply)
+{
+    const QString route = path.section(u'?', 0, 0);
+    if (route == u"/_engine/clock") {
+        // Every answer about the clock says where the engine's is.
+        const QJsonObject clock = QJsonDocument::fromJson(reply.body).object();
+        if (clock.contains(QLatin1StringView("now_ms")))
+            noteClockOffset(
+                qint64(clock.value(QLatin1StringView("offset_seconds")).toDouble() * 1000));
+    } else if (route == u"/_engine/faults" && method == "GET") {
+        noteFaultMarks(reply.body);
+    } else if (route.startsWith(u"/_engine/faults") || route == u"/_engine/reset") {
+        refreshFaultMarks(); // changed by this request
+    }
 }
 
 void Backend::refreshFaultMarks()
 {
-    if (hasControlPlane())
-        control("GET", QStringLiteral("/_engine/faults")); // noted on the way back
+    if (!hasControlPlane())
+        return;
+    control("GET", QStringLiteral("/_engine/faults"))
+        .then(this, [this](const ApiResult<ControlReply> &reply) {
+            if (reply)
+                noteFaultMarks(reply->body);
+        });
 }
 
 void Backend::noteFaultMarks(const QByteArray &answer)

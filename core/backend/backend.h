@@ -98,7 +98,8 @@ public:
     /// One control-plane request (`path` from `/_engine/`, with any query), answered the same
     /// way in process (the embedded engine) and over HTTP (an engine at a URL); any other status
     /// than 2xx is the engine's error. Without a control plane: 20404 saying why. Answers about
-    /// the clock and the fault rules update clockOffsetMs() and faultMarks() on the way.
+    /// the clock and the fault rules update clockOffsetMs() and faultMarks() on the way (the
+    /// embedded engine reports both by itself).
     QFuture<ApiResult<ControlReply>> control(
         const QByteArray &method, const QString &path, const QByteArray &body = {});
 
@@ -147,6 +148,10 @@ protected:
         const QByteArray &method, const QString &path, const QByteArray &body) = 0;
     /// Records the rules of a `GET /_engine/faults` answer.
     void noteFaultMarks(const QByteArray &answer);
+    /// What a control-plane answer says about the clock and the fault rules, noted (an engine at
+    /// a URL calls it for each answer, on this object's thread).
+    void noteControlAnswer(
+        const QByteArray &method, const QString &path, const ControlReply &reply);
 
     /// Records a new clock offset and says so when it changed.
     void noteClockOffset(qint64 offsetMs)

@@ -196,7 +196,7 @@ QFuture<ApiResult<StreamMessage>> RemoteBackend::publish(
 
 void RemoteBackend::refreshClockOffset()
 {
-    // The answer is noted by Backend::control(), as every answer about the clock is.
+    // The answer is noted on its way back (noteControlAnswer), as every answer about the clock is.
     if (hasControlPlane())
         control("GET", QStringLiteral("/_engine/clock"));
 }
@@ -222,10 +222,12 @@ QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::sendControl(
             m_connection.endpoints.restBase, m_connection.credentials, options);
     }
     return m_control->request(method, path, body)
-        .then(this, [](const EngineControlClient::Result<EngineReply> &reply) {
+        .then(this, [this, method, path](const EngineControlClient::Result<EngineReply> &reply) {
             if (!reply)
                 return ApiResult<ControlReply>(std::unexpected(reply.error()));
-            return ApiResult<ControlReply>(ControlReply{reply->status, reply->body});
+            const ControlReply answer{reply->status, reply->body};
+            noteControlAnswer(method, path, answer);
+            return ApiResult<ControlReply>(answer);
         });
 }
 
