@@ -92,9 +92,10 @@ int main(int argc, char *argv[])
                                     "the engine's --data-dir instead"));
             return 2;
         }
-        if (settings->port == 0) {
-            complain(QStringLiteral("--show-proxy-env needs the engine's port: pass --listen "
-                                    "with the port the engine printed, not 0"));
+        if (settings->port == 0 && !Engine::listeningIn(settings->engine.dataDir)) {
+            complain(QStringLiteral("--show-proxy-env needs the engine's port: no engine is "
+                                    "running on %1 to tell it, and --listen says 0")
+                         .arg(settings->engine.dataDir));
             return 2;
         }
     }
@@ -114,10 +115,25 @@ int main(int argc, char *argv[])
             complain(authority.error());
             return 1;
         }
-        const ShellExports::ProxySetup setup{settings->address, settings->port,
-            settings->listenGiven, Engine::runningIn(settings->engine.dataDir),
+        ShellExports::ProxySetup setup{settings->address, settings->port,
+            settings->listenGiven ? ShellExports::ProxySetup::Source::ListenOption
+                                  : ShellExports::ProxySetup::Source::Default,
+            Engine::runningIn(settings->engine.dataDir),
             QFileInfo(settings->engine.dataDir).absoluteFilePath(),
             (*authority)->caCertificatePath()};
+        // A running engine says where it listens: that wins over an assumed or mistyped
+        // --listen.
+        if (const auto recorded = Engine::listeningIn(settings->engine.dataDir)) {
+            const QHostAddress address(recorded->host());
+            const auto port = quint16(recorded->port());
+            if (settings->listenGiven && (address != settings->address || port != settings->port))
+                complain(QStringLiteral("the engine using %1 listens on %2, not on what --listen "
+                                        "says; printing its address")
+                             .arg(setup.dataDir, recorded->authority()));
+            setup.address = address;
+            setup.port = port;
+            setup.source = ShellExports::ProxySetup::Source::Recorded;
+        }
         sayAll(ShellExports::proxy(setup, *credentials));
         return 0;
     }

@@ -39,6 +39,8 @@ QList<std::pair<QString, QString>> pairs(const QList<StreamStore::RemovedStream>
 } // namespace
 
 namespace {
+const QString kListeningFile = QStringLiteral("engine.listening");
+
 // A private directory in RAM for --in-memory: /dev/shm, else the user's runtime directory
 // (both tmpfs on Linux).
 std::unique_ptr<QTemporaryDir> memoryDirectory()
@@ -87,6 +89,8 @@ Engine::~Engine()
     m_faults.reset();
     m_expiry.reset();
     m_store.reset();
+    if (m_listeningRecorded)
+        QFile::remove(QDir(m_dataDir).filePath(kListeningFile));
     m_lock.reset();
 }
 
@@ -107,6 +111,31 @@ std::optional<qint64> Engine::runningIn(const QString &dataDir)
     if (!lock.getLockInfo(&pid, &host, &app))
         pid = 0;
     return pid;
+}
+
+std::optional<QUrl> Engine::listeningIn(const QString &dataDir)
+{
+    if (!runningIn(dataDir))
+        return std::nullopt;
+    QFile file(QDir(dataDir).filePath(kListeningFile));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QUrl url(QString::fromUtf8(file.read(1024).trimmed()), QUrl::StrictMode);
+    if (!url.isValid() || url.scheme() != u"http" || url.host().isEmpty() || url.port() <= 0)
+        return std::nullopt;
+    return url;
+}
+
+void Engine::recordListening(const QUrl &url)
+{
+    QSaveFile file(QDir(m_dataDir).filePath(kListeningFile));
+    if (file.open(QIODevice::WriteOnly) && file.write(url.toEncoded() + '\n') > 0
+        && file.commit()) {
+        m_listeningRecorded = true;
+        return;
+    }
+    qCWarning(lcEngine).noquote() << QStringLiteral("cannot record the engine's address in %1: %2")
+                                         .arg(file.fileName(), file.errorString());
 }
 
 std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions &options)
@@ -156,6 +185,8 @@ std::expected<std::unique_ptr<Engine>, QString> Engine::open(const EngineOptions
                 .arg(pid)
                 .arg(engine->m_dataDir));
     }
+    // A crashed engine's address, which this one may not share.
+    QFile::remove(dir.filePath(kListeningFile));
 
     auto credentials = EngineCredentials::loadOrCreate(
         engine->m_dataDir, options.environment, &engine->m_credentialsGenerated);

@@ -18,6 +18,7 @@
 #include <QObject>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
+#include <QUrl>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -75,6 +76,13 @@ public:
     /// read); nothing when there is no lock or only a crashed engine's stale one, which it
     /// removes.
     static std::optional<qint64> runningIn(const QString &dataDir);
+    /// Where the engine using `dataDir` serves, as it recorded with recordListening(): nothing
+    /// when no engine runs there or it listens nowhere (an engine in a test, say).
+    static std::optional<QUrl> listeningIn(const QString &dataDir);
+    /// Records in the data directory where the engine's server listens ("http://127.0.0.1:18080"),
+    /// for `streams-engine --show-proxy-env` run from another shell; removed when the engine
+    /// closes.
+    void recordListening(const QUrl &url);
 
     const EngineCredentials &credentials() const { return m_credentials; }
     bool credentialsWereGenerated() const { return m_credentialsGenerated; }
@@ -205,6 +213,7 @@ private:
     std::unique_ptr<QTemporaryDir> m_memoryDir; // --in-memory: removed last
     QString m_exportOnExit;
     std::unique_ptr<QLockFile> m_lock;
+    bool m_listeningRecorded = false;
     EngineCredentials m_credentials;
     bool m_credentialsGenerated = false;
     std::unique_ptr<OffsetClock> m_clock;

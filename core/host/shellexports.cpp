@@ -57,21 +57,27 @@ QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials
                        "(403), so keep it to the Twilio program, e.g."),
         QStringLiteral("#   ( eval \"$(streams-engine --show-proxy-env)\"; node app.js )"),
     };
-    if (setup.runningPid)
-        lines << QStringLiteral("# An engine (pid %1) is using %2; this assumes it listens on "
-                                "%3 %4.")
-                     .arg(*setup.runningPid != 0 ? QString::number(*setup.runningPid)
-                                                 : QStringLiteral("unknown"),
-                         dataDir, listen,
-                         setup.listenGiven ? QStringLiteral("as --listen says")
-                                           : QStringLiteral("(the default; pass --listen as "
-                                                            "it was started with if not)"));
+    using Source = ProxySetup::Source;
+    const QString pid = setup.runningPid && *setup.runningPid != 0
+        ? QString::number(*setup.runningPid)
+        : QStringLiteral("unknown");
+    if (setup.runningPid && setup.source == Source::Recorded)
+        lines << QStringLiteral("# The engine (pid %1) using %2 listens on %3.")
+                     .arg(pid, dataDir, listen);
+    else if (setup.runningPid)
+        lines << QStringLiteral("# An engine (pid %1) is using %2 but has not said where it "
+                                "listens; this assumes %3 %4.")
+                     .arg(pid, dataDir, listen,
+                         setup.source == Source::ListenOption
+                             ? QStringLiteral("as --listen says")
+                             : QStringLiteral("(the default; pass --listen as it was started "
+                                              "with if not)"));
     else
         lines << QStringLiteral("# No engine is running on %1 yet: %2 is %3; start it with: "
                                 "streams-engine --listen %2 --data-dir %1")
                      .arg(dataDir, listen,
-                         setup.listenGiven ? QStringLiteral("what --listen says")
-                                           : QStringLiteral("the default"));
+                         setup.source == Source::ListenOption ? QStringLiteral("what --listen says")
+                                                              : QStringLiteral("the default"));
     for (const QString &name : {QStringLiteral("HTTPS_PROXY"), QStringLiteral("https_proxy"),
              QStringLiteral("HTTP_PROXY"), QStringLiteral("http_proxy")})
         lines << exportLine(name, url);

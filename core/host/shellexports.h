@@ -22,9 +22,14 @@ public:
     /// Where the engine is for --show-proxy-env, and how that was found out.
     struct ProxySetup
     {
+        enum class Source {
+            Recorded, ///< the running engine recorded it (Engine::listeningIn), or it is ours
+            ListenOption, ///< --listen on the command line
+            Default, ///< the default address, assumed
+        };
         QHostAddress address;
         quint16 port = 0;
-        bool listenGiven = false; ///< --listen was on the command line
+        Source source = Source::Default;
         std::optional<qint64> runningPid; ///< the engine using dataDir, if one is
         QString dataDir;
         QString caCertificatePath;

@@ -6,6 +6,7 @@
 
 #include <QLoggingCategory>
 #include <QTimer>
+#include <QUrl>
 
 Q_DECLARE_LOGGING_CATEGORY(lcHttpServer)
 
@@ -49,7 +50,15 @@ RestServer::~RestServer()
 
 quint16 RestServer::start(const QHostAddress &address, quint16 port, QString *errorString)
 {
-    return m_http.listen(address, port, errorString);
+    const quint16 bound = m_http.listen(address, port, errorString);
+    if (bound != 0) {
+        QUrl url;
+        url.setScheme(QStringLiteral("http"));
+        url.setHost(address.toString());
+        url.setPort(bound);
+        m_engine.recordListening(url);
+    }
+    return bound;
 }
 
 RestReply RestServer::answerCounted(

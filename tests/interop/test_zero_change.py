@@ -40,9 +40,10 @@ SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 def proxy_environment(engine, credentials):
     """The variables an `eval "$(streams-engine --show-proxy-env ...)"` sets, as bash sets them."""
-    script = 'eval "$("$0" --show-proxy-env --data-dir "$1" --listen 127.0.0.1:"$2")" && env -0'
+    # No --listen: the running engine says where it listens.
+    script = 'eval "$("$0" --show-proxy-env --data-dir "$1")" && env -0'
     output = subprocess.run(
-        ["bash", "-c", script, ENGINE_BINARY, engine.data_dir, str(engine.port)],
+        ["bash", "-c", script, ENGINE_BINARY, engine.data_dir],
         check=True, capture_output=True,
         env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
              "TWILIO_ACCOUNT_SID": credentials["account_sid"],

@@ -26,8 +26,9 @@ const ENGINE_BINARY = process.argv[2];
 
 /** The variables an `eval "$(streams-engine --show-proxy-env …)"` sets, as bash sets them. */
 function proxyEnvironment(engine, credentials) {
-  const script = `eval "$("$0" --show-proxy-env --data-dir "$1" --listen 127.0.0.1:"$2")" && env -0`;
-  const output = execFileSync("bash", ["-c", script, ENGINE_BINARY, engine.dataDir, String(engine.port)], {
+  // No --listen: the running engine says where it listens.
+  const script = `eval "$("$0" --show-proxy-env --data-dir "$1")" && env -0`;
+  const output = execFileSync("bash", ["-c", script, ENGINE_BINARY, engine.dataDir], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

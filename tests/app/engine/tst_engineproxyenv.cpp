@@ -128,17 +128,51 @@ private slots:
 
     void namesTheRunningEngine()
     {
-        EngineProcess engine;
+        EngineProcess engine; // on a free port, which only the engine knows
         QVERIFY2(engine.start(), engine.output().constData());
         const QString listen = str("127.0.0.1:%1").arg(engine.port());
-        const Run run = runEngine({str("--show-proxy-env"), str("--data-dir"), engine.dataDir(),
-            str("--listen"), listen});
+        const QString recorded = engine.dataDir() + str("/engine.listening");
+        QVERIFY(QFileInfo::exists(recorded));
+
+        // No --listen: the running engine's own address.
+        const Run run = runEngine({str("--show-proxy-env"), str("--data-dir"), engine.dataDir()});
         QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.isEmpty(), run.err.constData());
         const QByteArray pid = QByteArray::number(engine.process().processId());
-        QVERIFY2(run.out.contains("# An engine (pid " + pid + ") is using "), run.out.constData());
-        const QMap<QString, QString> values = evaluate(run.out, {str("HTTPS_PROXY")});
-        QCOMPARE(values.value(str("HTTPS_PROXY")), str("http://") + listen);
+        QVERIFY2(run.out.contains("# The engine (pid " + pid + ") using "), run.out.constData());
+        QVERIFY2(run.out.contains(" listens on " + listen.toUtf8() + '.'), run.out.constData());
+        QCOMPARE(evaluate(run.out, {str("HTTPS_PROXY")}).value(str("HTTPS_PROXY")),
+            str("http://") + listen);
+
+        // A --listen that is not where it listens: said on stderr, the real address printed.
+        const Run wrong = runEngine({str("--show-proxy-env"), str("--data-dir"), engine.dataDir(),
+            str("--listen"), str("127.0.0.1:1")});
+        QCOMPARE(wrong.exitCode, 0);
+        QVERIFY2(wrong.err.contains("listens on " + listen.toUtf8()), wrong.err.constData());
+        QCOMPARE(wrong.out, run.out);
+
+        // Gone with the engine: afterwards there is nothing to name.
         QCOMPARE(engine.stop(), 0);
+        QVERIFY(!QFileInfo::exists(recorded));
+        const Run after = runEngine({str("--show-proxy-env"), str("--data-dir"), engine.dataDir()});
+        QCOMPARE(after.exitCode, 0);
+        QVERIFY2(after.out.contains("# No engine is running on"), after.out.constData());
+        QCOMPARE(evaluate(after.out, {str("HTTPS_PROXY")}).value(str("HTTPS_PROXY")),
+            str("http://127.0.0.1:18080"));
+    }
+
+    void ignoresACrashedEnginesAddress()
+    {
+        EngineProcess engine;
+        QVERIFY2(engine.start(), engine.output().constData());
+        const QString dataDir = engine.dataDir();
+        engine.kill(); // SIGKILL: its lock and its address stay behind
+        QVERIFY(QFileInfo::exists(dataDir + str("/engine.listening")));
+        const Run run = runEngine({str("--show-proxy-env"), str("--data-dir"), dataDir});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.out.contains("# No engine is running on"), run.out.constData());
+        QCOMPARE(evaluate(run.out, {str("HTTPS_PROXY")}).value(str("HTTPS_PROXY")),
+            str("http://127.0.0.1:18080"));
     }
 
     void refusesWhatItCannotPrint_data()
@@ -146,7 +180,8 @@ private slots:
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QString>("complaint");
         QTest::addRow("in memory") << QStringList{str("--in-memory")} << str("--in-memory");
-        QTest::addRow("port 0") << QStringList{str("--listen"), str("127.0.0.1:0")} << str("port");
+        QTest::addRow("port 0, no engine")
+            << QStringList{str("--listen"), str("127.0.0.1:0")} << str("port");
     }
 
     void refusesWhatItCannotPrint()
