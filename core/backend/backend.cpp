@@ -130,4 +130,20 @@ QList<Backend::FaultMark> Backend::faultsOn(
     return on;
 }
 
+QFuture<std::expected<QStringList, QString>> Backend::proxyEnvironment()
+{
+    const Endpoint where = endpoint();
+    const QString reason = hasControlPlane()
+        ? tr("The engine at %1 runs outside this console, so its certificate authority is on "
+             "its machine. There, in the shell that runs your code:\n\n"
+             "    eval \"$(streams-engine --show-proxy-env --data-dir DIR)\"\n\n"
+             "with the engine's data directory (docs/clients.md).")
+              .arg(where.baseUrl)
+        : tr("This connection is Twilio's cloud (%1): your code reaches it as it is, with no "
+             "proxy. Give it the account's credentials, e.g. TWILIO_ACCOUNT_SID and "
+             "TWILIO_AUTH_TOKEN (or an API key and secret).")
+              .arg(where.baseUrl);
+    return readyFuture(std::expected<QStringList, QString>(std::unexpected(reason)));
+}
+
 } // namespace streams

@@ -8,11 +8,24 @@
 
 #include <QFuture>
 #include <QObject>
+#include <QPromise>
 #include <expected>
 #include <memory>
 #include <optional>
 
 namespace streams {
+
+/// A future that already holds `value` (QtFuture::makeReadyFuture is deprecated from Qt 6.6;
+/// its replacement is not in 6.4).
+template<typename T>
+QFuture<T> readyFuture(T value)
+{
+    QPromise<T> promise;
+    promise.start();
+    promise.addResult(std::move(value));
+    promise.finish();
+    return promise.future();
+}
 
 class LiveSubscription;
 
@@ -127,6 +140,13 @@ public:
     /// Asks the service where its clock is now (an engine at a URL; the embedded engine reports
     /// every change by itself); clockOffsetChanged() follows if it moved.
     virtual void refreshClockOffset() { }
+
+    /// The shell text that sends the user's own Twilio code, unchanged, to this connection:
+    /// zero-change mode's proxy and CA variables and the credentials, as `streams-engine
+    /// --show-proxy-env` prints them (docs/clients.md). Made off the caller's thread: it may
+    /// make the engine's certificate authority. Only the embedded engine has it here; for any
+    /// other connection the future holds why not, and what to do instead.
+    virtual QFuture<std::expected<QStringList, QString>> proxyEnvironment();
 
     /// Starts receiving the stream's messages. The subscription reports on the caller's thread
     /// and stops when destroyed.

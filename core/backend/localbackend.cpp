@@ -161,6 +161,18 @@ std::optional<double> LocalBackend::publishRatePerSecond() const
     return m_host->publishRatePerSecond();
 }
 
+QFuture<std::expected<QStringList, QString>> LocalBackend::proxyEnvironment()
+{
+    auto promise = std::make_shared<QPromise<std::expected<QStringList, QString>>>();
+    QFuture<std::expected<QStringList, QString>> future = promise->future();
+    promise->start();
+    m_host->proxyEnvironment([promise](std::expected<QStringList, QString> lines) {
+        promise->addResult(std::move(lines));
+        promise->finish();
+    });
+    return future;
+}
+
 template<typename T, typename Work>
 QFuture<ApiResult<T>> LocalBackend::onEngine(Work work)
 {

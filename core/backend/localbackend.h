@@ -60,6 +60,7 @@ public:
         const QString &serviceId, const QString &streamId, const QByteArray &data) override;
 
     bool hasControlPlane() const override { return true; }
+    QFuture<std::expected<QStringList, QString>> proxyEnvironment() override;
 
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;

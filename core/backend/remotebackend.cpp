@@ -205,15 +205,10 @@ QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::sendControl(
     const QByteArray &method, const QString &path, const QByteArray &body)
 {
     if (m_connection.twilioCloud) {
-        // A ready future from a promise: QtFuture::makeReadyFuture is deprecated in Qt 6.6+.
-        QPromise<ApiResult<ControlReply>> promise;
-        promise.start();
-        promise.addResult(std::unexpected(ApiError(ApiError::NotFound, 404,
+        return readyFuture(ApiResult<ControlReply>(std::unexpected(ApiError(ApiError::NotFound, 404,
             QStringLiteral("Twilio's cloud has no engine control plane (%1): faults, time and "
                            "snapshots are instruments of a streams-engine")
-                .arg(path))));
-        promise.finish();
-        return promise.future();
+                .arg(path)))));
     }
     if (!m_control) {
         EngineControlClient::Options options;

@@ -1,9 +1,12 @@
 #include "host/enginehost.h"
 
 #include "host/secretredactor.h"
+#include "host/shellexports.h"
 #include "server/restserver.h"
 #include "server/twilsockserver.h"
+#include "tls/certificateauthority.h"
 
+#include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QMetaObject>
 #include <QSemaphore>
@@ -130,6 +133,25 @@ void EngineHost::run(std::function<void(Engine &)> work)
 {
     QMetaObject::invokeMethod(
         m_context, [engine = m_engine.get(), work = std::move(work)] { work(*engine); },
+        Qt::QueuedConnection);
+}
+
+void EngineHost::proxyEnvironment(std::function<void(std::expected<QStringList, QString>)> done)
+{
+    QMetaObject::invokeMethod(
+        m_context,
+        [this, done = std::move(done)] {
+            auto authority = m_server->certificateAuthority();
+            if (!authority) {
+                done(std::unexpected(authority.error()));
+                return;
+            }
+            // This process is the engine using the data directory, listening where it says.
+            const ShellExports::ProxySetup setup{m_listening.address, m_listening.port,
+                ShellExports::ProxySetup::Source::Recorded, QCoreApplication::applicationPid(),
+                m_dataDir, (*authority)->caCertificatePath()};
+            done(ShellExports::proxy(setup, m_credentials));
+        },
         Qt::QueuedConnection);
 }
 

@@ -56,6 +56,12 @@ public:
 
     /// Queues `work` to run on the engine thread with the engine.
     void run(std::function<void(Engine &)> work);
+
+    /// Queues the making of zero-change mode's shell text for this engine (what
+    /// `streams-engine --show-proxy-env` prints for it: ShellExports::proxy) on the engine
+    /// thread, where its certificate authority is opened, or made; `done` runs there with the
+    /// lines, or why there are none.
+    void proxyEnvironment(std::function<void(std::expected<QStringList, QString>)> done);
     /// The object living on the engine thread (a context for connections).
     QObject *engineContext() const;
 

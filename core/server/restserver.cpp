@@ -28,7 +28,7 @@ RestServer::RestServer(Engine &engine, HttpServerOptions options, QObject *paren
           m_http, [this](const QString &host) { return serverIdentity(host); }))
 { }
 
-std::expected<QSslConfiguration, QString> RestServer::serverIdentity(const QString &host)
+std::expected<CertificateAuthority *, QString> RestServer::certificateAuthority()
 {
     if (!m_authority) {
         auto opened = CertificateAuthority::open(m_engine.dataDir());
@@ -36,7 +36,15 @@ std::expected<QSslConfiguration, QString> RestServer::serverIdentity(const QStri
             return std::unexpected(opened.error());
         m_authority = std::move(*opened);
     }
-    auto leaf = m_authority->leafFor(host);
+    return m_authority.get();
+}
+
+std::expected<QSslConfiguration, QString> RestServer::serverIdentity(const QString &host)
+{
+    auto authority = certificateAuthority();
+    if (!authority)
+        return std::unexpected(authority.error());
+    auto leaf = (*authority)->leafFor(host);
     if (!leaf)
         return std::unexpected(leaf.error());
     return leaf->serverConfiguration();

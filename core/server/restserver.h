@@ -42,6 +42,9 @@ public:
     ControlPlane &controlPlane() { return m_control; }
     /// Shared with the twilsock endpoint on the same port, so failures on one count for both.
     AuthThrottle &authThrottle() { return m_throttle; }
+    /// The proxy's certificate authority, opened in the data directory (made there if need be)
+    /// on first use.
+    std::expected<CertificateAuthority *, QString> certificateAuthority();
 
 private:
     void handleRequest(const HttpExchange &exchange, HttpRequest request) override;
@@ -52,7 +55,7 @@ private:
     /// filled in, and the entry logged, by record().
     TrafficEntry startEntry(const HttpRequest &request);
     void record(TrafficEntry entry, const RestReply &reply, qint64 startedNs) const;
-    /// What the proxy presents as `host`: opens the certificate authority on first use.
+    /// What the proxy presents as `host`.
     std::expected<QSslConfiguration, QString> serverIdentity(const QString &host);
 
     Engine &m_engine;

@@ -2,6 +2,7 @@
 
 #include "backend/backend.h"
 #include "backend/localbackend.h"
+#include "ui/connections/proxyenvironmentdialog.h"
 
 #include <QClipboard>
 #include <QGuiApplication>
@@ -31,7 +32,8 @@ ConnectionStatusWidget::ConnectionStatusWidget(QWidget *parent)
       m_apiKey(new QLabel(this)),
       m_secret(new QLabel(this)),
       m_reveal(new QToolButton(this)),
-      m_copySecret(nullptr)
+      m_copySecret(nullptr),
+      m_useFromCode(new QToolButton(this))
 {
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -63,7 +65,34 @@ ConnectionStatusWidget::ConnectionStatusWidget(QWidget *parent)
     layout->addWidget(m_reveal);
     m_copySecret = copyButton(tr("Copy the auth token"), [this] { return secretOf(m_backend); });
     layout->addWidget(m_copySecret);
+    layout->addSpacing(12);
+    m_useFromCode->setText(tr("Use from your code…"));
+    m_useFromCode->setToolTip(tr("The shell lines that send your own Twilio code, unchanged, to "
+                                 "this connection"));
+    m_useFromCode->setAutoRaise(true);
+    connect(
+        m_useFromCode, &QToolButton::clicked, this, &ConnectionStatusWidget::showProxyEnvironment);
+    layout->addWidget(m_useFromCode);
     refresh();
+}
+
+ProxyEnvironmentDialog *ConnectionStatusWidget::showProxyEnvironment()
+{
+    if (!m_backend)
+        return nullptr;
+    // One at a time, for the connection it was opened on.
+    if (m_proxyEnvironment && m_proxyEnvironment->backend() != m_backend) {
+        m_proxyEnvironment->close(); // deleted later
+        m_proxyEnvironment = nullptr;
+    }
+    if (!m_proxyEnvironment) {
+        m_proxyEnvironment = new ProxyEnvironmentDialog(m_backend, window());
+        m_proxyEnvironment->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_proxyEnvironment->show();
+    m_proxyEnvironment->raise();
+    m_proxyEnvironment->activateWindow();
+    return m_proxyEnvironment;
 }
 
 QToolButton *ConnectionStatusWidget::copyButton(
@@ -120,8 +149,10 @@ void ConnectionStatusWidget::refresh()
         m_secret->clear();
         m_reveal->hide();
         m_copySecret->hide();
+        m_useFromCode->hide();
         return;
     }
+    m_useFromCode->show();
     const Backend::Endpoint endpoint = m_backend->endpoint();
     const Backend::State state = m_backend->state();
     const QString stateName =

@@ -13,7 +13,10 @@ namespace streams {
 /// The status bar's view of one connection: its state, address and account, each with a copy
 /// button; for a remote connection the API key SID it authenticates with (never its secret,
 /// which the console does not show); and — for the embedded engine — its auth token, masked
-/// until the user asks.
+/// until the user asks. "Use from your code…" opens the shell lines that send the user's own
+/// code to the connection (ProxyEnvironmentDialog).
+class ProxyEnvironmentDialog;
+
 class ConnectionStatusWidget final : public QWidget
 {
     Q_OBJECT
@@ -26,6 +29,9 @@ public:
     QString shownSecretText() const;
     /// Everything the widget shows, for tests ("● Staging · connected  http://…  AC…  SK…").
     QString shownText() const;
+    QToolButton *useFromCodeButton() const { return m_useFromCode; }
+    /// Opens (or raises) "Use from your code…" for the current connection; null without one.
+    ProxyEnvironmentDialog *showProxyEnvironment();
 
 private:
     void refresh();
@@ -40,6 +46,8 @@ private:
     QLabel *m_secret;
     QToolButton *m_reveal;
     QToolButton *m_copySecret;
+    QToolButton *m_useFromCode;
+    QPointer<ProxyEnvironmentDialog> m_proxyEnvironment;
     bool m_revealed = false;
 };
 
