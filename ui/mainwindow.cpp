@@ -240,6 +240,11 @@ void MainWindow::createActions()
     connect(openMenu, &QMenu::aboutToShow, this, [this, openMenu] { populateOpenMenu(openMenu); });
     populateOpenMenu(openMenu);
     connection->addAction(m_closeConnection);
+    connection->addSeparator();
+    // The status bar's button, for the connection it shows.
+    connection->addAction(
+        action(tr("&Use from Your Code…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Y),
+            [this] { m_status->showProxyEnvironment(); }));
     m_engineMenu = new EngineMenu([this] { return m_model->backend(currentSourceIndex()); }, this);
     menuBar()->addMenu(m_engineMenu);
     connect(m_engineMenu, &EngineMenu::message, this,

@@ -216,6 +216,15 @@ import -window root "$out_dir/console-new-stream.png"
 xdotool key Escape
 sleep 0.5
 
+# Connection → Use from Your Code… (Ctrl+Shift+Y): the zero-change lines for the user's shell.
+xdotool windowactivate --sync "$window" 2>/dev/null || xdotool windowfocus "$window"
+xdotool key --clearmodifiers ctrl+shift+y
+setup=$(window_named '^Use from Your Code')
+sleep 1
+shoot_window "$setup" "$out_dir/console-use-from-code.png"
+xdotool key --clearmodifiers Escape
+sleep 0.5
+
 # 6. A second engine "elsewhere" (another port, its own data and credentials) to connect to.
 remote_port=$(free_port)
 # Its own credentials, not the ones exported above for the first engine. env executes the engine

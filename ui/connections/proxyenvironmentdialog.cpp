@@ -42,7 +42,7 @@ ProxyEnvironmentDialog::ProxyEnvironmentDialog(Backend *backend, QWidget *parent
     m_text->setReadOnly(true);
     m_text->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_text->setMinimumSize(720, 360);
+    m_text->setMinimumSize(640, 240);
     m_showSecrets->setToolTip(tr("Show the auth token and API key secret in the lines above"));
     m_showSecrets->setEnabled(false);
     m_copy->setToolTip(tr("Copy the lines, secrets included, for the shell that runs your code"));
@@ -61,6 +61,8 @@ ProxyEnvironmentDialog::ProxyEnvironmentDialog(Backend *backend, QWidget *parent
     layout->addWidget(m_text, 1);
     layout->addWidget(m_showSecrets);
     layout->addWidget(buttons);
+    // Room for the longest comments; the wrapped label is measured at this width.
+    resize(960, 600);
 
     // A watcher, not a continuation: the dialog may close before the engine answers.
     connect(&m_watcher, &QFutureWatcherBase::finished, this,
