@@ -99,14 +99,15 @@ QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials
           << QStringLiteral("# TWILIO_CA_BUNDLE is what it trusts when it has no proxy.");
     lines << exportLine(QStringLiteral("NODE_EXTRA_CA_CERTS"), setup.caCertificatePath)
           << exportLine(QStringLiteral("TWILIO_CA_BUNDLE"), setup.caCertificatePath);
-    lines << QStringLiteral("# The next three replace the usual CAs in this shell: Python "
-                            "requests, curl, and OpenSSL-based Ruby and PHP trust the engine's "
-                            "CA only,")
-          << QStringLiteral("# and Go reads SSL_CERT_FILE instead of the system store; to keep "
-                            "other sites working, point them at a copy of")
-          << QStringLiteral("# /etc/ssl/certs/ca-certificates.crt with the CA appended. "
-                            "python3-twilio before 8 (Debian 12's) reads no CA variable:")
-          << QStringLiteral("# trust the CA system-wide for it, as for .NET below.");
+    lines << QStringLiteral("# REQUESTS_CA_BUNDLE is all Python requests trusts in this shell "
+                            "(python3-twilio 8 and later; before 8, as Debian 12's, it reads no "
+                            "CA variable:")
+          << QStringLiteral("# trust the CA system-wide for it, as for .NET below). "
+                            "CURL_CA_BUNDLE is the curl command's CA file, SSL_CERT_FILE "
+                            "OpenSSL's and Go's")
+          << QStringLiteral("# (Ruby, .NET on Linux): each instead of the usual file, the "
+                            "certificate directory /etc/ssl/certs still read. PHP reads none "
+                            "of them (php -d curl.cainfo=FILE).");
     lines << exportLine(QStringLiteral("REQUESTS_CA_BUNDLE"), setup.caCertificatePath)
           << exportLine(QStringLiteral("CURL_CA_BUNDLE"), setup.caCertificatePath)
           << exportLine(QStringLiteral("SSL_CERT_FILE"), setup.caCertificatePath);
@@ -123,8 +124,9 @@ QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials
                             ".sync-streams-cacerts -Djavax.net.ssl.trustStorePassword=changeit "
                             "-Dhttps.proxyHost=%1 -Dhttps.proxyPort=%2\"")
                  .arg(proxyHost, listen.mid(colon + 1))
-          << QStringLiteral("# .NET reads HTTPS_PROXY but no CA variable: on Linux, trust the CA "
-                            "system-wide (the name constraint still holds):")
+          << QStringLiteral("# .NET reads HTTPS_PROXY, and on Linux SSL_CERT_FILE; for tools "
+                            "that read only the system store, trust the CA system-wide (the "
+                            "name constraint still holds):")
           << QStringLiteral("#   sudo cp %1 /usr/local/share/ca-certificates/"
                             "sync-streams-engine.crt && sudo update-ca-certificates")
                  .arg(ca)
