@@ -10,7 +10,11 @@
 #include "httpclient.h"
 #include "profiles/connectionprofile.h"
 
+#include <QNetworkProxy>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
+#include <QSslConfiguration>
 #include <QTcpServer>
 #include <QTest>
 
@@ -47,6 +51,7 @@ private Q_SLOTS:
     void controlPlaneOverHttp();
     void faultMarksOverHttp();
     void twiliosCloudHasNoControlPlane();
+    void twilioCloudConnectionThroughTheEnginesProxy();
 
 private:
     EngineProcess m_engine;
@@ -342,6 +347,65 @@ void TestRemoteBackend::twiliosCloudHasNoControlPlane()
     QVERIFY(!refused);
     QCOMPARE(refused.error().code(), 20404);
     QVERIFY(refused.error().message().contains(QStringLiteral("no engine control plane")));
+}
+
+void TestRemoteBackend::twilioCloudConnectionThroughTheEnginesProxy()
+{
+    // Zero-change mode for the console itself: a "Twilio account" connection, REST at
+    // https://sync.twilio.com and live delivery at wss://tsock.us1.twilio.com, reaches an engine
+    // only because this process's proxy is that engine and its CA is trusted (what HTTPS_PROXY
+    // and a CA variable do for Twilio's other clients). The websocket runs inside the tunnel.
+    EngineProcess engine;
+    QVERIFY2(engine.start(), engine.output().constData());
+    // The CA as a user gets it: --show-proxy-env makes it next to the running engine.
+    QProcess show;
+    show.start(EngineProcess::binary(),
+        {QStringLiteral("--show-proxy-env"), QStringLiteral("--data-dir"), engine.dataDir()});
+    QVERIFY(show.waitForFinished(15000));
+    QCOMPARE(show.exitCode(), 0);
+    const auto authority =
+        QSslCertificate::fromPath(engine.dataDir() + QStringLiteral("/proxy-ca.pem"));
+    QCOMPARE(authority.size(), 1);
+
+    const QNetworkProxy proxyBefore = QNetworkProxy::applicationProxy();
+    const QSslConfiguration sslBefore = QSslConfiguration::defaultConfiguration();
+    const auto restore = qScopeGuard([&] {
+        QNetworkProxy::setApplicationProxy(proxyBefore);
+        QSslConfiguration::setDefaultConfiguration(sslBefore);
+    });
+    QNetworkProxy::setApplicationProxy(QNetworkProxy(
+        QNetworkProxy::HttpProxy, QStringLiteral("127.0.0.1"), quint16(engine.port())));
+    QSslConfiguration ssl = sslBefore;
+    ssl.addCaCertificates(authority);
+    QSslConfiguration::setDefaultConfiguration(ssl);
+
+    RemoteConnection cloud = engineConnection(engine, true);
+    cloud.endpoints = RemoteEndpoints::twilio();
+    cloud.twilioCloud = true;
+    cloud.rest.timeoutMs = 10000;
+    RemoteBackend twilio(cloud);
+    QVERIFY(twilio.liveUnavailableReason().isEmpty());
+
+    const auto created = await(twilio.createStream(QStringLiteral("default"),
+        Backend::StreamCreate{QStringLiteral("through-the-proxy"), std::nullopt}));
+    QVERIFY2(created, qPrintable(created ? QString() : created.error().message()));
+    QCOMPARE(twilio.state(), Backend::State::Connected);
+
+    auto subscription = twilio.subscribe(created->serviceSid, created->sid);
+    QSignalSpy failed(subscription.get(), &LiveSubscription::failed);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        subscription->state() == LiveSubscription::State::Active || !failed.isEmpty(), 15000);
+    QVERIFY2(failed.isEmpty(),
+        failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).value<ApiError>().message()));
+    QSignalSpy received(subscription.get(), &LiveSubscription::messagesReceived);
+    const auto published = await(twilio.publish(
+        created->serviceSid, created->sid, QByteArrayLiteral(R"({"via":"tsock.us1.twilio.com"})")));
+    QVERIFY2(published, qPrintable(published ? QString() : published.error().message()));
+    QTRY_VERIFY_WITH_TIMEOUT(!received.isEmpty(), 10000);
+    const auto messages = received.at(0).at(0).value<QList<StreamMessage>>();
+    QCOMPARE(messages.size(), 1);
+    QCOMPARE(messages.at(0).sid, published->sid);
+    QCOMPARE(messages.at(0).data, QByteArray(R"({"via":"tsock.us1.twilio.com"})"));
 }
 
 QTEST_GUILESS_MAIN(TestRemoteBackend)
