@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
+#include <utility>
 
 namespace streams {
 
@@ -22,6 +24,16 @@ struct HttpRequest
     bool secure = false; // came through TLS (inside a CONNECT tunnel): its URLs are https
 
     bool isHead() const { return method == "HEAD"; }
+
+    /// "host:port" as {host, port} at the last colon (port empty without one); an IPv6 literal
+    /// ("[::1]:443") keeps its brackets in the host.
+    static std::pair<QByteArrayView, QByteArrayView> splitAuthority(QByteArrayView authority)
+    {
+        const qsizetype colon = authority.lastIndexOf(':');
+        if (colon < 0)
+            return {authority, {}};
+        return {authority.first(colon), authority.sliced(colon + 1)};
+    }
 };
 
 } // namespace streams

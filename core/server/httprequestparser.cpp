@@ -55,9 +55,8 @@ protected:
         QByteArrayView rest = view(target);
         if (request.method == "CONNECT") {
             // Authority form, the only form CONNECT takes (RFC 9112, 3.2.3): host:port.
-            const qsizetype colon = rest.lastIndexOf(':');
-            if (colon <= 0 || colon == rest.size() - 1 || rest.contains('/')
-                || rest.contains('@')) {
+            const auto [host, port] = HttpRequest::splitAuthority(rest);
+            if (host.isEmpty() || port.isEmpty() || rest.contains('/') || rest.contains('@')) {
                 fail(400,
                     QStringLiteral("CONNECT needs a host:port target, not \"%1\"")
                         .arg(QString::fromLatin1(rest.first(qMin<qsizetype>(64, rest.size())))),

@@ -4,6 +4,7 @@
 #include "server/httprequest.h"
 #include "server/httpresponse.h"
 #include "server/httpserver.h"
+#include "tls/certificateauthority.h"
 
 #include <QLoggingCategory>
 #include <QSslSocket>
@@ -23,23 +24,6 @@ namespace {
 
 constexpr QByteArrayView kHttpsPort = "443";
 
-bool isDnsLabel(QStringView label)
-{
-    if (label.isEmpty() || label.size() > 63 || label.startsWith(u'-') || label.endsWith(u'-'))
-        return false;
-    return std::all_of(label.cbegin(), label.cend(),
-        [](QChar c) { return (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'-'; });
-}
-
-/// "host:port" split; an IPv6 literal ("[::1]:443") is kept whole as the host (and refused).
-std::pair<QByteArrayView, QByteArrayView> splitAuthority(QByteArrayView authority)
-{
-    const qsizetype colon = authority.lastIndexOf(':');
-    if (colon < 0)
-        return {authority, {}};
-    return {authority.first(colon), authority.sliced(colon + 1)};
-}
-
 } // namespace
 
 SyncHostsProxy::SyncHostsProxy(HttpServer &http, Certificates certificates, QObject *parent)
@@ -52,7 +36,8 @@ SyncHostsProxy::SyncHostsProxy(HttpServer &http, Certificates certificates, QObj
             return HttpResponse::fromError(ApiError(20403, 403, *why));
         // The certificate is made now (and kept), so a CA that cannot be used is said in words
         // rather than by a TLS handshake that never comes.
-        const QString host = QString::fromLatin1(splitAuthority(request.host).first).toLower();
+        const QString host =
+            QString::fromLatin1(HttpRequest::splitAuthority(request.host).first).toLower();
         if (const auto identity = m_certificates(host); !identity)
             return HttpResponse::fromError(ApiError(20500, 500,
                 QStringLiteral("The engine cannot answer as %1: %2").arg(host, identity.error())));
@@ -78,13 +63,13 @@ bool SyncHostsProxy::isSyncHost(QStringView host)
         QStringLiteral("sync"), QStringLiteral("tsock"), QStringLiteral("cds")};
     if (!kServices.contains(labels.first()))
         return false;
-    return std::all_of(
-        labels.cbegin(), labels.cend(), [](const QString &l) { return isDnsLabel(l); });
+    // Each label a DNS label, as for any name the CA signs.
+    return CertificateAuthority::mayIssueFor(lower);
 }
 
 std::optional<QString> SyncHostsProxy::refusal(QByteArrayView authority, const QHostAddress &peer)
 {
-    const auto [host, port] = splitAuthority(authority);
+    const auto [host, port] = HttpRequest::splitAuthority(authority);
     const QString name = QString::fromLatin1(host.first(qMin<qsizetype>(host.size(), 253)));
     if (!peer.isLoopback())
         return QStringLiteral("The engine opens tunnels for this machine's own clients only");
@@ -104,7 +89,8 @@ std::optional<QString> SyncHostsProxy::refusal(QByteArrayView authority, const Q
 
 void SyncHostsProxy::take(QTcpSocket *socket, const QByteArray &authority)
 {
-    const QString host = QString::fromLatin1(splitAuthority(authority).first).toLower();
+    const QString host =
+        QString::fromLatin1(HttpRequest::splitAuthority(authority).first).toLower();
     std::expected<QSslConfiguration, QString> configuration = m_certificates(host);
     if (!configuration) {
         // The 200 is out: all that is left to say is to close.
