@@ -56,15 +56,6 @@ bool names(const QString &pattern, const QString &sid, const QString &uniqueName
 
 Backend::~Backend() = default;
 
-QFuture<ApiResult<Backend::ControlReply>> Backend::control(
-    const QByteArray &method, const QString &path, const QByteArray &body)
-{
-    // The subclass's own future, with no hop of this object's in between: a continuation that
-    // a caller attached with its own context then never waits on this object's event queue,
-    // which Qt 6.4 would cancel into a dead context when this object goes first.
-    return sendControl(method, path, body);
-}
-
 void Backend::noteControlAnswer(
     const QByteArray &method, const QString &path, const ControlReply &reply)
 {

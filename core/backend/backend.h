@@ -113,8 +113,8 @@ public:
     /// than 2xx is the engine's error. Without a control plane: 20404 saying why. Answers about
     /// the clock and the fault rules update clockOffsetMs() and faultMarks() on the way (the
     /// embedded engine reports both by itself).
-    QFuture<ApiResult<ControlReply>> control(
-        const QByteArray &method, const QString &path, const QByteArray &body = {});
+    virtual QFuture<ApiResult<ControlReply>> control(
+        const QByteArray &method, const QString &path, const QByteArray &body = {}) = 0;
 
     /// A fault rule in force on an engine, as the console marks the streams it touches.
     struct FaultMark
@@ -163,9 +163,6 @@ Q_SIGNALS:
     void faultMarksChanged();
 
 protected:
-    /// The request control() makes, without looking at the answer.
-    virtual QFuture<ApiResult<ControlReply>> sendControl(
-        const QByteArray &method, const QString &path, const QByteArray &body) = 0;
     /// Records the rules of a `GET /_engine/faults` answer.
     void noteFaultMarks(const QByteArray &answer);
     /// What a control-plane answer says about the clock and the fault rules, noted (an engine at

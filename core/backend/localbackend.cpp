@@ -267,7 +267,7 @@ QFuture<ApiResult<StreamMessage>> LocalBackend::publish(
         });
 }
 
-QFuture<ApiResult<Backend::ControlReply>> LocalBackend::sendControl(
+QFuture<ApiResult<Backend::ControlReply>> LocalBackend::control(
     const QByteArray &method, const QString &path, const QByteArray &body)
 {
     auto promise = std::make_shared<QPromise<ApiResult<ControlReply>>>();

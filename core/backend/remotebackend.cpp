@@ -201,7 +201,7 @@ void RemoteBackend::refreshClockOffset()
         control("GET", QStringLiteral("/_engine/clock"));
 }
 
-QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::sendControl(
+QFuture<ApiResult<Backend::ControlReply>> RemoteBackend::control(
     const QByteArray &method, const QString &path, const QByteArray &body)
 {
     if (m_connection.twilioCloud) {

@@ -82,10 +82,8 @@ public:
 
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;
-
-protected:
-    QFuture<ApiResult<ControlReply>> sendControl(
-        const QByteArray &method, const QString &path, const QByteArray &body) override;
+    QFuture<ApiResult<ControlReply>> control(
+        const QByteArray &method, const QString &path, const QByteArray &body = {}) override;
 
 private:
     void setState(State state);
