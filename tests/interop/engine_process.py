@@ -12,12 +12,34 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import urllib.error
 import urllib.request
 
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+def require_python3_twilio():
+    """Debian's python3-twilio, imported; missing, the test fails (exit 1) saying what to install:
+    an interop test never skips."""
+    try:
+        import twilio
+    except ImportError as error:
+        print("python3-twilio is not installed: run apt-get install python3-twilio "
+              "(and run this test with /usr/bin/python3)", file=sys.stderr)
+        print("(import twilio failed: %s)" % error, file=sys.stderr)
+        sys.exit(1)
+    return twilio
+
+
+def reach_the_engine_directly():
+    """The base-URL tests' clients go straight to the engine: no edge/region host rewriting, no
+    proxy."""
+    for name in ("TWILIO_EDGE", "TWILIO_REGION"):
+        os.environ.pop(name, None)
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 
 def make_credentials():

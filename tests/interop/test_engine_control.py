@@ -17,23 +17,16 @@ import sys
 import tempfile
 import unittest
 
-try:
-    import twilio
-    from twilio.base.exceptions import TwilioRestException
-    from twilio.rest import Client
-except ImportError as error:
-    print("python3-twilio is not installed: run apt-get install python3-twilio "
-          "(and run this test with /usr/bin/python3)", file=sys.stderr)
-    print("(import twilio failed: %s)" % error, file=sys.stderr)
-    sys.exit(1)
+from engine_process import ControlPlane, Engine, engine_environment, make_credentials, \
+    reach_the_engine_directly, require_python3_twilio
 
-from engine_process import ControlPlane, Engine, engine_environment, make_credentials  # noqa: E402
+twilio = require_python3_twilio()
+from twilio.base.exceptions import TwilioRestException  # noqa: E402
+from twilio.rest import Client  # noqa: E402
 
 ENGINE_BINARY = None  # set from argv in main
 
-for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-    os.environ.pop(name, None)
-os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+reach_the_engine_directly()
 
 CREDENTIALS = make_credentials()
 

@@ -16,24 +16,17 @@ import sys
 import time
 import unittest
 
-try:
-    import twilio
-    from twilio.base.exceptions import TwilioException, TwilioRestException
-    from twilio.rest import Client
-except ImportError as error:
-    print("python3-twilio is not installed: run apt-get install python3-twilio "
-          "(and run this test with /usr/bin/python3)", file=sys.stderr)
-    print("(import twilio failed: %s)" % error, file=sys.stderr)
-    sys.exit(1)
+# Beside this file.
+from engine_process import Engine as EngineProcess, make_credentials, reach_the_engine_directly, \
+    require_python3_twilio
 
-from engine_process import Engine as EngineProcess, make_credentials  # noqa: E402 - beside this file
+twilio = require_python3_twilio()
+from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: E402
+from twilio.rest import Client  # noqa: E402
 
 ENGINE_BINARY = None  # set from argv in main
 
-# The client must reach the engine directly: no edge/region host rewriting, no proxy.
-for name in ("TWILIO_EDGE", "TWILIO_REGION"):
-    os.environ.pop(name, None)
-os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+reach_the_engine_directly()
 
 SERVICE_SID = re.compile(r"^IS[0-9a-f]{32}$")
 STREAM_SID = re.compile(r"^TO[0-9a-f]{32}$")

@@ -23,15 +23,9 @@ import sys
 import tempfile
 import unittest
 
-try:
-    import twilio
-except ImportError as error:
-    print("python3-twilio is not installed: run apt-get install python3-twilio "
-          "(and run this test with /usr/bin/python3)", file=sys.stderr)
-    print("(import twilio failed: %s)" % error, file=sys.stderr)
-    sys.exit(1)
+from engine_process import Engine, make_credentials, require_python3_twilio
 
-from engine_process import Engine, make_credentials  # noqa: E402
+twilio = require_python3_twilio()
 
 ENGINE_BINARY = None  # set from argv in main
 HERE = os.path.dirname(os.path.abspath(__file__))
