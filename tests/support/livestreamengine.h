@@ -1,11 +1,8 @@
 #pragma once
 
 #include "awaitfuture.h"
-#include "backend/localbackend.h"
-#include "engine/engine.h"
+#include "embeddedengine.h"
 
-#include <QHostAddress>
-#include <QProcessEnvironment>
 #include <memory>
 
 namespace streams::testing {
@@ -22,11 +19,7 @@ struct LiveStreamEngine
     /// `streamName`. Empty on success, else what failed.
     QString start(const QString &dataDir, const QString &streamName)
     {
-        EngineOptions options;
-        options.dataDir = dataDir;
-        options.environment = QProcessEnvironment();
-        options.publishRatePerSecond = std::nullopt; // tests publish in bursts
-        auto started = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+        auto started = startEmbeddedEngine(dataDir); // unlimited: tests publish in bursts
         if (!started)
             return started.error();
         backend = std::move(*started);

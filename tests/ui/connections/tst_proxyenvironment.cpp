@@ -5,6 +5,7 @@
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "backend/remotebackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "ui/connections/connectionstatuswidget.h"
@@ -24,6 +25,7 @@
 using namespace streams;
 using streams::testing::await;
 using streams::testing::EngineProcess;
+using streams::testing::startEmbeddedEngine;
 using namespace Qt::StringLiterals;
 
 class TestProxyEnvironment final : public QObject
@@ -38,10 +40,8 @@ private Q_SLOTS:
 void TestProxyEnvironment::embeddedEngineLinesWorkInAShell()
 {
     QTemporaryDir dir;
-    EngineOptions options;
-    options.dataDir = dir.filePath(u"engine"_s);
-    options.environment = QProcessEnvironment();
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    const QString dataDir = dir.filePath(u"engine"_s);
+    auto backend = startEmbeddedEngine(dataDir);
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     LocalBackend &engine = **backend;
 
@@ -74,8 +74,8 @@ void TestProxyEnvironment::embeddedEngineLinesWorkInAShell()
     QVERIFY(!dialog->shownText().contains(token));
 
     // The CA it names is the engine's, made in its data directory.
-    QVERIFY(QFileInfo::exists(options.dataDir + u"/proxy-ca.pem"_s));
-    QCOMPARE(QFileInfo(options.dataDir + u"/proxy-ca.key"_s).permissions()
+    QVERIFY(QFileInfo::exists(dataDir + u"/proxy-ca.pem"_s));
+    QCOMPARE(QFileInfo(dataDir + u"/proxy-ca.key"_s).permissions()
             & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
         QFile::Permissions());
 

@@ -5,6 +5,7 @@
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "backend/remotebackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "ui/engine/enginemenu.h"
 #include "ui/stream/streampropertieswidget.h"
@@ -62,10 +63,8 @@ QString TestEngineMenu::lastMessage(QSignalSpy &spy, int count)
 
 void TestEngineMenu::initTestCase()
 {
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(u"engine"_s);
-    options.environment = QProcessEnvironment();
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend =
+        startEmbeddedEngine(m_dir.filePath(u"engine"_s), limits::kDefaultPublishRatePerSecond);
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     m_menu = std::make_unique<EngineMenu>([this] { return m_backend.get(); });
@@ -175,12 +174,7 @@ void TestEngineMenu::listsAndClearsFaultRules()
 
 void TestEngineMenu::twiliosCloudHasNone()
 {
-    RemoteConnection cloud;
-    cloud.displayName = u"Twilio"_s;
-    cloud.endpoints = RemoteEndpoints::twilio();
-    cloud.twilioCloud = true;
-    cloud.credentials.accountSid = u"AC00000000000000000000000000000001"_s;
-    RemoteBackend twilio(cloud);
+    RemoteBackend twilio(twilioCloudConnection());
     EngineMenu menu([&twilio] { return &twilio; });
     for (QAction *action : {menu.advanceMinute(), menu.saveSnapshot(), menu.loadSnapshot(),
              menu.reset(), menu.listFaults(), menu.clearFaults()}) {

@@ -3,6 +3,7 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
@@ -56,11 +57,7 @@ QList<QJsonObject> TestStreamFaults::rules()
 
 void TestStreamFaults::initTestCase()
 {
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(u"engine"_s);
-    options.environment = QProcessEnvironment();
-    options.publishRatePerSecond = std::nullopt;
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(m_dir.filePath(u"engine"_s));
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     const auto stream = await(m_backend->createStream(u"default"_s, {u"faulty"_s, std::nullopt}));

@@ -5,6 +5,7 @@
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "backend/remotebackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
@@ -56,11 +57,7 @@ private:
 
 void TestTrafficDock::initTestCase()
 {
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(u"engine"_s);
-    options.environment = QProcessEnvironment();
-    options.publishRatePerSecond = std::nullopt;
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(m_dir.filePath(u"engine"_s));
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
 }
@@ -173,12 +170,7 @@ void TestTrafficDock::filtersByTextStatusAndStream()
 
 void TestTrafficDock::twiliosCloudSaysWhy()
 {
-    RemoteConnection cloud;
-    cloud.displayName = u"Twilio"_s;
-    cloud.endpoints = RemoteEndpoints::twilio();
-    cloud.twilioCloud = true;
-    cloud.credentials.accountSid = u"AC00000000000000000000000000000001"_s;
-    RemoteBackend twilio(cloud);
+    RemoteBackend twilio(twilioCloudConnection());
     TrafficDock dock;
     dock.show();
     dock.setConnection(&twilio);
