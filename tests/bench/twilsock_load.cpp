@@ -1,0 +1,1922 @@
+// bench_twilsock_load: twilsock fan-out measured by a native load client (issue 23).
+//
+// One process holds N twilsock subscribers of one stream, against a streams-engine it starts
+// itself, while a REST publisher on its own thread publishes into that stream; it prints
+// deliveries/s, publish->deliver latency and what a delivery costs the engine's CPU and the
+// client's. It measures what tests/bench/twilsock_fanout.js measures, without Node's cost per
+// message: there the subscriber processes, not the engine, are the ceiling (about 192,000
+// deliveries/s). The Node runs stay the realism check.
+//
+//   bench_twilsock_load ENGINE_BINARY [options]
+//     --mode saturate|latency    (saturate)
+//     --messages M               saturate: messages offered as fast as the engine accepts them
+//                                (default: enough for 400,000 deliveries, at least 100)
+//     --rate R --seconds S       latency: open loop at R msg/s for S s (1000, 5)
+//     --subscribers N            twilsock subscriber connections (1000)
+//     --threads T                subscriber threads, each with its own io_context (1: on a
+//                                2-vCPU machine the engine needs the other core)
+//     --connect-concurrency C    subscribers connecting at once, over all threads (50)
+//     --connections P            publisher keep-alive connections (4, at most 16)
+//     --size B                   pad each message's data to B bytes of JSON (200)
+//     --runs K                   measurements, each on a fresh stream (1): the median and
+//                                min-max are printed after the runs
+//     --warmups W                unmeasured messages (negative seq) before each run (5)
+//     --ack                      acknowledge every notification as the official SDK does
+//     --engine-arg ARG           one more engine argument (repeatable), e.g. --subscriber-queue
+//     --json                     also print one JSON line with every figure
+//
+// The engine runs with --listen 127.0.0.1:0, a fresh temporary --data-dir, generated TWILIO_*
+// credentials in its environment (as tests/interop/engine_process.js starts it), and
+// --publish-rate unlimited --subscriber-buffer 8192 (see twilsock_fanout.js: at the default
+// 512 KiB it cuts a subscriber that a saturation run puts that far behind). Its port comes from
+// its "listening on http://127.0.0.1:PORT" line; stdout is drained and never shown, stderr is
+// shown when something goes wrong. One engine and one set of subscriber connections serve every
+// run; each run creates a stream, every subscriber establishes a subscription to it (and cancels
+// the previous run's), W warm-up messages must reach everyone, then the measured window starts.
+//
+// Subscribers speak twilsock v3 as twilsock_fanout.js does: a binary websocket (Boost.Beast, no
+// permessage-deflate) to ws://127.0.0.1:PORT/v3/wsconnect, `init` with an access token minted by
+// AccessToken::mint (Sync grant for the service), an upstream POST /v4/Subscriptions establish,
+// then the subscription_established notification. Set-up frames are FrameCodec's. After that the
+// hot path parses no JSON: it splits the frame by its lengths, checks the header for
+// "method":"notification" and the payload for stream_message_published, and reads "seq":N and
+// "t":T with memmem and from_chars (the JS client's regex). Replies to ping, client_update and
+// close frames, and with --ack to every notification (one encoded reply per notification id per
+// thread, shared by its subscribers), as the SDK sends them.
+//
+// The publisher POSTs /v1/Services/{sid}/Streams/{sid}/Messages (Data=<JSON>, HTTP Basic auth)
+// over P keep-alive connections, one request in flight on each. Message seq goes on connection
+// seq % P, so the engine accepts a connection's messages in seq order, and each subscriber checks
+// that seq increases per connection: "out of order" is a real fault, not parallel REST. Data is
+// {"seq":N,"t":T,"pad":"xx..."} with T the wall clock in ms (µs fraction):
+//   saturate  T is the send time; deliveries/s = deliveries / (first publish -> last delivery)
+//   latency   T is the message's *scheduled* send time (start + seq / R), so a publisher that
+//             falls behind shows as latency; the window ends at the later of the last send and
+//             the last delivery
+// Latency goes into a histogram of 10 µs buckets to 1 s, then 1 ms to 100 s (as the JS client's).
+// CPU is sampled just before the first publish and once every delivery arrived (or nothing came
+// for 3 s): the engine's process CPU clock (all threads, ns), this process's CPU clock (client
+// total: subscriber threads, publisher, main) and the subscriber threads' own clocks.
+//
+// Exits 1, with the reason on stderr, if the engine does not start or dies, a subscriber fails to
+// subscribe, or a run loses, reorders or refuses anything.
+
+#include "twilsock/accesstoken.h"
+#include "twilsock/framecodec.h"
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QUrl>
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <fcntl.h>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <pthread.h>
+#include <random>
+#include <signal.h>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <thread>
+#include <time.h>
+#include <tuple>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+extern char **environ;
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+// Bound to the io_context's executor rather than asio's type-erased any_executor: one less
+// indirection on every operation of the hot path.
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+using boost::system::error_code;
+using streams::twilsock::AccessToken;
+using streams::twilsock::AccessTokenClaims;
+using streams::twilsock::Frame;
+using streams::twilsock::FrameCodec;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kMaxConnections = 16; // publisher connections, each its own order lane
+constexpr const char *kWebSocketPath = "/v3/wsconnect";
+
+/// A set-up failure: printed, and the benchmark exits 1.
+struct Failure : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+QString qs(std::string_view text)
+{
+    return QString::fromUtf8(text.data(), qsizetype(text.size()));
+}
+
+QString key(const char *text)
+{
+    return QString::fromLatin1(text);
+}
+
+std::string compactJson(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact).toStdString();
+}
+
+/// Wall clock in ms with sub-µs resolution, comparable across threads (the messages carry it).
+double wallMs()
+{
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
+}
+
+/// A CPU-time clock in ns, or -1 when it cannot be read.
+int64_t cpuClockNs(clockid_t clock)
+{
+    timespec now{};
+    if (clock_gettime(clock, &now) != 0)
+        return -1;
+    return int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+const char *find(std::string_view haystack, std::string_view needle)
+{
+    return static_cast<const char *>(
+        memmem(haystack.data(), haystack.size(), needle.data(), needle.size()));
+}
+
+bool contains(std::string_view haystack, std::string_view needle)
+{
+    return find(haystack, needle) != nullptr;
+}
+
+/// `count` of a single-writer counter read by the main thread: a plain load and store, no
+/// locked read-modify-write on the hot path.
+void bump(std::atomic<uint64_t> &count)
+{
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+std::string randomHex(int bytes)
+{
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::random_device device;
+    std::string hex;
+    for (int i = 0; i < bytes; ++i) {
+        const unsigned value = device() & 0xffu;
+        hex += kDigits[value >> 4];
+        hex += kDigits[value & 0xfu];
+    }
+    return hex;
+}
+
+std::string fixed(double value, int decimals)
+{
+    if (!std::isfinite(value))
+        return "nan";
+    char text[64];
+    const auto result =
+        std::to_chars(text, text + sizeof text, value, std::chars_format::fixed, decimals);
+    return std::string(text, result.ptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Latency histogram: 10 µs buckets up to 1 s, then 1 ms buckets up to 100 s (twilsock_fanout.js).
+
+class Histogram
+{
+public:
+    Histogram() : m_counts(kFine + kCoarse + 1, 0) { }
+
+    void record(double ms)
+    {
+        const double us = std::max(0.0, ms * 1000);
+        size_t index = us < 1e6 ? size_t(us / 10) : kFine + size_t((us - 1e6) / 1000);
+        index = std::min(index, m_counts.size() - 1);
+        ++m_counts[index];
+        ++m_total;
+    }
+
+    void merge(const Histogram &other)
+    {
+        for (size_t i = 0; i < m_counts.size(); ++i)
+            m_counts[i] += other.m_counts[i];
+        m_total += other.m_total;
+    }
+
+    void clear()
+    {
+        std::fill(m_counts.begin(), m_counts.end(), 0);
+        m_total = 0;
+    }
+
+    uint64_t total() const { return m_total; }
+
+    double percentile(double p) const
+    {
+        if (m_total == 0)
+            return std::nan("");
+        const auto rank = std::max<uint64_t>(1, uint64_t(std::ceil(double(m_total) * p)));
+        uint64_t seen = 0;
+        for (size_t i = 0; i < m_counts.size(); ++i) {
+            seen += m_counts[i];
+            if (seen >= rank)
+                return bucketMs(i);
+        }
+        return bucketMs(m_counts.size() - 1);
+    }
+
+private:
+    static constexpr size_t kFine = 100'000;
+    static constexpr size_t kCoarse = 99'000;
+
+    static double bucketMs(size_t index)
+    {
+        return index < kFine ? (double(index) + 0.5) / 100 : 1000 + (double(index - kFine) + 0.5);
+    }
+
+    std::vector<uint64_t> m_counts;
+    uint64_t m_total = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The engine process.
+
+/// Credentials in the shapes Twilio uses: AC/SK + 32 lowercase hex digits.
+struct Credentials
+{
+    std::string accountSid = "AC" + randomHex(16);
+    std::string authToken = randomHex(16);
+    std::string apiKeySid = "SK" + randomHex(16);
+    std::string apiKeySecret = randomHex(16);
+};
+
+/// streams-engine on a free loopback port with a fresh data directory, stopped (SIGTERM, then
+/// SIGKILL after 10 s) and its directory removed on destruction. Dies with this process
+/// (PR_SET_PDEATHSIG), so an interrupted benchmark leaves no engine behind.
+class EngineProcess
+{
+public:
+    EngineProcess() = default;
+    EngineProcess(const EngineProcess &) = delete;
+    EngineProcess &operator=(const EngineProcess &) = delete;
+    ~EngineProcess()
+    {
+        stop();
+        if (!m_dataDir.empty()) {
+            std::error_code ignored;
+            std::filesystem::remove_all(m_dataDir, ignored);
+        }
+    }
+
+    void start(const std::string &binary, const Credentials &credentials,
+        const std::vector<std::string> &extraArguments)
+    {
+        if (access(binary.c_str(), X_OK) != 0)
+            throw Failure("streams-engine binary not found or not executable: " + binary);
+        std::string dirTemplate =
+            (std::filesystem::temp_directory_path() / "streams-load-XXXXXX").string();
+        if (!mkdtemp(dirTemplate.data()))
+            throw Failure(
+                std::string("cannot create a temporary data directory: ") + std::strerror(errno));
+        m_dataDir = dirTemplate;
+
+        std::vector<std::string> arguments{binary, "--listen", "127.0.0.1:0", "--data-dir",
+            m_dataDir, "--publish-rate", "unlimited", "--subscriber-buffer", "8192"};
+        arguments.insert(arguments.end(), extraArguments.begin(), extraArguments.end());
+        std::vector<std::string> environment;
+        for (char **entry = environ; *entry; ++entry) {
+            const std::string_view variable(*entry);
+            if (variable.starts_with("TWILIO_") || variable.starts_with("NO_PROXY=")
+                || variable.starts_with("no_proxy="))
+                continue;
+            environment.emplace_back(variable);
+        }
+        environment.push_back("TWILIO_ACCOUNT_SID=" + credentials.accountSid);
+        environment.push_back("TWILIO_AUTH_TOKEN=" + credentials.authToken);
+        environment.push_back("TWILIO_API_KEY=" + credentials.apiKeySid);
+        environment.push_back("TWILIO_API_SECRET=" + credentials.apiKeySecret);
+        environment.push_back("NO_PROXY=127.0.0.1,localhost");
+        environment.push_back("no_proxy=127.0.0.1,localhost");
+        const auto pointers = [](std::vector<std::string> &strings) {
+            std::vector<char *> list;
+            for (std::string &text : strings)
+                list.push_back(text.data());
+            list.push_back(nullptr);
+            return list;
+        };
+        std::vector<char *> argv = pointers(arguments);
+        std::vector<char *> envp = pointers(environment);
+
+        int out[2];
+        int err[2];
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+            throw Failure(std::string("pipe: ") + std::strerror(errno));
+        const int devNull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        const pid_t parent = getpid();
+        m_pid = fork();
+        if (m_pid < 0)
+            throw Failure(std::string("fork: ") + std::strerror(errno));
+        if (m_pid == 0) {
+            // Only async-signal-safe calls from here on.
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(127);
+            dup2(devNull, STDIN_FILENO);
+            dup2(out[1], STDOUT_FILENO);
+            dup2(err[1], STDERR_FILENO);
+            execve(argv[0], argv.data(), envp.data());
+            _exit(127);
+        }
+        close(out[1]);
+        close(err[1]);
+        close(devNull);
+        m_stdoutReader = std::thread([this, fd = out[0]] { readStdout(fd); });
+        m_stderrReader = std::thread([this, fd = err[0]] { readStderr(fd); });
+
+        std::unique_lock lock(m_mutex);
+        m_changed.wait_for(lock, 20s, [this] { return m_port != 0 || m_stdoutClosed; });
+        if (m_port == 0) {
+            lock.unlock();
+            const std::string why =
+                alive() ? "did not report its port within 20 s" : "exited before listening";
+            stop();
+            throw Failure("streams-engine " + why + " (" + m_exit + "); stderr:\n" + stderrText());
+        }
+    }
+
+    uint16_t port() const { return m_port; }
+    pid_t pid() const { return m_pid; }
+    const std::string &dataDir() const { return m_dataDir; }
+
+    bool alive()
+    {
+        if (m_pid <= 0 || !m_exit.empty())
+            return false;
+        int status = 0;
+        if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+            m_exit = describe(status);
+            return false;
+        }
+        return true;
+    }
+
+    /// How the engine ended, once it has.
+    const std::string &exitStatus() const { return m_exit; }
+
+    std::string stderrText()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_stderr;
+    }
+
+    /// The engine's CPU time in ns, all threads: its process CPU clock, or the sum of its tasks'
+    /// /proc schedstat run times where the clock cannot be read.
+    int64_t cpuNs() const
+    {
+        clockid_t clock;
+        if (clock_getcpuclockid(m_pid, &clock) == 0) {
+            if (const int64_t ns = cpuClockNs(clock); ns >= 0)
+                return ns;
+        }
+        int64_t total = 0;
+        std::error_code error;
+        const std::string tasks = "/proc/" + std::to_string(m_pid) + "/task";
+        for (const auto &task : std::filesystem::directory_iterator(tasks, error)) {
+            if (FILE *file = std::fopen((task.path() / "schedstat").c_str(), "r")) {
+                long long ns = 0;
+                if (std::fscanf(file, "%lld", &ns) == 1)
+                    total += ns;
+                std::fclose(file);
+            }
+        }
+        return total;
+    }
+
+    void stop()
+    {
+        if (m_pid > 0 && alive()) {
+            kill(m_pid, SIGTERM);
+            const auto deadline = SteadyClock::now() + 10s;
+            while (alive() && SteadyClock::now() < deadline)
+                std::this_thread::sleep_for(10ms);
+            if (alive()) {
+                kill(m_pid, SIGKILL);
+                int status = 0;
+                waitpid(m_pid, &status, 0);
+                m_exit = describe(status) + " after SIGTERM was ignored for 10 s";
+            }
+        }
+        if (m_stdoutReader.joinable())
+            m_stdoutReader.join();
+        if (m_stderrReader.joinable())
+            m_stderrReader.join();
+    }
+
+private:
+    static std::string describe(int status)
+    {
+        if (WIFEXITED(status))
+            return "exit code " + std::to_string(WEXITSTATUS(status));
+        if (WIFSIGNALED(status))
+            return "killed by signal " + std::to_string(WTERMSIG(status));
+        return "status " + std::to_string(status);
+    }
+
+    // Reads `fd` to its end, each chunk to `onChunk`, and closes it.
+    template<typename OnChunk>
+    static void drain(int fd, OnChunk onChunk)
+    {
+        char buffer[4096];
+        for (;;) {
+            const ssize_t n = read(fd, buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            onChunk(std::string_view(buffer, size_t(n)));
+        }
+        close(fd);
+    }
+
+    // Parses the port, then keeps draining: stdout may carry secrets, so nothing is shown.
+    void readStdout(int fd)
+    {
+        static constexpr std::string_view kListening = "listening on http://127.0.0.1:";
+        std::string seen;
+        bool found = false;
+        drain(fd, [&](std::string_view chunk) {
+            if (found)
+                return;
+            seen += chunk;
+            const size_t at = seen.find(kListening);
+            const size_t end = at == std::string::npos
+                ? std::string::npos
+                : seen.find_first_not_of("0123456789", at + kListening.size());
+            if (end == std::string::npos)
+                return;
+            unsigned port = 0;
+            std::from_chars(seen.data() + at + kListening.size(), seen.data() + end, port);
+            found = true;
+            std::lock_guard lock(m_mutex);
+            m_port = uint16_t(port);
+            m_changed.notify_all();
+        });
+        std::lock_guard lock(m_mutex);
+        m_stdoutClosed = true;
+        m_changed.notify_all();
+    }
+
+    // Kept (its last 64 KiB) to be shown when something goes wrong.
+    void readStderr(int fd)
+    {
+        drain(fd, [this](std::string_view chunk) {
+            std::lock_guard lock(m_mutex);
+            m_stderr += chunk;
+            if (m_stderr.size() > 64 * 1024)
+                m_stderr.erase(0, m_stderr.size() - 64 * 1024);
+        });
+    }
+
+    pid_t m_pid = -1;
+    std::string m_dataDir;
+    std::string m_exit;
+    std::thread m_stdoutReader;
+    std::thread m_stderrReader;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    uint16_t m_port = 0;
+    bool m_stdoutClosed = false;
+    std::string m_stderr;
+};
+
+// ---------------------------------------------------------------------------------------------
+// REST.
+
+struct RestTarget
+{
+    uint16_t port = 0;
+    std::string host; // 127.0.0.1:PORT
+    std::string authorization; // Basic base64(account SID:auth token)
+
+    tcp::endpoint endpoint() const { return {asio::ip::address_v4::loopback(), port}; }
+};
+
+void setHeaders(http::request<http::string_body> &request, const RestTarget &target)
+{
+    request.set(http::field::host, target.host);
+    request.set(http::field::authorization, target.authorization);
+    request.set(http::field::user_agent, "bench_twilsock_load");
+    request.set(http::field::content_type, "application/x-www-form-urlencoded");
+    request.keep_alive(true);
+}
+
+struct HttpReply
+{
+    unsigned status = 0;
+    std::string body;
+};
+
+/// One request on a connection of its own (set-up and warm-up only).
+HttpReply restCall(const RestTarget &target, http::verb verb, const std::string &path,
+    const std::string &form = {})
+{
+    asio::io_context io;
+    tcp::socket socket(io);
+    error_code error;
+    socket.connect(target.endpoint(), error);
+    http::request<http::string_body> request{verb, path, 11};
+    setHeaders(request, target);
+    request.body() = form;
+    request.prepare_payload();
+    if (!error)
+        http::write(socket, request, error);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    if (!error)
+        http::read(socket, buffer, response, error);
+    if (error)
+        throw Failure(std::string(http::to_string(verb)) + " " + path + ": " + error.message());
+    return {response.result_int(), std::move(response.body())};
+}
+
+/// The form body of a publish: Data={"seq":N,"t":T,"pad":"xx..."}, the JSON padded to `size`
+/// bytes (no pad where it is already that long), T in ms with a µs fraction.
+std::string messageForm(int64_t seq, double tMs, int size)
+{
+    std::string json = "{\"seq\":" + std::to_string(seq) + ",\"t\":" + fixed(tMs, 3);
+    constexpr std::string_view kPadOpen = ",\"pad\":\"";
+    constexpr std::string_view kPadClose = "\"}";
+    if (json.size() + kPadOpen.size() + kPadClose.size() < size_t(size)) {
+        json += kPadOpen;
+        json.append(size_t(size) - json.size() - kPadClose.size(), 'x');
+        json += kPadClose;
+    } else {
+        json += '}';
+    }
+    return std::string("Data=") + QUrl::toPercentEncoding(qs(json)).toStdString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Twilsock frames: set-up through FrameCodec; the hot path by lengths and byte scans.
+
+QJsonObject replyHeader(const QString &id)
+{
+    return {{key("id"), id}, {key("method"), key("reply")},
+        {key("payload_type"), key("application/json")},
+        {key("status"), QJsonObject{{key("code"), 200}, {key("status"), key("OK")}}}};
+}
+
+QByteArray initFrame(const QString &id, const std::string &token)
+{
+    return FrameCodec::encode(QJsonObject{{key("id"), id}, {key("method"), key("init")},
+        {key("token"), qs(token)}, {key("continuation_token"), QJsonValue::Null},
+        {key("metadata"),
+            QJsonObject{{key("type"), key("sync")}, {key("sdk"), key("bench_twilsock_load")}}},
+        {key("registrations"), QJsonArray()}, {key("tweaks"), QJsonValue::Null},
+        {key("capabilities"), QJsonArray{key("client_update")}}});
+}
+
+/// An upstream POST /v4/Subscriptions (`action` establish or cancel) for one stream, as the SDK
+/// sends it.
+QByteArray subscriptionsFrame(
+    const QString &id, const std::string &host, const char *action, const std::string &streamSid)
+{
+    const QJsonObject header{{key("id"), id}, {key("method"), key("message")},
+        {key("active_grant"), key("data_sync")}, {key("payload_type"), key("application/json")},
+        {key("http_request"),
+            QJsonObject{{key("host"), qs(host)}, {key("path"), key("/v4/Subscriptions")},
+                {key("method"), key("POST")}, {key("params"), QJsonObject()},
+                {key("headers"),
+                    QJsonObject{{key("Content-Type"), key("application/json")},
+                        {key("Twilio-Request-Id"), QLatin1StringView("RQ") + id}}}}}};
+    const QJsonObject body{{key("event_protocol_version"), 4}, {key("action"), key(action)},
+        {key("correlation_id"), qint64(wallMs())}, {key("retried_requests"), 0},
+        {key("ttl_in_s"), -1},
+        {key("requests"),
+            QJsonArray{QJsonObject{{key("object_sid"), qs(streamSid)},
+                {key("object_type"), key("stream")}, {key("last_event_id"), QJsonValue::Null}}}}};
+    return FrameCodec::encode(header, QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
+struct FrameView
+{
+    std::string_view header;
+    std::string_view payload;
+};
+
+/// "TWILSOCK V3.0 <H>\r\n<header: H bytes>\r\n<payload>" split by its header length, as
+/// FrameCodec::decode does, without parsing the header.
+std::optional<FrameView> splitFrame(std::string_view bytes)
+{
+    constexpr std::string_view kPreamble = "TWILSOCK V3.0 ";
+    if (!bytes.starts_with(kPreamble))
+        return std::nullopt;
+    const char *end = bytes.data() + bytes.size();
+    size_t headerLength = 0;
+    const auto digits = std::from_chars(bytes.data() + kPreamble.size(), end, headerLength);
+    if (digits.ec != std::errc() || end - digits.ptr < 2 || digits.ptr[0] != '\r'
+        || digits.ptr[1] != '\n')
+        return std::nullopt;
+    const size_t at = size_t(digits.ptr - bytes.data()) + 2;
+    if (headerLength > bytes.size() - at)
+        return std::nullopt;
+    FrameView frame{bytes.substr(at, headerLength), {}};
+    if (bytes.size() >= at + headerLength + 2)
+        frame.payload = bytes.substr(at + headerLength + 2);
+    return frame;
+}
+
+/// The value of "id" in a frame header (the engine's ids never need escaping).
+std::string_view frameIdOf(std::string_view header)
+{
+    constexpr std::string_view kId = "\"id\":\"";
+    const char *at = find(header, kId);
+    if (!at)
+        return {};
+    const char *start = at + kId.size();
+    const char *end = header.data() + header.size();
+    const auto *quote = static_cast<const char *>(std::memchr(start, '"', size_t(end - start)));
+    return quote ? std::string_view(start, size_t(quote - start)) : std::string_view();
+}
+
+struct Stamp
+{
+    int64_t seq = 0;
+    double t = 0;
+};
+
+/// "seq":N and, after it, "t":T from a stream_message_published payload.
+std::optional<Stamp> stampOf(std::string_view payload)
+{
+    constexpr std::string_view kSeq = "\"seq\":";
+    constexpr std::string_view kT = "\"t\":";
+    const char *end = payload.data() + payload.size();
+    const char *seq = find(payload, kSeq);
+    if (!seq)
+        return std::nullopt;
+    Stamp stamp;
+    const auto seqEnd = std::from_chars(seq + kSeq.size(), end, stamp.seq);
+    if (seqEnd.ec != std::errc())
+        return std::nullopt;
+    const char *t = find(std::string_view(seqEnd.ptr, size_t(end - seqEnd.ptr)), kT);
+    if (!t || std::from_chars(t + kT.size(), end, stamp.t).ec != std::errc())
+        return std::nullopt;
+    return stamp;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscribers: a slice of them on each client thread.
+
+struct ClientConfig
+{
+    tcp::endpoint endpoint;
+    std::string host; // 127.0.0.1:PORT, for the handshake and upstream requests
+    bool ack = false;
+    int lanes = 1; // publisher connections: seq order is checked per seq % lanes
+    int connectConcurrency = 50; // on this thread
+};
+
+struct PrepareResult
+{
+    int ready = 0;
+    int failed = 0;
+    std::string firstError;
+};
+
+struct ThreadResult
+{
+    Histogram histogram;
+    uint64_t received = 0;
+    uint64_t outOfOrder = 0;
+    uint64_t badFrames = 0;
+    uint64_t closed = 0;
+    std::string closeReason;
+    double lastDeliveryMs = 0;
+};
+
+enum class SubscriberState {
+    Idle,
+    Connecting,
+    Initialising,
+    Establishing,
+    Live,
+    Failed,
+    Closed
+};
+
+const char *describe(SubscriberState state)
+{
+    switch (state) {
+    case SubscriberState::Idle: return "not started";
+    case SubscriberState::Connecting: return "connecting";
+    case SubscriberState::Initialising: return "waiting for the init reply";
+    case SubscriberState::Establishing: return "establishing the subscription";
+    case SubscriberState::Live: return "live";
+    case SubscriberState::Failed: return "failed";
+    case SubscriberState::Closed: return "closed";
+    }
+    return "?";
+}
+
+struct Subscriber
+{
+    Subscriber(asio::io_context &io, std::string accessToken)
+        : ws(io.get_executor()), token(std::move(accessToken))
+    {
+        lastSeq.fill(-1);
+    }
+
+    websocket::stream<Socket> ws;
+    beast::flat_buffer buffer;
+    std::deque<QByteArray> outbox; // frames waiting for the one write in flight
+    bool writing = false;
+    bool open = false;
+    bool preparing = false;
+    SubscriberState state = SubscriberState::Idle;
+    std::string token;
+    QString pendingId; // the request whose reply the set-up waits for
+    bool establishReplied = false;
+    bool establishNotified = false;
+    std::array<int64_t, kMaxConnections> lastSeq; // per publisher connection
+};
+
+/// One thread, one io_context, a slice of the subscribers. Every member below is touched only on
+/// that thread, except the atomics the main thread polls; the main thread reaches the rest
+/// through onThread().
+class ClientThread
+{
+public:
+    ClientThread(int index, ClientConfig config, std::vector<std::string> tokens)
+        : m_index(index), m_config(std::move(config))
+    {
+        for (std::string &token : tokens)
+            m_subscribers.push_back(std::make_unique<Subscriber>(m_io, std::move(token)));
+    }
+    ClientThread(const ClientThread &) = delete;
+    ClientThread &operator=(const ClientThread &) = delete;
+    ~ClientThread() { stop(); }
+
+    size_t size() const { return m_subscribers.size(); }
+
+    void start()
+    {
+        m_thread = std::thread([this] { m_io.run(); });
+        if (pthread_getcpuclockid(m_thread.native_handle(), &m_cpuClock) != 0)
+            m_cpuClock = -1;
+    }
+
+    /// Closes every socket and joins the thread.
+    void stop()
+    {
+        if (!m_thread.joinable())
+            return;
+        asio::post(m_io, [this] {
+            m_stopping = true;
+            m_deadline.cancel();
+            for (auto &subscriber : m_subscribers) {
+                error_code ignored;
+                subscriber->ws.next_layer().close(ignored);
+            }
+        });
+        m_work.reset();
+        m_thread.join();
+    }
+
+    int64_t cpuNs() const { return m_cpuClock == clockid_t(-1) ? 0 : cpuClockNs(m_cpuClock); }
+    uint64_t received() const { return m_received.load(std::memory_order_relaxed); }
+    uint64_t warmups() const { return m_warmups.load(std::memory_order_relaxed); }
+
+    /// Connects (the first time), initialises and subscribes every subscriber to `streamSid`,
+    /// cancelling its subscription to `previousSid`, at most connectConcurrency at once.
+    std::future<PrepareResult> prepare(std::string streamSid, std::string previousSid)
+    {
+        auto promise = std::make_shared<std::promise<PrepareResult>>();
+        auto future = promise->get_future();
+        asio::post(m_io, [this, promise, streamSid, previousSid]() mutable {
+            m_prepared = std::move(promise);
+            m_streamSid = std::move(streamSid);
+            m_previousSid = std::move(previousSid);
+            m_prepareResult = {};
+            m_next = 0;
+            m_inFlight = 0;
+            m_done = 0;
+            m_deadline.expires_after(30s + 20ms * int64_t(m_subscribers.size()));
+            m_deadline.async_wait([this](const error_code &error) {
+                if (!error)
+                    onDeadline();
+            });
+            if (m_subscribers.empty())
+                completePrepare();
+            else
+                pump();
+        });
+        return future;
+    }
+
+    /// Zeroes the counters before a run's warm-up.
+    void reset()
+    {
+        onThread([this] {
+            m_histogram.clear();
+            m_outOfOrder = 0;
+            m_badFrames = 0;
+            m_received.store(0);
+            m_warmups.store(0);
+            m_lastDeliveryMs.store(0);
+            for (auto &subscriber : m_subscribers)
+                subscriber->lastSeq.fill(-1);
+        });
+    }
+
+    ThreadResult collect()
+    {
+        return onThread([this] {
+            ThreadResult result;
+            result.histogram = m_histogram;
+            result.received = m_received.load();
+            result.outOfOrder = m_outOfOrder;
+            result.badFrames = m_badFrames;
+            result.closed = m_closed;
+            result.closeReason = m_closeReason;
+            result.lastDeliveryMs = m_lastDeliveryMs.load();
+            return result;
+        });
+    }
+
+private:
+    template<typename Function>
+    auto onThread(Function function) -> decltype(function())
+    {
+        std::packaged_task<decltype(function())()> task(std::move(function));
+        auto future = task.get_future();
+        asio::post(m_io, [&task] { task(); });
+        return future.get();
+    }
+
+    QString newFrameId()
+    {
+        return QStringLiteral("TM%1-%2-%3").arg(getpid()).arg(m_index).arg(++m_frameCounter);
+    }
+
+    // --- set-up ---------------------------------------------------------------------------
+
+    void pump()
+    {
+        while (m_inFlight < m_config.connectConcurrency && m_next < m_subscribers.size()) {
+            ++m_inFlight;
+            begin(*m_subscribers[m_next++]);
+        }
+    }
+
+    void begin(Subscriber &s)
+    {
+        s.preparing = true;
+        s.establishReplied = false;
+        s.establishNotified = false;
+        if (s.open) {
+            if (!m_previousSid.empty())
+                send(s, subscriptionsFrame(newFrameId(), m_config.host, "cancel", m_previousSid));
+            establish(s);
+            return;
+        }
+        if (s.state != SubscriberState::Idle) {
+            finishPrepare(s, "its socket was closed in an earlier run");
+            return;
+        }
+        s.state = SubscriberState::Connecting;
+        s.ws.next_layer().async_connect(m_config.endpoint, [this, &s](const error_code &error) {
+            if (error) {
+                finishPrepare(s, "connect: " + error.message());
+                return;
+            }
+            s.ws.next_layer().set_option(tcp::no_delay(true));
+            s.ws.binary(true);
+            s.ws.auto_fragment(false);
+            s.ws.secure_prng(false); // client frames are masked; the key needs no crypto here
+            s.ws.read_message_max(1 << 20);
+            s.ws.async_handshake(m_config.host, kWebSocketPath, [this, &s](const error_code &e) {
+                if (e) {
+                    finishPrepare(s, "websocket handshake: " + e.message());
+                    return;
+                }
+                s.open = true;
+                startRead(s);
+                s.state = SubscriberState::Initialising;
+                s.pendingId = newFrameId();
+                send(s, initFrame(s.pendingId, s.token));
+            });
+        });
+    }
+
+    void establish(Subscriber &s)
+    {
+        s.state = SubscriberState::Establishing;
+        s.pendingId = newFrameId();
+        send(s, subscriptionsFrame(s.pendingId, m_config.host, "establish", m_streamSid));
+    }
+
+    void onReply(Subscriber &s, const Frame &frame)
+    {
+        s.pendingId.clear();
+        if (s.state == SubscriberState::Initialising) {
+            const QJsonObject status = frame.header.value(key("status")).toObject();
+            if (status.value(key("code")).toInt() != 200)
+                finishPrepare(s, "init refused: " + compactJson(status));
+            else
+                establish(s);
+        } else if (s.state == SubscriberState::Establishing) {
+            const QJsonObject status = frame.header.value(key("http_status")).toObject();
+            if (status.value(key("code")).toInt() != 200) {
+                finishPrepare(s,
+                    "establish refused: " + compactJson(status) + " "
+                        + frame.payload.toStdString());
+                return;
+            }
+            s.establishReplied = true;
+            if (s.establishNotified)
+                finishPrepare(s, {});
+        }
+    }
+
+    void finishPrepare(Subscriber &s, const std::string &error)
+    {
+        if (!s.preparing)
+            return;
+        s.preparing = false;
+        if (error.empty()) {
+            s.state = SubscriberState::Live;
+            ++m_prepareResult.ready;
+        } else {
+            s.state = SubscriberState::Failed;
+            ++m_prepareResult.failed;
+            if (m_prepareResult.firstError.empty())
+                m_prepareResult.firstError = error;
+        }
+        --m_inFlight;
+        if (++m_done == m_subscribers.size())
+            completePrepare();
+        else
+            pump();
+    }
+
+    void completePrepare()
+    {
+        m_deadline.cancel();
+        if (auto prepared = std::exchange(m_prepared, nullptr))
+            prepared->set_value(m_prepareResult);
+    }
+
+    void onDeadline()
+    {
+        if (!m_prepared)
+            return;
+        const size_t unstarted = m_subscribers.size() - m_next;
+        m_next = m_subscribers.size();
+        m_done += unstarted;
+        m_prepareResult.failed += int(unstarted);
+        for (auto &subscriber : m_subscribers) {
+            if (subscriber->preparing)
+                finishPrepare(
+                    *subscriber, std::string("timed out while ") + describe(subscriber->state));
+        }
+        if (m_prepareResult.firstError.empty())
+            m_prepareResult.firstError = "timed out before connecting";
+        if (m_done == m_subscribers.size())
+            completePrepare();
+    }
+
+    // --- reading: the hot path -------------------------------------------------------------
+
+    void startRead(Subscriber &s)
+    {
+        s.ws.async_read(
+            s.buffer, [this, &s](const error_code &error, std::size_t) { onRead(s, error); });
+    }
+
+    void onRead(Subscriber &s, const error_code &error)
+    {
+        if (error) {
+            onClosed(s, error);
+            return;
+        }
+        const auto data = s.buffer.cdata();
+        onFrame(s, std::string_view(static_cast<const char *>(data.data()), data.size()));
+        s.buffer.consume(s.buffer.size());
+        startRead(s);
+    }
+
+    void onFrame(Subscriber &s, std::string_view bytes)
+    {
+        const auto frame = splitFrame(bytes);
+        if (!frame) {
+            ++m_badFrames;
+            return;
+        }
+        if (contains(frame->header, R"("method":"notification")")) {
+            if (m_config.ack)
+                acknowledge(s, frame->header);
+            onNotification(s, frame->payload);
+            return;
+        }
+        onControlFrame(s, bytes);
+    }
+
+    void onNotification(Subscriber &s, std::string_view payload)
+    {
+        if (!contains(payload, "stream_message_published")) {
+            if (s.state == SubscriberState::Establishing
+                && contains(payload, "subscription_established")
+                && contains(payload, m_streamSid)) {
+                s.establishNotified = true;
+                if (s.establishReplied)
+                    finishPrepare(s, {});
+            }
+            return;
+        }
+        const auto stamp = stampOf(payload);
+        if (!stamp) {
+            ++m_badFrames;
+            return;
+        }
+        const double now = wallMs();
+        if (stamp->seq < 0) {
+            bump(m_warmups);
+            return;
+        }
+        int64_t &last = s.lastSeq[size_t(stamp->seq % m_config.lanes)];
+        if (stamp->seq <= last)
+            ++m_outOfOrder;
+        last = stamp->seq;
+        bump(m_received);
+        m_lastDeliveryMs.store(now, std::memory_order_relaxed);
+        m_histogram.record(now - stamp->t);
+    }
+
+    // Every receiver of a message gets the same notification id, so one encoded reply per id
+    // serves the whole thread.
+    void acknowledge(Subscriber &s, std::string_view header)
+    {
+        const std::string_view id = frameIdOf(header);
+        if (id.empty())
+            return;
+        auto known = m_acks.find(id);
+        if (known == m_acks.end()) {
+            if (m_acks.size() >= 4096)
+                m_acks.clear();
+            known = m_acks.emplace(std::string(id), FrameCodec::encode(replyHeader(qs(id)))).first;
+        }
+        send(s, known->second);
+    }
+
+    // Replies, pings, client_update, close: rare, so FrameCodec decodes them in full.
+    void onControlFrame(Subscriber &s, std::string_view bytes)
+    {
+        const auto frame =
+            FrameCodec::decode(QByteArrayView(bytes.data(), qsizetype(bytes.size())));
+        if (!frame) {
+            ++m_badFrames;
+            return;
+        }
+        const QString method = frame->method();
+        if (method == u"reply") {
+            if (!s.pendingId.isEmpty() && frame->id() == s.pendingId)
+                onReply(s, *frame);
+        } else if (method == u"ping" || method == u"client_update" || method == u"close") {
+            send(s, FrameCodec::encode(replyHeader(frame->id())));
+        }
+    }
+
+    void onClosed(Subscriber &s, const error_code &error)
+    {
+        s.open = false;
+        if (s.preparing) {
+            finishPrepare(s, "socket closed: " + error.message());
+            return;
+        }
+        if (m_stopping || s.state != SubscriberState::Live)
+            return;
+        s.state = SubscriberState::Closed;
+        ++m_closed;
+        if (m_closeReason.empty())
+            m_closeReason = error.message();
+    }
+
+    // --- writing ---------------------------------------------------------------------------
+
+    void send(Subscriber &s, QByteArray frame)
+    {
+        if (!s.open)
+            return;
+        s.outbox.push_back(std::move(frame));
+        if (!s.writing)
+            writeNext(s);
+    }
+
+    void writeNext(Subscriber &s)
+    {
+        if (s.outbox.empty()) {
+            s.writing = false;
+            return;
+        }
+        s.writing = true;
+        const QByteArray &frame = s.outbox.front();
+        s.ws.async_write(asio::buffer(frame.constData(), size_t(frame.size())),
+            [this, &s](const error_code &error, std::size_t) {
+                if (error) { // the read side reports the close
+                    s.writing = false;
+                    s.outbox.clear();
+                    return;
+                }
+                s.outbox.pop_front();
+                writeNext(s);
+            });
+    }
+
+    const int m_index;
+    const ClientConfig m_config;
+    asio::io_context m_io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> m_work{m_io.get_executor()};
+    asio::steady_timer m_deadline{m_io};
+    std::vector<std::unique_ptr<Subscriber>> m_subscribers;
+    std::thread m_thread;
+    clockid_t m_cpuClock = clockid_t(-1);
+    bool m_stopping = false;
+    quint64 m_frameCounter = 0;
+
+    // The set-up in progress.
+    std::shared_ptr<std::promise<PrepareResult>> m_prepared;
+    std::string m_streamSid;
+    std::string m_previousSid;
+    PrepareResult m_prepareResult;
+    size_t m_next = 0;
+    int m_inFlight = 0;
+    size_t m_done = 0;
+
+    // Figures.
+    Histogram m_histogram;
+    uint64_t m_outOfOrder = 0;
+    uint64_t m_badFrames = 0;
+    uint64_t m_closed = 0;
+    std::string m_closeReason;
+    std::atomic<uint64_t> m_received{0};
+    std::atomic<uint64_t> m_warmups{0};
+    std::atomic<double> m_lastDeliveryMs{0};
+
+    struct StringHash
+    {
+        using is_transparent = void;
+        size_t operator()(std::string_view text) const
+        {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+    std::unordered_map<std::string, QByteArray, StringHash, std::equal_to<>> m_acks;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The publisher: its own thread and io_context, `connections` keep-alive connections.
+
+struct PublishPlan
+{
+    bool saturate = true;
+    int64_t messages = 0;
+    double rate = 0; // latency mode
+};
+
+struct PublishOutcome
+{
+    int64_t sent = 0;
+    uint64_t accepted = 0;
+    uint64_t refused = 0; // answered with a status outside 2xx
+    uint64_t errors = 0; // not sent or not answered (socket errors)
+    std::map<unsigned, uint64_t> statuses;
+    std::string firstError;
+    double startMs = 0; // saturate: the first send; latency: the first scheduled send
+    double lastSendMs = 0;
+    double lastReplyMs = 0;
+    double maxLagMs = 0; // latency: the latest a message went out after its scheduled time
+    Histogram replies; // publish -> reply, from the message's t
+};
+
+class Publisher
+{
+public:
+    Publisher(const RestTarget &target, std::string path, int connections, int size)
+        : m_target(target), m_path(std::move(path)), m_size(size)
+    {
+        for (int i = 0; i < connections; ++i)
+            m_lanes.push_back(std::make_unique<Lane>(m_io));
+    }
+
+    void connect()
+    {
+        for (auto &lane : m_lanes) {
+            error_code error;
+            lane->socket.connect(m_target.endpoint(), error);
+            if (error)
+                throw Failure("publisher connection: " + error.message());
+            lane->socket.set_option(tcp::no_delay(true));
+            lane->request = {http::verb::post, m_path, 11};
+            setHeaders(lane->request, m_target);
+        }
+    }
+
+    void start(const PublishPlan &plan)
+    {
+        m_plan = plan;
+        m_thread = std::thread([this] {
+            if (m_plan.saturate) {
+                m_outcome.startMs = wallMs();
+                for (size_t i = 0; i < m_lanes.size(); ++i) {
+                    m_lanes[i]->nextSeq = int64_t(i);
+                    sendNext(*m_lanes[i]);
+                }
+            } else {
+                m_startSteady = SteadyClock::now() + 20ms;
+                m_outcome.startMs = wallMs() + 20;
+                m_timer.expires_at(m_startSteady);
+                m_timer.async_wait([this](const error_code &error) {
+                    if (!error)
+                        schedule();
+                });
+            }
+            m_io.run();
+        });
+    }
+
+    /// Waits for the last reply.
+    PublishOutcome finish()
+    {
+        m_thread.join();
+        return std::move(m_outcome);
+    }
+
+private:
+    struct Lane
+    {
+        explicit Lane(asio::io_context &io) : socket(io.get_executor()) { }
+        Socket socket;
+        beast::flat_buffer buffer;
+        http::request<http::string_body> request;
+        http::response<http::string_body> response;
+        std::deque<std::pair<int64_t, double>> due; // latency: seq and scheduled ms
+        int64_t nextSeq = 0; // saturate
+        bool failed = false;
+        bool busy = false;
+    };
+
+    // Latency mode: message i is due at start + i / rate, on connection i % connections.
+    void schedule()
+    {
+        const auto now = SteadyClock::now();
+        const auto dueAt = [this](int64_t seq) {
+            return m_startSteady
+                + std::chrono::nanoseconds(std::llround(1e9 * double(seq) / m_plan.rate));
+        };
+        while (m_scheduled < m_plan.messages && dueAt(m_scheduled) <= now) {
+            Lane &lane = *m_lanes[size_t(m_scheduled % int64_t(m_lanes.size()))];
+            if (lane.failed) {
+                ++m_outcome.errors;
+            } else {
+                lane.due.emplace_back(
+                    m_scheduled, m_outcome.startMs + 1e3 * double(m_scheduled) / m_plan.rate);
+                if (!lane.busy)
+                    sendNext(lane);
+            }
+            ++m_scheduled;
+        }
+        if (m_scheduled < m_plan.messages) {
+            m_timer.expires_at(dueAt(m_scheduled));
+            m_timer.async_wait([this](const error_code &error) {
+                if (!error)
+                    schedule();
+            });
+        }
+    }
+
+    void sendNext(Lane &lane)
+    {
+        int64_t seq = 0;
+        double t = 0;
+        if (lane.failed)
+            return;
+        if (m_plan.saturate) {
+            if (lane.nextSeq >= m_plan.messages) {
+                lane.busy = false;
+                return;
+            }
+            seq = lane.nextSeq;
+            lane.nextSeq += int64_t(m_lanes.size());
+            t = wallMs();
+        } else {
+            if (lane.due.empty()) {
+                lane.busy = false;
+                return;
+            }
+            std::tie(seq, t) = lane.due.front();
+            lane.due.pop_front();
+            m_outcome.maxLagMs = std::max(m_outcome.maxLagMs, wallMs() - t);
+        }
+        lane.busy = true;
+        lane.request.body() = messageForm(seq, t, m_size);
+        lane.request.prepare_payload();
+        ++m_outcome.sent;
+        m_outcome.lastSendMs = wallMs();
+        http::async_write(
+            lane.socket, lane.request, [this, &lane, t](const error_code &error, std::size_t) {
+                if (error) {
+                    laneFailed(lane, "publish: " + error.message());
+                    return;
+                }
+                lane.response = {};
+                http::async_read(lane.socket, lane.buffer, lane.response,
+                    [this, &lane, t](const error_code &e, std::size_t) {
+                        if (e) {
+                            laneFailed(lane, "publish reply: " + e.message());
+                            return;
+                        }
+                        const double now = wallMs();
+                        m_outcome.lastReplyMs = now;
+                        m_outcome.replies.record(now - t);
+                        const unsigned status = lane.response.result_int();
+                        ++m_outcome.statuses[status];
+                        if (status >= 200 && status < 300) {
+                            ++m_outcome.accepted;
+                        } else {
+                            ++m_outcome.refused;
+                            if (m_outcome.firstError.empty())
+                                m_outcome.firstError = "HTTP " + std::to_string(status) + ": "
+                                    + lane.response.body().substr(0, 300);
+                        }
+                        sendNext(lane);
+                    });
+            });
+    }
+
+    // The message in flight and everything still due on the lane count as errors.
+    void laneFailed(Lane &lane, const std::string &why)
+    {
+        lane.failed = true;
+        lane.busy = false;
+        m_outcome.errors += 1 + lane.due.size();
+        lane.due.clear();
+        if (m_outcome.firstError.empty())
+            m_outcome.firstError = why;
+    }
+
+    const RestTarget m_target;
+    const std::string m_path;
+    const int m_size;
+    asio::io_context m_io{1};
+    asio::steady_timer m_timer{m_io};
+    std::vector<std::unique_ptr<Lane>> m_lanes;
+    std::thread m_thread;
+    PublishPlan m_plan;
+    PublishOutcome m_outcome;
+    SteadyClock::time_point m_startSteady;
+    int64_t m_scheduled = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Options, figures, main.
+
+struct Options
+{
+    std::string engine;
+    bool saturate = true;
+    int64_t messages = 0; // 0: enough for 400,000 deliveries
+    double rate = 1000;
+    double seconds = 5;
+    int subscribers = 1000;
+    int threads = 1;
+    int connectConcurrency = 50;
+    int connections = 4;
+    int size = 200;
+    int runs = 1;
+    int warmups = 5;
+    bool ack = false;
+    bool json = false;
+    std::vector<std::string> engineArguments;
+};
+
+constexpr const char *kUsage =
+    "usage: bench_twilsock_load ENGINE_BINARY [--mode saturate|latency] [--messages M]\n"
+    "       [--rate R] [--seconds S] [--subscribers N] [--threads T] [--connect-concurrency C]\n"
+    "       [--connections P] [--size B] [--runs K] [--warmups W] [--ack] [--engine-arg ARG]\n"
+    "       [--json]   (the top of tests/bench/twilsock_load.cpp explains them)\n";
+
+Options parseOptions(int argc, char **argv)
+{
+    Options options;
+    const auto number = [](std::string_view name, std::string_view text, double minimum,
+                            double maximum) {
+        double value = 0;
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()
+            || !(value >= minimum && value <= maximum))
+            throw Failure(std::string(name) + ": '" + std::string(text) + "' is not a number from "
+                + fixed(minimum, 0) + " to " + fixed(maximum, 0));
+        return value;
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc)
+                throw Failure(std::string(arg) + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(kUsage, stdout);
+            std::exit(0);
+        } else if (arg == "--mode") {
+            const std::string_view mode = value();
+            if (mode != "saturate" && mode != "latency")
+                throw Failure("--mode is saturate or latency");
+            options.saturate = mode == "saturate";
+        } else if (arg == "--messages") {
+            options.messages = int64_t(number(arg, value(), 1, 1e9));
+        } else if (arg == "--rate") {
+            options.rate = number(arg, value(), 0.001, 1e7);
+        } else if (arg == "--seconds") {
+            options.seconds = number(arg, value(), 0.001, 86400);
+        } else if (arg == "--subscribers") {
+            options.subscribers = int(number(arg, value(), 1, 1e6));
+        } else if (arg == "--threads") {
+            options.threads = int(number(arg, value(), 1, 256));
+        } else if (arg == "--connect-concurrency") {
+            options.connectConcurrency = int(number(arg, value(), 1, 1e5));
+        } else if (arg == "--connections") {
+            options.connections = int(number(arg, value(), 1, kMaxConnections));
+        } else if (arg == "--size") {
+            options.size = int(number(arg, value(), 0, 4000));
+        } else if (arg == "--runs") {
+            options.runs = int(number(arg, value(), 1, 1000));
+        } else if (arg == "--warmups") {
+            options.warmups = int(number(arg, value(), 1, 1000));
+        } else if (arg == "--ack") {
+            options.ack = true;
+        } else if (arg == "--json") {
+            options.json = true;
+        } else if (arg == "--engine-arg") {
+            options.engineArguments.emplace_back(value());
+        } else if (arg.starts_with("--")) {
+            throw Failure("unknown option " + std::string(arg) + "\n" + kUsage);
+        } else if (options.engine.empty()) {
+            options.engine = arg;
+        } else {
+            throw Failure("one engine binary only\n" + std::string(kUsage));
+        }
+    }
+    if (options.engine.empty())
+        throw Failure(kUsage);
+    options.threads = std::min(options.threads, options.subscribers);
+    if (options.messages == 0)
+        options.messages =
+            std::max<int64_t>(100, (400'000 + options.subscribers - 1) / options.subscribers);
+    return options;
+}
+
+struct CpuSample
+{
+    double wallMs = 0;
+    int64_t engineNs = 0;
+    int64_t clientNs = 0; // this process
+    int64_t subscriberNs = 0; // the client threads
+};
+
+CpuSample sampleCpu(
+    const EngineProcess &engine, const std::vector<std::unique_ptr<ClientThread>> &threads)
+{
+    CpuSample sample;
+    sample.wallMs = wallMs();
+    sample.engineNs = engine.cpuNs();
+    sample.clientNs = cpuClockNs(CLOCK_PROCESS_CPUTIME_ID);
+    for (const auto &thread : threads)
+        sample.subscriberNs += thread->cpuNs();
+    return sample;
+}
+
+/// One run's figures; the ones compared across runs are in `spread()`.
+struct RunFigures
+{
+    int subscribers = 0;
+    PublishOutcome publish;
+    uint64_t expected = 0;
+    uint64_t received = 0;
+    uint64_t lost = 0;
+    uint64_t outOfOrder = 0;
+    uint64_t badFrames = 0;
+    uint64_t closed = 0;
+    std::string closeReason;
+    double windowS = 0;
+    double deliveriesPerSecond = 0;
+    double publishedPerSecond = 0;
+    double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+    double replyP50 = 0, replyP99 = 0;
+    double engineCpuPercent = 0, engineUsPerDelivery = 0;
+    double clientCpuPercent = 0, clientUsPerDelivery = 0;
+    double subscriberCpuPercent = 0, subscriberUsPerDelivery = 0;
+    double prepareSeconds = 0;
+
+    bool clean() const
+    {
+        return received > 0 && lost == 0 && outOfOrder == 0 && badFrames == 0 && closed == 0
+            && publish.refused == 0 && publish.errors == 0;
+    }
+
+    std::vector<std::pair<const char *, double>> spread() const
+    {
+        return {{"deliveriesPerSecond", deliveriesPerSecond}, {"latencyP50Ms", p50},
+            {"latencyP99Ms", p99}, {"latencyMaxMs", max},
+            {"engineUsPerDelivery", engineUsPerDelivery}, {"engineCpuPercent", engineCpuPercent},
+            {"clientUsPerDelivery", clientUsPerDelivery}, {"clientCpuPercent", clientCpuPercent},
+            {"subscriberThreadsUsPerDelivery", subscriberUsPerDelivery},
+            {"subscriberThreadsCpuPercent", subscriberCpuPercent}};
+    }
+
+    QJsonObject toJson() const
+    {
+        QJsonObject statuses;
+        for (const auto &[status, count] : publish.statuses)
+            statuses.insert(QString::number(status), qint64(count));
+        QJsonObject object{{key("subscribers"), subscribers},
+            {key("published"), qint64(publish.sent)},
+            {key("publishAccepted"), qint64(publish.accepted)},
+            {key("publishRefused"), qint64(publish.refused)},
+            {key("publishErrors"), qint64(publish.errors)}, {key("publishStatuses"), statuses},
+            {key("publishedPerSecond"), std::round(publishedPerSecond)},
+            {key("publisherMaxLagMs"), publish.maxLagMs},
+            {key("expectedDeliveries"), qint64(expected)}, {key("deliveries"), qint64(received)},
+            {key("lost"), qint64(lost)}, {key("outOfOrder"), qint64(outOfOrder)},
+            {key("badFrames"), qint64(badFrames)}, {key("closedSubscribers"), qint64(closed)},
+            {key("windowSeconds"), windowS}, {key("latencyP90Ms"), p90},
+            {key("latencyP999Ms"), p999}, {key("publishReplyP50Ms"), replyP50},
+            {key("publishReplyP99Ms"), replyP99}, {key("subscribeSeconds"), prepareSeconds}};
+        for (const auto &[name, value] : spread())
+            object.insert(key(name), value);
+        return object;
+    }
+};
+
+struct Spread
+{
+    double median = 0, min = 0, max = 0;
+};
+
+Spread spreadOf(std::vector<double> values)
+{
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    const double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    return {median, values.front(), values.back()};
+}
+
+void printRun(const Options &options, int run, const RunFigures &f)
+{
+    const PublishOutcome &p = f.publish;
+    std::printf("run %d/%d: %d subscribers, subscribed in %s s\n", run, options.runs, f.subscribers,
+        fixed(f.prepareSeconds, 2).c_str());
+    std::string statuses;
+    for (const auto &[status, count] : p.statuses)
+        statuses += " " + std::to_string(status) + "x" + std::to_string(count);
+    std::printf("  published %lld (%s/s; max lag %s ms): accepted %llu, refused %llu, errors %llu;"
+                " statuses%s; publish->reply p50 %s p99 %s ms\n",
+        static_cast<long long>(p.sent), fixed(f.publishedPerSecond, 0).c_str(),
+        fixed(p.maxLagMs, 2).c_str(), static_cast<unsigned long long>(p.accepted),
+        static_cast<unsigned long long>(p.refused), static_cast<unsigned long long>(p.errors),
+        statuses.c_str(), fixed(f.replyP50, 2).c_str(), fixed(f.replyP99, 2).c_str());
+    if (!p.firstError.empty())
+        std::printf("  first publish error: %s\n", p.firstError.c_str());
+    std::printf("  deliveries %llu of %llu (lost %llu, out of order %llu, bad frames %llu, closed "
+                "subscribers %llu%s%s): %s deliveries/s over %s s\n",
+        static_cast<unsigned long long>(f.received), static_cast<unsigned long long>(f.expected),
+        static_cast<unsigned long long>(f.lost), static_cast<unsigned long long>(f.outOfOrder),
+        static_cast<unsigned long long>(f.badFrames), static_cast<unsigned long long>(f.closed),
+        f.closeReason.empty() ? "" : ": ", f.closeReason.c_str(),
+        fixed(f.deliveriesPerSecond, 0).c_str(), fixed(f.windowS, 3).c_str());
+    std::printf("  publish->deliver latency ms: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
+        fixed(f.p50, 2).c_str(), fixed(f.p90, 2).c_str(), fixed(f.p99, 2).c_str(),
+        fixed(f.p999, 2).c_str(), fixed(f.max, 2).c_str());
+    std::printf("  CPU: engine %s%% of a core, %s us/delivery; client %s%%, %s us/delivery "
+                "(subscriber threads %s%%, %s us/delivery)\n",
+        fixed(f.engineCpuPercent, 1).c_str(), fixed(f.engineUsPerDelivery, 3).c_str(),
+        fixed(f.clientCpuPercent, 1).c_str(), fixed(f.clientUsPerDelivery, 3).c_str(),
+        fixed(f.subscriberCpuPercent, 1).c_str(), fixed(f.subscriberUsPerDelivery, 3).c_str());
+    std::fflush(stdout);
+}
+
+/// Waits until `done` or `timeout`, polling every `interval`; false on timeout.
+template<typename Condition>
+bool waitFor(Condition done, std::chrono::milliseconds timeout, std::chrono::milliseconds interval)
+{
+    const auto deadline = SteadyClock::now() + timeout;
+    while (!done()) {
+        if (SteadyClock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(interval);
+    }
+    return true;
+}
+
+int runBenchmark(const Options &options)
+{
+    // Two file descriptors per subscriber (ours and the engine's, which inherits the limit).
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (files.rlim_cur < rlim_t(options.subscribers) + 256)
+        throw Failure("the open-file limit (" + std::to_string(files.rlim_cur) + ") is too low for "
+            + std::to_string(options.subscribers) + " subscribers: raise ulimit -n");
+
+    const Credentials credentials;
+    EngineProcess engine;
+    engine.start(options.engine, credentials, options.engineArguments);
+    RestTarget rest;
+    rest.port = engine.port();
+    rest.host = "127.0.0.1:" + std::to_string(rest.port);
+    rest.authorization = "Basic "
+        + QByteArray::fromStdString(credentials.accountSid + ":" + credentials.authToken)
+              .toBase64()
+              .toStdString();
+
+    const HttpReply service = restCall(rest, http::verb::get, "/v1/Services/default");
+    const QJsonObject serviceJson =
+        QJsonDocument::fromJson(QByteArray::fromStdString(service.body)).object();
+    const std::string serviceSid = serviceJson.value(key("sid")).toString().toStdString();
+    if (service.status != 200 || serviceSid.empty())
+        throw Failure("GET /v1/Services/default: HTTP " + std::to_string(service.status) + " "
+            + service.body);
+
+    // One token per subscriber, each its own identity, as twilsock_fanout.js mints them.
+    const qint64 now = qint64(std::time(nullptr));
+    std::vector<std::vector<std::string>> slices(size_t(options.threads));
+    for (int i = 0; i < options.subscribers; ++i) {
+        AccessTokenClaims claims;
+        claims.apiKeySid = qs(credentials.apiKeySid);
+        claims.accountSid = qs(credentials.accountSid);
+        claims.identity = QStringLiteral("subscriber-%1").arg(i);
+        claims.serviceSid = qs(serviceSid);
+        claims.issuedAt = now;
+        claims.expiresAt = now + 4 * 3600;
+        slices[size_t(i % options.threads)].push_back(
+            AccessToken::mint(claims, QByteArray::fromStdString(credentials.apiKeySecret))
+                .toStdString());
+    }
+    std::vector<std::unique_ptr<ClientThread>> threads;
+    for (int t = 0; t < options.threads; ++t) {
+        ClientConfig config{rest.endpoint(), rest.host, options.ack, options.connections,
+            std::max(1, options.connectConcurrency / options.threads)};
+        threads.push_back(std::make_unique<ClientThread>(t, config, std::move(slices[size_t(t)])));
+        threads.back()->start();
+    }
+    const auto total = [&threads](uint64_t (ClientThread::*count)() const) {
+        uint64_t sum = 0;
+        for (const auto &thread : threads)
+            sum += (thread.get()->*count)();
+        return sum;
+    };
+
+    std::printf("bench_twilsock_load: engine pid %d on port %u; %d subscribers on %d thread%s, "
+                "%s, %d-byte messages over %d publisher connection%s%s\n",
+        int(engine.pid()), unsigned(rest.port), options.subscribers, options.threads,
+        options.threads == 1 ? "" : "s",
+        options.saturate
+            ? ("saturate " + std::to_string(options.messages) + " messages").c_str()
+            : (fixed(options.rate, 0) + " msg/s for " + fixed(options.seconds, 1) + " s").c_str(),
+        options.size, options.connections, options.connections == 1 ? "" : "s",
+        options.ack ? ", acks on" : "");
+    std::fflush(stdout);
+
+    std::vector<RunFigures> runs;
+    std::string previousStream;
+    for (int run = 1; run <= options.runs; ++run) {
+        const std::string form =
+            "UniqueName=load-" + std::to_string(getpid()) + "-" + std::to_string(run);
+        const HttpReply created =
+            restCall(rest, http::verb::post, "/v1/Services/" + serviceSid + "/Streams", form);
+        const std::string streamSid =
+            QJsonDocument::fromJson(QByteArray::fromStdString(created.body))
+                .object()
+                .value(key("sid"))
+                .toString()
+                .toStdString();
+        if (created.status != 201 || streamSid.empty())
+            throw Failure(
+                "create stream: HTTP " + std::to_string(created.status) + " " + created.body);
+        const std::string messagesPath =
+            "/v1/Services/" + serviceSid + "/Streams/" + streamSid + "/Messages";
+
+        RunFigures figures;
+        const auto prepareStarted = SteadyClock::now();
+        std::vector<std::future<PrepareResult>> prepared;
+        for (const auto &thread : threads)
+            prepared.push_back(thread->prepare(streamSid, previousStream));
+        for (auto &future : prepared) {
+            const PrepareResult result = future.get();
+            figures.subscribers += result.ready;
+            if (result.failed > 0)
+                throw Failure(std::to_string(result.failed) + " subscribers failed to subscribe; "
+                    + "the first: " + result.firstError);
+        }
+        figures.prepareSeconds =
+            std::chrono::duration<double>(SteadyClock::now() - prepareStarted).count();
+        previousStream = streamSid;
+        for (const auto &thread : threads)
+            thread->reset();
+
+        // Warm-up: every subscriber must have seen every warm-up message before the clock starts.
+        for (int i = 1; i <= options.warmups; ++i) {
+            const HttpReply reply = restCall(
+                rest, http::verb::post, messagesPath, messageForm(-i, wallMs(), options.size));
+            if (reply.status != 201)
+                throw Failure(
+                    "warm-up publish: HTTP " + std::to_string(reply.status) + " " + reply.body);
+        }
+        const uint64_t warmupsExpected = uint64_t(options.warmups) * uint64_t(figures.subscribers);
+        if (!waitFor([&] { return total(&ClientThread::warmups) >= warmupsExpected; }, 30s, 5ms))
+            throw Failure("the warm-up did not reach every subscriber within 30 s: "
+                + std::to_string(total(&ClientThread::warmups)) + " of "
+                + std::to_string(warmupsExpected) + " deliveries");
+
+        Publisher publisher(rest, messagesPath, options.connections, options.size);
+        publisher.connect();
+        const int64_t messages =
+            options.saturate ? options.messages : std::llround(options.rate * options.seconds);
+        const CpuSample before = sampleCpu(engine, threads);
+        publisher.start({options.saturate, messages, options.rate});
+        figures.publish = publisher.finish();
+        const PublishOutcome &p = figures.publish;
+
+        // Drain: until every accepted message reached every subscriber, or nothing new for 3 s.
+        figures.expected = p.accepted * uint64_t(figures.subscribers);
+        uint64_t last = total(&ClientThread::received);
+        auto lastChange = SteadyClock::now();
+        while (last < figures.expected && SteadyClock::now() - lastChange < 3s) {
+            std::this_thread::sleep_for(1ms);
+            if (const uint64_t current = total(&ClientThread::received); current != last) {
+                last = current;
+                lastChange = SteadyClock::now();
+            }
+        }
+        const CpuSample after = sampleCpu(engine, threads);
+
+        Histogram latency;
+        double lastDeliveryMs = 0;
+        for (const auto &thread : threads) {
+            const ThreadResult result = thread->collect();
+            latency.merge(result.histogram);
+            figures.received += result.received;
+            figures.outOfOrder += result.outOfOrder;
+            figures.badFrames += result.badFrames;
+            figures.closed += result.closed;
+            if (figures.closeReason.empty())
+                figures.closeReason = result.closeReason;
+            lastDeliveryMs = std::max(lastDeliveryMs, result.lastDeliveryMs);
+        }
+        figures.lost =
+            figures.expected > figures.received ? figures.expected - figures.received : 0;
+        const double endMs =
+            options.saturate ? lastDeliveryMs : std::max(lastDeliveryMs, p.lastSendMs);
+        figures.windowS = (endMs - p.startMs) / 1000;
+        figures.deliveriesPerSecond =
+            figures.windowS > 0 ? double(figures.received) / figures.windowS : 0;
+        const double publishWindowS =
+            ((options.saturate ? p.lastReplyMs : p.lastSendMs) - p.startMs) / 1000;
+        figures.publishedPerSecond = publishWindowS > 0 ? double(p.sent) / publishWindowS : 0;
+        figures.p50 = latency.percentile(0.5);
+        figures.p90 = latency.percentile(0.9);
+        figures.p99 = latency.percentile(0.99);
+        figures.p999 = latency.percentile(0.999);
+        figures.max = latency.percentile(1);
+        figures.replyP50 = p.replies.percentile(0.5);
+        figures.replyP99 = p.replies.percentile(0.99);
+        const double cpuWindowS = (after.wallMs - before.wallMs) / 1000;
+        const double deliveries = double(std::max<uint64_t>(1, figures.received));
+        const auto percent = [cpuWindowS](int64_t ns) { return double(ns) / 1e7 / cpuWindowS; };
+        const auto perDelivery = [deliveries](int64_t ns) { return double(ns) / 1e3 / deliveries; };
+        figures.engineCpuPercent = percent(after.engineNs - before.engineNs);
+        figures.engineUsPerDelivery = perDelivery(after.engineNs - before.engineNs);
+        figures.clientCpuPercent = percent(after.clientNs - before.clientNs);
+        figures.clientUsPerDelivery = perDelivery(after.clientNs - before.clientNs);
+        figures.subscriberCpuPercent = percent(after.subscriberNs - before.subscriberNs);
+        figures.subscriberUsPerDelivery = perDelivery(after.subscriberNs - before.subscriberNs);
+        printRun(options, run, figures);
+        runs.push_back(std::move(figures));
+        if (!engine.alive())
+            break;
+    }
+
+    bool clean = engine.alive();
+    for (const RunFigures &figures : runs)
+        clean = clean && figures.clean();
+    QJsonObject medians;
+    QJsonObject minima;
+    QJsonObject maxima;
+    if (!runs.empty()) {
+        std::printf("median of %zu run%s (min-max):\n", runs.size(), runs.size() == 1 ? "" : "s");
+        const auto names = runs.front().spread();
+        for (size_t i = 0; i < names.size(); ++i) {
+            std::vector<double> values;
+            for (const RunFigures &figures : runs)
+                values.push_back(figures.spread()[i].second);
+            const Spread spread = spreadOf(values);
+            const int decimals = spread.median >= 1000 ? 0 : 3;
+            std::printf("  %-32s %s (%s-%s)\n", names[i].first,
+                fixed(spread.median, decimals).c_str(), fixed(spread.min, decimals).c_str(),
+                fixed(spread.max, decimals).c_str());
+            medians.insert(key(names[i].first), spread.median);
+            minima.insert(key(names[i].first), spread.min);
+            maxima.insert(key(names[i].first), spread.max);
+        }
+    }
+    if (options.json) {
+        QJsonArray runList;
+        for (const RunFigures &figures : runs)
+            runList.append(figures.toJson());
+        QJsonObject summary{{key("tool"), key("bench_twilsock_load")},
+            {key("mode"), key(options.saturate ? "saturate" : "latency")},
+            {key("subscribers"), options.subscribers}, {key("threads"), options.threads},
+            {key("connections"), options.connections}, {key("size"), options.size},
+            {key("ack"), options.ack}, {key("runs"), runList}, {key("median"), medians},
+            {key("min"), minima}, {key("max"), maxima}, {key("clean"), clean}};
+        if (options.saturate) {
+            summary.insert(key("messages"), qint64(options.messages));
+        } else {
+            summary.insert(key("rate"), options.rate);
+            summary.insert(key("seconds"), options.seconds);
+        }
+        std::printf("%s\n", compactJson(summary).c_str());
+    }
+    std::fflush(stdout);
+
+    for (auto &thread : threads)
+        thread->stop();
+    if (!engine.alive()) {
+        std::fprintf(stderr,
+            "bench_twilsock_load: streams-engine died during the benchmark (%s); "
+            "stderr:\n%s\n",
+            engine.exitStatus().c_str(), engine.stderrText().c_str());
+        return 1;
+    }
+    if (!clean) {
+        std::fprintf(stderr,
+            "bench_twilsock_load: a run lost, reordered or refused messages, or "
+            "had subscribers closed (figures above)\n");
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    try {
+        return runBenchmark(parseOptions(argc, argv));
+    } catch (const std::exception &error) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "bench_twilsock_load: %s\n", error.what());
+        return 1;
+    }
+}
