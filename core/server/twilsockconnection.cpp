@@ -8,10 +8,19 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QSslSocket>
+#include <QTcpSocket>
 #include <QWebSocket>
 #include <algorithm>
 
 Q_DECLARE_LOGGING_CATEGORY(lcTwilsock)
+
+#ifdef Q_OS_UNIX
+#include <array>
+#include <cerrno>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#endif
 
 namespace streams {
 
@@ -68,10 +77,12 @@ QJsonObject errorJson(const ApiError &error)
 }
 } // namespace
 
-TwilsockConnection::TwilsockConnection(
-    quint64 id, std::unique_ptr<QWebSocket> socket, Engine &engine, TwilsockServer &server)
+TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> socket,
+    QTcpSocket *wire, Engine &engine, TwilsockServer &server)
     : m_id(id),
       m_socket(std::move(socket)),
+      m_wire(wire),
+      m_wireDirect(wire && !qobject_cast<QSslSocket *>(wire)),
       m_peer(m_socket->peerAddress()),
       m_peerPort(m_socket->peerPort()),
       m_engine(engine),
@@ -129,6 +140,12 @@ TwilsockConnection::~TwilsockConnection()
     m_socket->disconnect(this);
 }
 
+qint64 TwilsockConnection::unsentBytes() const
+{
+    // The same count either way; the TCP socket's is one call fewer per delivery.
+    return m_wire ? m_wire->bytesToWrite() : m_socket->bytesToWrite();
+}
+
 void TwilsockConnection::send(const QByteArray &frame)
 {
     if (m_socket->state() != QAbstractSocket::ConnectedState)
@@ -142,7 +159,7 @@ void TwilsockConnection::watchUnsent()
     if (m_state == State::Closing)
         return;
     const TwilsockOptions &options = m_server.options();
-    const qint64 unsent = m_socket->bytesToWrite();
+    const qint64 unsent = unsentBytes();
     if (unsent > options.maxUnsentBytes) {
         closeAsTooSlow(QStringLiteral("%1 bytes unsent").arg(unsent));
         return;
@@ -210,8 +227,9 @@ void TwilsockConnection::deliver(const QString &streamSid)
 void TwilsockConnection::flush(const QString &streamSid)
 {
     const qint64 limit = m_server.options().sendBufferLimit;
+    QList<QByteArray> frames;
     // send() may end the session (the hard limit), which empties m_outboxes: look the outbox
-    // up afresh after every send rather than hold on to it.
+    // up afresh after every write rather than hold on to it.
     while (m_state != State::Closing) {
         const auto it = m_outboxes.find(streamSid);
         if (it == m_outboxes.end())
@@ -224,23 +242,87 @@ void TwilsockConnection::flush(const QString &streamSid)
             return;
         }
         // Past the limit, the rest waits here (bounded) rather than in the socket (not).
-        if (m_socket->bytesToWrite() > limit) {
+        qint64 unsent = unsentBytes();
+        if (unsent > limit) {
             watchUnsent();
             return;
         }
-        const StreamMessage message = std::move(it->messages.front());
-        it->messages.pop_front();
-        send(m_server.messageNotification(message));
+        // What fits under the limit goes out together: one write for the lot.
+        frames.clear();
+        while (!it->messages.empty() && unsent <= limit && frames.size() < kFramesPerWrite) {
+            frames.append(m_server.messageNotification(it->messages.front()));
+            it->messages.pop_front();
+            unsent += frames.constLast().size();
+        }
+        writeWire(frames);
     }
+}
+
+void TwilsockConnection::writeWire(const QList<QByteArray> &frames)
+{
+    if (m_socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    if (!m_wire) {
+        for (const QByteArray &frame : frames)
+            m_socket->sendBinaryMessage(TwilsockServer::twilsockFrameOf(frame).toByteArray());
+        watchUnsent();
+        return;
+    }
+    qsizetype first = 0; // frames[first] onwards, from byte `offset` of it, are not written yet
+    qsizetype offset = 0;
+#ifdef Q_OS_UNIX
+    // Only while nothing of Qt's waits to be written: the frames go after it, in order.
+    if (m_wireDirect && m_wire->bytesToWrite() == 0) {
+        std::array<iovec, kFramesPerWrite> parts{};
+        while (first < frames.size()) {
+            int count = 0;
+            for (qsizetype i = first; i < frames.size() && count < int(parts.size()); ++i) {
+                const qsizetype skip = i == first ? offset : 0;
+                parts[count].iov_base = const_cast<char *>(frames[i].constData() + skip);
+                parts[count].iov_len = size_t(frames[i].size() - skip);
+                ++count;
+            }
+            msghdr message{};
+            message.msg_iov = parts.data();
+            message.msg_iovlen = size_t(count);
+            const ssize_t written =
+                ::sendmsg(int(m_wire->socketDescriptor()), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (written < 0 && errno == EINTR)
+                continue;
+            // Full (EAGAIN), or an error the socket will find and report itself: the rest goes
+            // through Qt's buffer.
+            if (written <= 0)
+                break;
+            qint64 left = written;
+            while (left > 0) {
+                const qint64 rest = frames[first].size() - offset;
+                if (left < rest) {
+                    offset += left;
+                    break;
+                }
+                left -= rest;
+                offset = 0;
+                ++first;
+            }
+        }
+    }
+#endif
+    for (qsizetype i = first; i < frames.size(); ++i) {
+        if (i == first && offset > 0)
+            m_wire->write(frames[i].constData() + offset, frames[i].size() - offset);
+        else
+            m_wire->write(frames[i]);
+    }
+    watchUnsent();
 }
 
 void TwilsockConnection::onBytesWritten()
 {
-    if (m_socketClose && m_socket->bytesToWrite() == 0) {
+    if (m_socketClose && unsentBytes() == 0) {
         closeSocketNow();
         return;
     }
-    if (m_socket->bytesToWrite() > m_server.options().sendBufferLimit / 2)
+    if (unsentBytes() > m_server.options().sendBufferLimit / 2)
         return;
     // Drained to half the limit: the client is keeping up (again).
     m_stallTimer.stop();
@@ -702,7 +784,7 @@ void TwilsockConnection::closeWith(int code, QLatin1StringView status, const QSt
     // included) and drops the connection at once, so it waits until the socket has drained. A
     // peer that does not read that far within the grace period is dropped without either close.
     m_socket->flush();
-    if (m_socket->bytesToWrite() == 0) {
+    if (unsentBytes() == 0) {
         closeSocketNow();
         return;
     }

@@ -9,6 +9,7 @@
 #include <QHash>
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QTimer>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <optional>
 
 QT_BEGIN_NAMESPACE
+class QTcpSocket;
 class QWebSocket;
 QT_END_NAMESPACE
 
@@ -39,8 +41,9 @@ class TwilsockConnection final : public QObject
     Q_DISABLE_COPY_MOVE(TwilsockConnection)
 
 public:
-    TwilsockConnection(
-        quint64 id, std::unique_ptr<QWebSocket> socket, Engine &engine, TwilsockServer &server);
+    /// `wire` is the TCP socket under `socket` when known (TwilsockServer::accept).
+    TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> socket, QTcpSocket *wire,
+        Engine &engine, TwilsockServer &server);
     ~TwilsockConnection() override;
 
     quint64 id() const { return m_id; }
@@ -82,8 +85,15 @@ private:
     /// Watches the socket's unsent data after a write: starts the stall clock above the
     /// send-buffer limit, and closes at once past the hard limit.
     void watchUnsent();
+    /// What the socket holds that the kernel has not taken yet.
+    qint64 unsentBytes() const;
     void closeAsTooSlow(const QString &why);
     void flush(const QString &streamSid);
+    /// Writes whole websocket frames (TwilsockServer::messageNotification) after everything
+    /// sent before: straight to a plain socket's descriptor, all in one system call, while the
+    /// socket's own buffer is empty (no copy, no notifier, no bytesWritten), and whatever the
+    /// kernel does not take through that buffer, in order.
+    void writeWire(const QList<QByteArray> &frames);
     void authorizeInit(const twilsock::Frame &frame);
     void onTextMessage();
     void onDisconnected();
@@ -114,8 +124,15 @@ private:
     void noteRequest(const twilsock::Frame &frame, qint64 bytes);
     void logAnswer(const QString &id, int status, int errorCode, qint64 bytesOut);
 
+    // Frames handed to one system call at most (well under Linux's IOV_MAX).
+    static constexpr qsizetype kFramesPerWrite = 64;
+
     const quint64 m_id;
     std::unique_ptr<QWebSocket> m_socket;
+    // The TCP socket under m_socket, when known; its descriptor is written directly when it is
+    // a plain socket (not TLS: a zero-change tunnel encrypts in QSslSocket).
+    QPointer<QTcpSocket> m_wire;
+    bool m_wireDirect = false;
     // Kept from the start: an aborted socket forgets its peer.
     QHostAddress m_peer;
     quint16 m_peerPort = 0;

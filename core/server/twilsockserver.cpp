@@ -10,6 +10,7 @@
 #include "server/twilsockconnection.h"
 #include "twilsock/framecodec.h"
 
+#include <QHostAddress>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QTcpSocket>
@@ -17,6 +18,13 @@
 #include <QWebSocketServer>
 
 Q_LOGGING_CATEGORY(lcTwilsock, "streams.server.twilsock", QtWarningMsg)
+
+namespace {
+QString peerKey(const QHostAddress &address, quint16 port)
+{
+    return address.toString() + u' ' + QString::number(port);
+}
+} // namespace
 
 namespace streams {
 
@@ -64,6 +72,9 @@ void TwilsockServer::attachTo(RestServer &rest)
     // socket from then on (it deletes it once disconnected).
     const auto take = [this](QTcpSocket *socket) {
         socket->setParent(m_websockets);
+        // Handshakes that never finished left their sockets (now gone) behind.
+        m_handshaking.removeIf([](const auto &entry) { return entry.value().isNull(); });
+        m_handshaking.insert(peerKey(socket->peerAddress(), socket->peerPort()), socket);
         m_websockets->handleConnection(socket);
     };
     rest.http().addUpgrade(QByteArray(kPath.data(), kPath.size()), {check, take});
@@ -84,11 +95,18 @@ quint64 TwilsockServer::disconnectMatching(
 
 void TwilsockServer::onNewWebSocket()
 {
-    while (m_websockets->hasPendingConnections())
-        accept(std::unique_ptr<QWebSocket>(m_websockets->nextPendingConnection()));
+    while (m_websockets->hasPendingConnections()) {
+        std::unique_ptr<QWebSocket> socket(m_websockets->nextPendingConnection());
+        // The socket under it is the one handed over with the same peer: QWebSocket keeps
+        // reading and answering on it, and notifications skip its per-message copies.
+        QPointer<QTcpSocket> wire = socket
+            ? m_handshaking.take(peerKey(socket->peerAddress(), socket->peerPort()))
+            : nullptr;
+        accept(std::move(socket), wire.data());
+    }
 }
 
-void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket)
+void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire)
 {
     if (!socket)
         return;
@@ -103,7 +121,7 @@ void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket)
         return;
     }
     const quint64 id = m_nextConnectionId++;
-    auto *connection = new TwilsockConnection(id, std::move(socket), m_engine, *this);
+    auto *connection = new TwilsockConnection(id, std::move(socket), wire, m_engine, *this);
     m_connections.insert(id, connection);
     ++m_accepted;
     ++m_open;
@@ -168,11 +186,39 @@ QByteArray TwilsockServer::messageNotification(const StreamMessage &message)
         .endObject();
     // "TM" + the message SID's hex: the same id for every receiver, so one frame serves all.
     const QByteArray frame =
-        notificationFrame(QLatin1StringView("TM") + message.sid.sliced(2), payload);
+        webSocketFrame(notificationFrame(QLatin1StringView("TM") + message.sid.sliced(2), payload));
     if (m_frames.size() >= kMaxCachedFrames)
         m_frames.clear();
     m_frames.insert(message.sid, frame);
     return frame;
+}
+
+QByteArray TwilsockServer::webSocketFrame(QByteArrayView frame)
+{
+    // FIN + binary; a server's frames are not masked; the length in 7, 16 or 64 bits.
+    QByteArray out;
+    const qsizetype size = frame.size();
+    out.reserve(size + 10);
+    out.append(char(0x82));
+    if (size < 126) {
+        out.append(char(size));
+    } else if (size <= 0xffff) {
+        out.append(char(126));
+        out.append(char(size >> 8)).append(char(size & 0xff));
+    } else {
+        out.append(char(127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            out.append(char((quint64(size) >> shift) & 0xff));
+    }
+    out.append(frame.data(), size);
+    return out;
+}
+
+QByteArrayView TwilsockServer::twilsockFrameOf(const QByteArray &webSocketFrame)
+{
+    const quint8 length = quint8(webSocketFrame.at(1));
+    const qsizetype header = length < 126 ? 2 : length == 126 ? 4 : 10;
+    return QByteArrayView(webSocketFrame).sliced(header);
 }
 
 QByteArray TwilsockServer::removalNotification(const QString &streamSid)

@@ -6,6 +6,7 @@
 #include <QLatin1StringView>
 #include <QMutex>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <optional>
 
 QT_BEGIN_NAMESPACE
+class QTcpSocket;
 class QWebSocket;
 class QWebSocketServer;
 QT_END_NAMESPACE
@@ -82,8 +84,9 @@ public:
     /// Serves the websocket handshakes for kPath on `rest`'s port from now on; the token in
     /// each connection's `init` frame authenticates it, throttled with `rest`'s AuthThrottle.
     void attachTo(RestServer &rest);
-    /// Serves one upgraded socket (any path; the caller decided it is twilsock).
-    void accept(std::unique_ptr<QWebSocket> socket);
+    /// Serves one upgraded socket (any path; the caller decided it is twilsock). `wire` is the
+    /// TCP socket under it, when known: notifications are then written to it directly.
+    void accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire = nullptr);
 
     const TwilsockOptions &options() const { return m_options; }
     Counters counters() const;
@@ -94,9 +97,14 @@ public:
         const std::function<bool(const QString &, const QString &)> &accepts, bool everyone);
 
     // For TwilsockConnection.
-    /// The `stream_message_published` notification frame of `message`, built once per message
-    /// and shared (its id derives from the message SID, so it is the same for every receiver).
+    /// The `stream_message_published` notification of `message` as a whole websocket message
+    /// on the wire (an unmasked binary frame: what a server sends), built once per message and
+    /// shared (its id derives from the message SID, so it is the same for every receiver).
     QByteArray messageNotification(const StreamMessage &message);
+    /// `frame` (a twilsock frame) as one unmasked binary websocket frame (RFC 6455, 5.2).
+    static QByteArray webSocketFrame(QByteArrayView frame);
+    /// The twilsock frame inside a webSocketFrame().
+    static QByteArrayView twilsockFrameOf(const QByteArray &webSocketFrame);
     /// The `stream_removed` notification frame of a stream, shared the same way.
     QByteArray removalNotification(const QString &streamSid);
     /// A notification frame of `twilio.sync.event` type carrying `payload` (JSON).
@@ -124,6 +132,9 @@ private:
     const TwilsockOptions m_options;
     QWebSocketServer *m_websockets; // performs the handshakes HttpServer hands over
     QHash<quint64, TwilsockConnection *> m_connections;
+    // TCP sockets handed to the websocket server, by peer ("address port"), until their
+    // QWebSocket comes out of the handshake: the connection writes notifications to them.
+    QHash<QString, QPointer<QTcpSocket>> m_handshaking;
     quint64 m_nextConnectionId = 1;
     QTimer m_pingTimer;
 
