@@ -36,6 +36,10 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
           QStringLiteral("streams-engine"), QWebSocketServer::NonSecureMode, this))
 {
     connect(m_websockets, &QWebSocketServer::newConnection, this, &TwilsockServer::onNewWebSocket);
+    m_sinceStart.start();
+    m_drainTimer.setSingleShot(true);
+    m_drainTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_drainTimer, &QTimer::timeout, this, &TwilsockServer::drainWoken);
     if (m_options.pingInterval.count() > 0) {
         m_pingTimer.setInterval(m_options.pingInterval);
         connect(&m_pingTimer, &QTimer::timeout, this, &TwilsockServer::pingAll);
@@ -262,6 +266,14 @@ std::function<void()> TwilsockServer::wakeFor(quint64 connectionId, const QStrin
 
 void TwilsockServer::drainWoken()
 {
+    const qint64 startedNs = m_sinceStart.nsecsElapsed();
+    const qint64 earliestNs = m_lastDrainEndNs + m_lastDrainNs;
+    if (m_lastDrainNs >= kFairShareFromNs && startedNs < earliestNs) {
+        // Still queued (m_drainQueued stays set): wake-ups until then join this pass.
+        if (!m_drainTimer.isActive())
+            m_drainTimer.start(int((earliestNs - startedNs + 999'999) / 1'000'000));
+        return;
+    }
     QList<std::pair<quint64, QString>> woken;
     {
         QMutexLocker lock(&m_wakeMutex);
@@ -274,6 +286,8 @@ void TwilsockServer::drainWoken()
             connection->deliver(streamSid);
     }
     m_frames.clear();
+    m_lastDrainEndNs = m_sinceStart.nsecsElapsed();
+    m_lastDrainNs = m_lastDrainEndNs - startedNs;
 }
 
 void TwilsockServer::pingAll()

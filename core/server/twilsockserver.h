@@ -2,6 +2,7 @@
 
 #include "server/auththrottle.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QLatin1StringView>
 #include <QMutex>
@@ -148,6 +149,14 @@ private:
     QMutex m_wakeMutex;
     QList<std::pair<quint64, QString>> m_woken;
     bool m_drainQueued = false;
+    // Fair share under load: after a drain pass that took D, the next one waits until D has
+    // passed since, so publishes get at least half the thread and more messages share each
+    // write. Passes shorter than kFairShareFromNs (a few hundred sockets) never wait.
+    static constexpr qint64 kFairShareFromNs = 1'000'000;
+    QElapsedTimer m_sinceStart;
+    qint64 m_lastDrainEndNs = 0;
+    qint64 m_lastDrainNs = 0;
+    QTimer m_drainTimer;
 
     std::atomic<quint64> m_accepted{0};
     std::atomic<quint64> m_rejectedInputs{0};
