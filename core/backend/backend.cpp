@@ -75,13 +75,9 @@ void Backend::noteControlAnswer(
 
 void Backend::refreshFaultMarks()
 {
-    if (!hasControlPlane())
-        return;
-    control("GET", QStringLiteral("/_engine/faults"))
-        .then(this, [this](const ApiResult<ControlReply> &reply) {
-            if (reply)
-                noteFaultMarks(reply->body);
-        });
+    // An engine at a URL notes every control answer on its way back (noteControlAnswer).
+    if (hasControlPlane())
+        control("GET", QStringLiteral("/_engine/faults"));
 }
 
 void Backend::noteFaultMarks(const QByteArray &answer)

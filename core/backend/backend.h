@@ -132,7 +132,7 @@ public:
     /// `serviceUniqueName` names, if any.
     QList<FaultMark> faultsOn(const Stream &stream, const QString &serviceUniqueName = {}) const;
     /// Asks the engine for its fault rules; faultMarksChanged() follows if they changed.
-    void refreshFaultMarks();
+    virtual void refreshFaultMarks();
 
     /// How far the service's clock is ahead of this machine's: an engine's clock moved on by its
     /// control plane (0 for Twilio's cloud, and until known). Expiry countdowns add it.

@@ -288,6 +288,17 @@ QFuture<ApiResult<Backend::ControlReply>> LocalBackend::control(
     return future;
 }
 
+void LocalBackend::refreshFaultMarks()
+{
+    // The embedded engine's control answers are not noted on their way back (it reports its
+    // changes by itself, faultRulesChanged): its rules are read here.
+    control("GET", QStringLiteral("/_engine/faults"))
+        .then(this, [this](const ApiResult<ControlReply> &reply) {
+            if (reply)
+                noteFaultMarks(reply->body);
+        });
+}
+
 std::unique_ptr<LiveSubscription> LocalBackend::subscribe(
     const QString &serviceSid, const QString &streamSid)
 {

@@ -61,6 +61,7 @@ public:
 
     bool hasControlPlane() const override { return true; }
     QFuture<std::expected<QStringList, QString>> proxyEnvironment() override;
+    void refreshFaultMarks() override;
 
     std::unique_ptr<LiveSubscription> subscribe(
         const QString &serviceSid, const QString &streamSid) override;
