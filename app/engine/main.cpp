@@ -86,13 +86,18 @@ int main(int argc, char *argv[])
         return 2;
     }
 
+    // Where the engine using the data directory listens, as it recorded (--show-proxy-env).
+    const std::optional<QUrl> recorded =
+        parser.isSet(showProxyEnvironment) && !settings->engine.inMemory
+        ? Engine::listeningIn(settings->engine.dataDir)
+        : std::nullopt;
     if (parser.isSet(showProxyEnvironment) && !parser.isSet(showCredentials)) {
         if (settings->engine.inMemory) {
             complain(QStringLiteral("--show-proxy-env: an engine --in-memory keeps no CA; give "
                                     "the engine's --data-dir instead"));
             return 2;
         }
-        if (settings->port == 0 && !Engine::listeningIn(settings->engine.dataDir)) {
+        if (settings->port == 0 && !recorded) {
             complain(QStringLiteral("--show-proxy-env needs the engine's port: no engine is "
                                     "running on %1 to tell it, and --listen says 0")
                          .arg(settings->engine.dataDir));
@@ -123,7 +128,7 @@ int main(int argc, char *argv[])
             (*authority)->caCertificatePath()};
         // A running engine says where it listens: that wins over an assumed or mistyped
         // --listen.
-        if (const auto recorded = Engine::listeningIn(settings->engine.dataDir)) {
+        if (recorded) {
             const QHostAddress address(recorded->host());
             const auto port = quint16(recorded->port());
             if (settings->listenGiven && (address != settings->address || port != settings->port))
