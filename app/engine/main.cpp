@@ -186,7 +186,13 @@ int main(int argc, char *argv[])
     say(QStringLiteral("streams-engine %1 listening on http://%2:%3")
             .arg(app.applicationVersion(), host)
             .arg(port));
-    say(QStringLiteral("twilsock: ws://%1:%2%3").arg(host).arg(port).arg(TwilsockServer::kPath));
+    say(QStringLiteral("twilsock: ws://%1:%2%3 (%4)")
+            .arg(host)
+            .arg(port)
+            .arg(TwilsockServer::kPath)
+            .arg(twilsock.ioThreadCount() == 0
+                    ? QStringLiteral("connections on the engine's thread")
+                    : QStringLiteral("%1 I/O threads").arg(twilsock.ioThreadCount())));
     if (settings->engine.inMemory)
         say(QStringLiteral("in memory: nothing is written to disk (working files in %1, removed "
                            "at exit)")

@@ -2,6 +2,7 @@
 
 #include <QFileInfo>
 #include <QStandardPaths>
+#include <QThread>
 
 namespace streams {
 
@@ -13,6 +14,7 @@ const QString kAllowRemote = QStringLiteral("allow-remote");
 const QString kSubscriberBuffer = QStringLiteral("subscriber-buffer");
 const QString kSlowSubscriberTimeout = QStringLiteral("slow-subscriber-timeout");
 const QString kSubscriberQueue = QStringLiteral("subscriber-queue");
+const QString kIoThreads = QStringLiteral("io-threads");
 const QString kState = QStringLiteral("state");
 const QString kInMemory = QStringLiteral("in-memory");
 const QString kExportStateOnExit = QStringLiteral("export-state-on-exit");
@@ -69,6 +71,11 @@ void EngineCommandLine::addOptions(QCommandLineParser &parser)
         QStringLiteral("Messages a subscription may have waiting before its oldest are "
                        "dropped (default %1).")
             .arg(EngineOptions().subscriberQueueCapacity),
+        QStringLiteral("N")});
+    parser.addOption({kIoThreads,
+        QStringLiteral("Threads that read and write live connections (default: one per core, "
+                       "%1 here; 0 serves them on the engine's thread).")
+            .arg(std::max(1, QThread::idealThreadCount())),
         QStringLiteral("N")});
     parser.addOption({kState,
         QStringLiteral("Load this state snapshot (GET /_engine/state's JSON) at start, into a "
@@ -169,6 +176,12 @@ std::expected<EngineCommandLine::Settings, QString> EngineCommandLine::read(
         if (!capacity)
             return std::unexpected(capacity.error());
         settings.engine.subscriberQueueCapacity = qsizetype(*capacity);
+    }
+    if (parser.isSet(kIoThreads)) {
+        auto threads = numberOption(parser, kIoThreads, 0, 256, true);
+        if (!threads)
+            return std::unexpected(threads.error());
+        settings.twilsock.ioThreads = int(*threads);
     }
     settings.engine.inMemory = parser.isSet(kInMemory);
     if (settings.engine.inMemory && parser.isSet(kDataDir))

@@ -3,6 +3,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "server/twilsockserver.h"
+#include "server/twilsockshard.h"
 
 #include <QCryptographicHash>
 #include <QJsonArray>
@@ -78,7 +79,7 @@ QJsonObject errorJson(const ApiError &error)
 } // namespace
 
 TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> socket,
-    QTcpSocket *wire, Engine &engine, TwilsockServer &server)
+    QTcpSocket *wire, Engine &engine, TwilsockServer &server, TwilsockShard &shard)
     : m_id(id),
       m_socket(std::move(socket)),
       m_wire(wire),
@@ -87,6 +88,7 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
       m_peerPort(m_socket->peerPort()),
       m_engine(engine),
       m_server(server),
+      m_shard(shard),
       m_router(engine)
 {
     m_socket->setMaxAllowedIncomingMessageSize(quint64(kMaxWebSocketMessageBytes));
@@ -138,6 +140,12 @@ TwilsockConnection::~TwilsockConnection()
     cancelAll();
     // The socket may emit while it is destroyed; nothing of this object may run then.
     m_socket->disconnect(this);
+}
+
+void TwilsockConnection::moveTo(QThread *thread)
+{
+    m_socket->moveToThread(thread);
+    moveToThread(thread);
 }
 
 qint64 TwilsockConnection::unsentBytes() const
@@ -220,6 +228,7 @@ void TwilsockConnection::deliver(const QString &streamSid)
         // The hub has already forgotten this subscription; the notice goes after what is queued.
         outbox.streamRemoved = true;
         m_subscriptions.remove(streamSid);
+        noteSubscriptions();
     }
     flush(streamSid);
 }
@@ -238,7 +247,7 @@ void TwilsockConnection::flush(const QString &streamSid)
             const bool removed = it->streamRemoved;
             m_outboxes.erase(it);
             if (removed)
-                send(m_server.removalNotification(streamSid));
+                send(m_shard.removalNotification(streamSid));
             return;
         }
         // Past the limit, the rest waits here (bounded) rather than in the socket (not).
@@ -250,7 +259,7 @@ void TwilsockConnection::flush(const QString &streamSid)
         // What fits under the limit goes out together: one write for the lot.
         frames.clear();
         while (!it->messages.empty() && unsent <= limit && frames.size() < kFramesPerWrite) {
-            frames.append(m_server.messageNotification(it->messages.front()));
+            frames.append(m_shard.messageNotification(it->messages.front()));
             it->messages.pop_front();
             unsent += frames.constLast().size();
         }
@@ -356,7 +365,7 @@ void TwilsockConnection::onDisconnected()
         {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer, &m_closeGraceTimer})
         timer->stop();
     if (std::exchange(m_initHeld, false))
-        m_server.authThrottle().release(m_peer);
+        m_server.onEngine([this] { m_server.authThrottle().release(m_peer); });
     cancelAll();
     Q_EMIT finished(m_id);
 }
@@ -453,7 +462,7 @@ std::expected<TwilsockConnection::Grant, TwilsockConnection::Denial> TwilsockCon
     // A Sync grant without a service means the account's default service, as on Twilio.
     const QString serviceId =
         claims->serviceSid.isEmpty() ? QStringLiteral("default") : claims->serviceSid;
-    auto service = m_engine.fetchService(serviceId);
+    auto service = m_server.onEngine([&] { return m_engine.fetchService(serviceId); });
     if (!service)
         return std::unexpected(Denial{20101,
             QStringLiteral("Invalid Access Token: the Sync service %1 does not exist")
@@ -465,7 +474,8 @@ void TwilsockConnection::authorizeInit(const Frame &frame)
 {
     // An address that keeps presenting bad tokens waits its turn, as on the REST port.
     const QHostAddress peer = m_peer;
-    const auto admission = m_server.authThrottle().admit(peer, AuthThrottle::monotonicMs());
+    const auto admission = m_server.onEngine(
+        [&] { return m_server.authThrottle().admit(peer, AuthThrottle::monotonicMs()); });
     if (admission.refused) {
         replyStatus(frame.id(), 429, QLatin1StringView("TOO_MANY_REQUESTS"),
             QStringLiteral("Too many failed authentication attempts from this address; try "
@@ -480,7 +490,7 @@ void TwilsockConnection::authorizeInit(const Frame &frame)
     QTimer::singleShot(admission.wait, this, [this, frame, peer] {
         if (!std::exchange(m_initHeld, false))
             return; // the socket went meanwhile and gave the turn back
-        m_server.authThrottle().release(peer);
+        m_server.onEngine([this, &peer] { m_server.authThrottle().release(peer); });
         if (m_state == State::AwaitingInit)
             handleInit(frame);
     });
@@ -493,7 +503,8 @@ void TwilsockConnection::handleInit(const Frame &frame)
         // The SDK treats 401 as terminal and closes the socket itself; the init timer closes
         // it for clients that do not.
         m_server.countFailedAuthorization();
-        m_server.authThrottle().recordFailure(m_peer, AuthThrottle::monotonicMs());
+        m_server.onEngine(
+            [this] { m_server.authThrottle().recordFailure(m_peer, AuthThrottle::monotonicMs()); });
         qCDebug(lcTwilsock) << "twilsock connection" << m_id
                             << "init refused:" << grant.error().description;
         replyStatus(frame.id(), 401, QLatin1StringView("UNAUTHORIZED"), grant.error().description,
@@ -503,7 +514,7 @@ void TwilsockConnection::handleInit(const Frame &frame)
     m_grant = std::move(*grant);
     m_state = State::Ready;
     m_initTimer.stop();
-    m_server.authThrottle().recordSuccess(m_peer);
+    m_server.onEngine([this] { m_server.authThrottle().recordSuccess(m_peer); });
 
     const QJsonValue offered = frame.header.value(key("continuation_token"));
     const QString continuationToken = offered.isString() && !offered.toString().isEmpty()
@@ -578,7 +589,8 @@ void TwilsockConnection::handleUpstream(const Frame &frame)
 
     const CdsRouter::Caller caller{m_grant.serviceSid, m_grant.claims.identity,
         baseUrl(request.value(key("host")).toString())};
-    const CdsRouter::Reply reply = m_router.route(caller, method, path, frame.payload);
+    const CdsRouter::Reply reply =
+        m_server.onEngine([&] { return m_router.route(caller, method, path, frame.payload); });
     if (reply.published && m_subscriptions.contains(reply.published->streamSid)) {
         // Bounded: a message the hub dropped from our queue never comes to be removed.
         if (m_ownMessages.size() >= 1024)
@@ -625,15 +637,18 @@ CdsRouter::Reply TwilsockConnection::handleSubscriptions(
             failed.append(event);
             continue;
         }
-        auto stream = m_engine.fetchStream(m_grant.serviceSid, objectSid);
-        if (stream && !m_subscriptions.contains(stream->sid)) {
-            auto subscription = m_engine.subscribe(
-                m_grant.serviceSid, stream->sid, m_server.wakeFor(m_id, stream->sid));
-            if (subscription)
-                m_subscriptions.insert(stream->sid, *subscription);
-            else
-                stream = std::unexpected(subscription.error());
-        }
+        auto stream = m_server.onEngine([&] {
+            auto found = m_engine.fetchStream(m_grant.serviceSid, objectSid);
+            if (found && !m_subscriptions.contains(found->sid)) {
+                auto subscription = m_engine.subscribe(
+                    m_grant.serviceSid, found->sid, m_shard.wakeFor(m_id, found->sid));
+                if (subscription)
+                    m_subscriptions.insert(found->sid, *subscription);
+                else
+                    found = std::unexpected(subscription.error());
+            }
+            return found;
+        });
         if (!stream) {
             const ApiError error = stream.error().code() == ApiError::NotFound
                 ? ApiError::notFound(QStringLiteral("/v3/Streams/%1").arg(objectSid.left(64)))
@@ -647,6 +662,8 @@ CdsRouter::Reply TwilsockConnection::handleSubscriptions(
         event.insert(key("last_event_id"), -1);
         done.append(event);
     }
+
+    noteSubscriptions();
 
     const QJsonValue correlationId = object.value(key("correlation_id"));
     const auto notify = [&](QLatin1StringView eventType, const QJsonArray &events) {
@@ -722,15 +739,6 @@ void TwilsockConnection::logAnswer(const QString &id, int status, int errorCode,
     entry.bytesOut = bytesOut;
     entry.durationMs = double(TrafficEntry::monotonicNs() - noted.startedNs) / 1e6;
     m_engine.traffic().append(std::move(entry));
-}
-
-bool TwilsockConnection::subscribesTo(
-    const std::function<bool(const QString &, const QString &)> &accepts) const
-{
-    return std::any_of(
-        m_subscriptions.cbegin(), m_subscriptions.cend(), [&](const auto &subscription) {
-            return accepts(subscription->serviceSid(), subscription->streamSid());
-        });
 }
 
 bool TwilsockConnection::dropForFault()
@@ -855,6 +863,15 @@ void TwilsockConnection::cancelAll()
     for (const auto &subscription : subscriptions)
         m_engine.hub().unsubscribe(subscription);
     m_outboxes.clear();
+}
+
+void TwilsockConnection::noteSubscriptions()
+{
+    QList<std::pair<QString, QString>> subscribed;
+    subscribed.reserve(m_subscriptions.size());
+    for (const auto &subscription : std::as_const(m_subscriptions))
+        subscribed.append({subscription->serviceSid(), subscription->streamSid()});
+    m_server.noteSubscriptions(m_id, std::move(subscribed));
 }
 
 QString TwilsockConnection::baseUrl(const QString &host) const

@@ -19,6 +19,7 @@
 
 QT_BEGIN_NAMESPACE
 class QTcpSocket;
+class QThread;
 class QWebSocket;
 QT_END_NAMESPACE
 
@@ -27,8 +28,10 @@ namespace streams {
 class Engine;
 class Subscription;
 class TwilsockServer;
+class TwilsockShard;
 
-/// One twilsock v3 session on one websocket, on the engine's thread: `init` with an access
+/// One twilsock v3 session on one websocket, on its shard's thread (the engine's state only
+/// through TwilsockServer::onEngine): `init` with an access
 /// token (verified against the engine's API key, account and the granted service), Sync
 /// requests carried in `message` frames (CdsRouter, and `/v4/Subscriptions` here), hub
 /// subscriptions delivered as `stream_message_published` / `stream_removed` notifications,
@@ -41,20 +44,22 @@ class TwilsockConnection final : public QObject
     Q_DISABLE_COPY_MOVE(TwilsockConnection)
 
 public:
-    /// `wire` is the TCP socket under `socket` when known (TwilsockServer::accept).
+    /// `wire` is the TCP socket under `socket` when known (TwilsockServer::accept). Lives on
+    /// `shard`'s thread, with both sockets.
     TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> socket, QTcpSocket *wire,
-        Engine &engine, TwilsockServer &server);
+        Engine &engine, TwilsockServer &server, TwilsockShard &shard);
     ~TwilsockConnection() override;
 
     quint64 id() const { return m_id; }
+    /// Moves this connection, its websocket and the TCP socket under it (the websocket's child)
+    /// to `thread`, all at once: nothing the peer sends meanwhile is read without a reader.
+    void moveTo(QThread *thread);
     /// True once `init` succeeded and until the session ends.
     bool isReady() const { return m_state == State::Ready; }
     void send(const QByteArray &frame);
     /// Sends what the subscription to `streamSid` has queued (after a hub wake-up), as far as
     /// the socket's send-buffer limit allows; the rest waits in a bounded outbox.
     void deliver(const QString &streamSid);
-    /// Whether this connection has a subscription `accepts` (service SID, stream SID).
-    bool subscribesTo(const std::function<bool(const QString &, const QString &)> &accepts) const;
     /// Ends the connection as a server going away would (websocket 1001, no twilsock `close`,
     /// so the SDK reconnects); false when it was already ending.
     bool dropForFault();
@@ -119,6 +124,8 @@ private:
     void onTokenWarning();
     void onTokenExpiry();
     void cancelAll();
+    /// Tells the server what this connection is subscribed to (for fault rules).
+    void noteSubscriptions();
     QString baseUrl(const QString &host) const;
     /// The traffic log: a request frame noted when it arrives, logged when it is answered.
     void noteRequest(const twilsock::Frame &frame, qint64 bytes);
@@ -138,6 +145,7 @@ private:
     quint16 m_peerPort = 0;
     Engine &m_engine;
     TwilsockServer &m_server;
+    TwilsockShard &m_shard;
     CdsRouter m_router;
     State m_state = State::AwaitingInit;
     Grant m_grant;
@@ -159,12 +167,13 @@ private:
     QHash<QString, Outbox> m_outboxes;
     quint64 m_dropped = 0;
 
-    QTimer m_initTimer;
-    QTimer m_warningTimer;
-    QTimer m_expiryTimer;
+    // Children, so that they move with the connection (moveTo).
+    QTimer m_initTimer{this};
+    QTimer m_warningTimer{this};
+    QTimer m_expiryTimer{this};
     // Runs while unsent data is above the send-buffer limit; firing means "too slow".
-    QTimer m_stallTimer;
-    QTimer m_closeGraceTimer;
+    QTimer m_stallTimer{this};
+    QTimer m_closeGraceTimer{this};
     bool m_finished = false;
     // The websocket close (code, reason) waiting for the socket to drain.
     std::optional<std::pair<int, QString>> m_socketClose;

@@ -1,19 +1,22 @@
 #include "server/twilsockserver.h"
 
 #include "api/apierror.h"
-#include "api/jsonwriter.h"
 #include "api/sid.h"
-#include "api/streammessage.h"
 #include "engine/engine.h"
 #include "server/httpserver.h"
 #include "server/restserver.h"
 #include "server/twilsockconnection.h"
+#include "server/twilsockshard.h"
 #include "twilsock/framecodec.h"
 
+#include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QSslSocket>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
@@ -33,17 +36,20 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
       m_engine(engine),
       m_options(options),
       m_websockets(new QWebSocketServer(
-          QStringLiteral("streams-engine"), QWebSocketServer::NonSecureMode, this))
+          QStringLiteral("streams-engine"), QWebSocketServer::NonSecureMode, this)),
+      m_engineShard(new TwilsockShard(engine, *this))
 {
+    m_engineShard->setParent(this);
     connect(m_websockets, &QWebSocketServer::newConnection, this, &TwilsockServer::onNewWebSocket);
-    m_sinceStart.start();
-    m_drainTimer.setSingleShot(true);
-    m_drainTimer.setTimerType(Qt::PreciseTimer);
-    connect(&m_drainTimer, &QTimer::timeout, this, &TwilsockServer::drainWoken);
-    if (m_options.pingInterval.count() > 0) {
-        m_pingTimer.setInterval(m_options.pingInterval);
-        connect(&m_pingTimer, &QTimer::timeout, this, &TwilsockServer::pingAll);
-        m_pingTimer.start();
+    const int ioThreads =
+        m_options.ioThreads < 0 ? std::max(1, QThread::idealThreadCount()) : m_options.ioThreads;
+    for (int i = 0; i < ioThreads; ++i) {
+        auto *thread = new QThread(this);
+        thread->setObjectName(QStringLiteral("twilsock I/O %1").arg(i + 1));
+        auto *shard = new TwilsockShard(engine, *this);
+        shard->moveToThread(thread);
+        thread->start();
+        m_ioShards.emplace_back(thread, shard);
     }
     m_engine.setLiveDisconnector(
         [this](const std::function<bool(const QString &, const QString &)> &accepts,
@@ -53,9 +59,24 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
 TwilsockServer::~TwilsockServer()
 {
     m_engine.setLiveDisconnector({});
-    // Connections unsubscribe from the hub as they go; do it while every member still exists.
-    const auto connections = std::exchange(m_connections, {});
-    qDeleteAll(connections);
+    // Each shard deletes its connections on its own thread (they unsubscribe from the hub as
+    // they go) and stops it. Meanwhile a connection may be waiting in onEngine(): this thread
+    // keeps answering those until every I/O thread is done.
+    for (const auto &[thread, shard] : m_ioShards) {
+        QMetaObject::invokeMethod(
+            shard,
+            [shard] {
+                shard->closeAll();
+                QThread::currentThread()->quit();
+            },
+            Qt::QueuedConnection);
+    }
+    for (const auto &[thread, shard] : m_ioShards) {
+        while (!thread->wait(QDeadlineTimer(5)))
+            QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
+        delete shard;
+    }
+    m_engineShard->closeAll();
 }
 
 void TwilsockServer::attachTo(RestServer &rest)
@@ -88,13 +109,25 @@ void TwilsockServer::attachTo(RestServer &rest)
 quint64 TwilsockServer::disconnectMatching(
     const std::function<bool(const QString &, const QString &)> &accepts, bool everyone)
 {
-    quint64 closed = 0;
-    const QList<TwilsockConnection *> connections = m_connections.values();
-    for (TwilsockConnection *connection : connections) {
-        if ((everyone || connection->subscribesTo(accepts)) && connection->dropForFault())
-            ++closed;
+    QList<std::pair<quint64, TwilsockShard *>> matching;
+    {
+        QMutexLocker lock(&m_registryMutex);
+        for (auto it = m_registry.cbegin(); it != m_registry.cend(); ++it) {
+            const auto &subscriptions = it->subscriptions;
+            if (everyone
+                || std::any_of(subscriptions.cbegin(), subscriptions.cend(),
+                    [&](const auto &pair) { return accepts(pair.first, pair.second); }))
+                matching.append({it.key(), it->shard});
+        }
     }
-    return closed;
+    for (const auto &[id, shard] : std::as_const(matching)) {
+        if (shard->thread() == QThread::currentThread())
+            shard->dropForFault(id);
+        else
+            QMetaObject::invokeMethod(
+                shard, [shard, id] { shard->dropForFault(id); }, Qt::QueuedConnection);
+    }
+    return quint64(matching.size());
 }
 
 void TwilsockServer::onNewWebSocket()
@@ -125,23 +158,49 @@ void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire
         return;
     }
     const quint64 id = m_nextConnectionId++;
-    auto *connection = new TwilsockConnection(id, std::move(socket), wire, m_engine, *this);
-    m_connections.insert(id, connection);
     ++m_accepted;
     ++m_open;
-    connect(connection, &TwilsockConnection::finished, this, &TwilsockServer::remove);
+    // A plain TCP socket goes to an I/O thread with its websocket (which then owns it); a TLS
+    // tunnel's stays here with the proxy that made it.
+    const bool movable = wire && !qobject_cast<QSslSocket *>(wire) && socket->parent() == nullptr
+        && !m_ioShards.empty();
+    TwilsockShard *shard = m_engineShard;
+    if (movable) {
+        shard = m_ioShards[m_nextShard++ % m_ioShards.size()].second;
+        wire->setParent(socket.get());
+    }
+    {
+        QMutexLocker lock(&m_registryMutex);
+        m_registry.insert(id, Registered{shard, {}});
+    }
     qCDebug(lcTwilsock) << "twilsock connection" << id << "opened";
+    // Made here, so that its handlers are connected before anything more is read.
+    auto *connection = new TwilsockConnection(id, std::move(socket), wire, m_engine, *this, *shard);
+    if (!movable) {
+        shard->adopt(connection);
+        return;
+    }
+    connection->moveTo(shard->thread());
+    QMetaObject::invokeMethod(
+        shard, [shard, connection] { shard->adopt(connection); }, Qt::QueuedConnection);
 }
 
-void TwilsockServer::remove(quint64 connectionId)
+void TwilsockServer::noteSubscriptions(quint64 id, QList<std::pair<QString, QString>> subscriptions)
 {
-    TwilsockConnection *connection = m_connections.take(connectionId);
-    if (!connection)
-        return;
+    QMutexLocker lock(&m_registryMutex);
+    if (const auto it = m_registry.find(id); it != m_registry.end())
+        it->subscriptions = std::move(subscriptions);
+}
+
+void TwilsockServer::forget(quint64 id)
+{
+    {
+        QMutexLocker lock(&m_registryMutex);
+        if (!m_registry.remove(id))
+            return;
+    }
     --m_open;
-    qCDebug(lcTwilsock) << "twilsock connection" << connectionId << "closed";
-    // Deleted later: this runs inside one of the connection's own signal handlers.
-    connection->deleteLater();
+    qCDebug(lcTwilsock) << "twilsock connection" << id << "closed";
 }
 
 TwilsockServer::Counters TwilsockServer::counters() const
@@ -164,37 +223,6 @@ QByteArray TwilsockServer::notificationFrame(const QString &id, QByteArrayView p
     QJsonObject header = base;
     header.insert(QStringLiteral("id"), id);
     return twilsock::FrameCodec::encode(std::move(header), payload);
-}
-
-QByteArray TwilsockServer::messageNotification(const StreamMessage &message)
-{
-    if (const auto it = m_frames.constFind(message.sid); it != m_frames.cend())
-        return *it;
-    QByteArray payload;
-    payload.reserve(192 + message.data.size());
-    JsonWriter json(payload);
-    json.beginObject()
-        .key(QLatin1StringView("event_type"))
-        .value(QLatin1StringView("stream_message_published"))
-        .key(QLatin1StringView("event_protocol_version"))
-        .value(4)
-        .key(QLatin1StringView("event"))
-        .beginObject()
-        .key(QLatin1StringView("stream_sid"))
-        .value(QStringView(message.streamSid))
-        .key(QLatin1StringView("message_sid"))
-        .value(QStringView(message.sid))
-        .key(QLatin1StringView("message_data"))
-        .rawValue(message.data)
-        .endObject()
-        .endObject();
-    // "TM" + the message SID's hex: the same id for every receiver, so one frame serves all.
-    const QByteArray frame =
-        webSocketFrame(notificationFrame(QLatin1StringView("TM") + message.sid.sliced(2), payload));
-    if (m_frames.size() >= kMaxCachedFrames)
-        m_frames.clear();
-    m_frames.insert(message.sid, frame);
-    return frame;
 }
 
 QByteArray TwilsockServer::webSocketFrame(QByteArrayView frame)
@@ -223,85 +251,6 @@ QByteArrayView TwilsockServer::twilsockFrameOf(const QByteArray &webSocketFrame)
     const quint8 length = quint8(webSocketFrame.at(1));
     const qsizetype header = length < 126 ? 2 : length == 126 ? 4 : 10;
     return QByteArrayView(webSocketFrame).sliced(header);
-}
-
-QByteArray TwilsockServer::removalNotification(const QString &streamSid)
-{
-    const QString key = QLatin1StringView("removed:") + streamSid;
-    if (const auto it = m_frames.constFind(key); it != m_frames.cend())
-        return *it;
-    QByteArray payload;
-    JsonWriter json(payload);
-    json.beginObject()
-        .key(QLatin1StringView("event_type"))
-        .value(QLatin1StringView("stream_removed"))
-        .key(QLatin1StringView("event_protocol_version"))
-        .value(4)
-        .key(QLatin1StringView("event"))
-        .beginObject()
-        .key(QLatin1StringView("stream_sid"))
-        .value(QStringView(streamSid))
-        .endObject()
-        .endObject();
-    const QByteArray frame = notificationFrame(newFrameId(), payload);
-    if (m_frames.size() >= kMaxCachedFrames)
-        m_frames.clear();
-    m_frames.insert(key, frame);
-    return frame;
-}
-
-std::function<void()> TwilsockServer::wakeFor(quint64 connectionId, const QString &streamSid)
-{
-    return [this, connectionId, streamSid] {
-        bool queue = false;
-        {
-            QMutexLocker lock(&m_wakeMutex);
-            m_woken.append({connectionId, streamSid});
-            queue = !std::exchange(m_drainQueued, true);
-        }
-        if (queue)
-            QMetaObject::invokeMethod(this, &TwilsockServer::drainWoken, Qt::QueuedConnection);
-    };
-}
-
-void TwilsockServer::drainWoken()
-{
-    const qint64 startedNs = m_sinceStart.nsecsElapsed();
-    const qint64 earliestNs = m_lastDrainEndNs + m_lastDrainNs;
-    if (m_lastDrainNs >= kFairShareFromNs && startedNs < earliestNs) {
-        // Still queued (m_drainQueued stays set): wake-ups until then join this pass.
-        if (!m_drainTimer.isActive())
-            m_drainTimer.start(int((earliestNs - startedNs + 999'999) / 1'000'000));
-        return;
-    }
-    QList<std::pair<quint64, QString>> woken;
-    {
-        QMutexLocker lock(&m_wakeMutex);
-        woken.swap(m_woken);
-        m_drainQueued = false;
-    }
-    for (const auto &[connectionId, streamSid] : std::as_const(woken)) {
-        // A connection that closed since its wake-up is simply gone from the map.
-        if (TwilsockConnection *connection = m_connections.value(connectionId))
-            connection->deliver(streamSid);
-    }
-    m_frames.clear();
-    m_lastDrainEndNs = m_sinceStart.nsecsElapsed();
-    m_lastDrainNs = m_lastDrainEndNs - startedNs;
-}
-
-void TwilsockServer::pingAll()
-{
-    // One frame for everyone: the client echoes the id in a reply the server ignores.
-    const QByteArray ping = twilsock::FrameCodec::encode(QJsonObject{
-        {QStringLiteral("method"), QStringLiteral("ping")}, {QStringLiteral("id"), newFrameId()}});
-    // A copy: a send can close a connection that is too far behind, which takes it out of the
-    // map (it is deleted later, so the pointers stay good for this loop).
-    const QList<TwilsockConnection *> connections = m_connections.values();
-    for (TwilsockConnection *connection : connections) {
-        if (connection->isReady())
-            connection->send(ping);
-    }
 }
 
 } // namespace streams

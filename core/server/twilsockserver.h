@@ -2,18 +2,19 @@
 
 #include "server/auththrottle.h"
 
-#include <QElapsedTimer>
 #include <QHash>
 #include <QLatin1StringView>
 #include <QMutex>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
+#include <QThread>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <type_traits>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QTcpSocket;
@@ -25,8 +26,7 @@ namespace streams {
 
 class Engine;
 class RestServer;
-class TwilsockConnection;
-struct StreamMessage;
+class TwilsockShard;
 
 /// Timings of the twilsock endpoint. The defaults are what the official SDKs expect; tests
 /// shorten them.
@@ -53,12 +53,18 @@ struct TwilsockOptions
     /// When the server closes a socket that still has unsent data, how long the peer has to
     /// read up to the close frames before the connection is dropped without them.
     std::chrono::milliseconds closeGrace{5'000};
+
+    /// Threads that read and write live connections: each connection lives on one of them, and
+    /// the engine's state stays on the engine's thread. -1 means one per core; 0 runs every
+    /// connection on the engine's thread. Zero-change TLS tunnels always run there.
+    int ioThreads = -1;
 };
 
 /// The twilsock v3 endpoint (`/v3/wsconnect`) the official twilio-sync SDK connects to: takes
-/// the websockets HttpServer hands over on the REST port, runs one TwilsockConnection
-/// per socket on the engine's thread, pings them, and routes hub wake-ups to them. A published
-/// message is encoded as a notification frame once and the same bytes go to every subscriber.
+/// the websockets HttpServer hands over on the REST port, performs their handshakes on the
+/// engine's thread, and gives each to a TwilsockShard, which runs its TwilsockConnection on one
+/// of TwilsockOptions::ioThreads I/O threads. Connections call into the engine through
+/// onEngine(); hub wake-ups go straight to the shard that holds the subscriber.
 class TwilsockServer final : public QObject
 {
     Q_OBJECT
@@ -86,8 +92,11 @@ public:
     /// each connection's `init` frame authenticates it, throttled with `rest`'s AuthThrottle.
     void attachTo(RestServer &rest);
     /// Serves one upgraded socket (any path; the caller decided it is twilsock). `wire` is the
-    /// TCP socket under it, when known: notifications are then written to it directly.
+    /// TCP socket under it, when known: notifications are then written to it directly, and a
+    /// plain (not TLS) one is served on an I/O thread.
     void accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire = nullptr);
+    /// How many I/O threads serve connections (TwilsockOptions::ioThreads resolved).
+    int ioThreadCount() const { return int(m_ioShards.size()); }
 
     const TwilsockOptions &options() const { return m_options; }
     Counters counters() const;
@@ -97,24 +106,37 @@ public:
     quint64 disconnectMatching(
         const std::function<bool(const QString &, const QString &)> &accepts, bool everyone);
 
-    // For TwilsockConnection.
-    /// The `stream_message_published` notification of `message` as a whole websocket message
-    /// on the wire (an unmasked binary frame: what a server sends), built once per message and
-    /// shared (its id derives from the message SID, so it is the same for every receiver).
-    QByteArray messageNotification(const StreamMessage &message);
+    // For TwilsockConnection and TwilsockShard.
     /// `frame` (a twilsock frame) as one unmasked binary websocket frame (RFC 6455, 5.2).
     static QByteArray webSocketFrame(QByteArrayView frame);
     /// The twilsock frame inside a webSocketFrame().
     static QByteArrayView twilsockFrameOf(const QByteArray &webSocketFrame);
-    /// The `stream_removed` notification frame of a stream, shared the same way.
-    QByteArray removalNotification(const QString &streamSid);
     /// A notification frame of `twilio.sync.event` type carrying `payload` (JSON).
     static QByteArray notificationFrame(const QString &id, QByteArrayView payload);
     /// A fresh "TM" + 32 hex id for frames the server originates.
     static QString newFrameId();
-    /// The hub wake-up of one connection's subscription: callable from any thread, it queues
-    /// a drain on the server's thread.
-    std::function<void()> wakeFor(quint64 connectionId, const QString &streamSid);
+    /// Runs `work` on the engine's thread and returns its result: at once when called there,
+    /// otherwise by waiting for the engine's thread (which never waits for a shard's).
+    template<typename Work>
+    auto onEngine(Work &&work) -> decltype(work())
+    {
+        using Result = decltype(work());
+        if (QThread::currentThread() == thread())
+            return work();
+        if constexpr (std::is_void_v<Result>) {
+            QMetaObject::invokeMethod(this, std::forward<Work>(work), Qt::BlockingQueuedConnection);
+        } else {
+            std::optional<Result> result;
+            QMetaObject::invokeMethod(
+                this, [&result, &work] { result.emplace(work()); }, Qt::BlockingQueuedConnection);
+            return std::move(*result);
+        }
+    }
+    /// What connection `id` is subscribed to, as (service SID, stream SID) pairs, for
+    /// disconnectMatching(); callable from any thread.
+    void noteSubscriptions(quint64 id, QList<std::pair<QString, QString>> subscriptions);
+    /// Connection `id` is gone (from its shard's thread).
+    void forget(quint64 id);
     void countRejectedInput() { ++m_rejectedInputs; }
     void countFailedAuthorization() { ++m_failedAuthorizations; }
     void countDropped(quint64 messages) { m_droppedMessages += messages; }
@@ -125,38 +147,30 @@ public:
 
 private:
     void onNewWebSocket();
-    void drainWoken();
-    void pingAll();
-    void remove(quint64 connectionId);
 
     Engine &m_engine;
     const TwilsockOptions m_options;
     QWebSocketServer *m_websockets; // performs the handshakes HttpServer hands over
-    QHash<quint64, TwilsockConnection *> m_connections;
     // TCP sockets handed to the websocket server, by peer ("address port"), until their
     // QWebSocket comes out of the handshake: the connection writes notifications to them.
     QHash<QString, QPointer<QTcpSocket>> m_handshaking;
     quint64 m_nextConnectionId = 1;
-    QTimer m_pingTimer;
 
-    // Shared notification frames by key (message SID, or "removed:" + stream SID). Every
-    // subscriber woken by a publish drains within the same pass, so the cache is emptied after
-    // each pass and bounded in between.
-    static constexpr qsizetype kMaxCachedFrames = 4096;
-    QHash<QString, QByteArray> m_frames;
+    // Connections that stay on the engine's thread, and the I/O threads' shards (each moved
+    // to its thread), taken in turn.
+    TwilsockShard *m_engineShard;
+    std::vector<std::pair<QThread *, TwilsockShard *>> m_ioShards;
+    size_t m_nextShard = 0;
 
-    // Wake-ups arrive from the hub (on the publisher's thread): one queued pass drains them all.
-    QMutex m_wakeMutex;
-    QList<std::pair<quint64, QString>> m_woken;
-    bool m_drainQueued = false;
-    // Fair share under load: after a drain pass that took D, the next one waits until D has
-    // passed since, so publishes get at least half the thread and more messages share each
-    // write. Passes shorter than kFairShareFromNs (a few hundred sockets) never wait.
-    static constexpr qint64 kFairShareFromNs = 1'000'000;
-    QElapsedTimer m_sinceStart;
-    qint64 m_lastDrainEndNs = 0;
-    qint64 m_lastDrainNs = 0;
-    QTimer m_drainTimer;
+    // Every open connection's shard and subscriptions, for disconnectMatching() on the engine's
+    // thread while the connections live on theirs.
+    struct Registered
+    {
+        TwilsockShard *shard = nullptr;
+        QList<std::pair<QString, QString>> subscriptions;
+    };
+    QMutex m_registryMutex;
+    QHash<quint64, Registered> m_registry;
 
     std::atomic<quint64> m_accepted{0};
     std::atomic<quint64> m_rejectedInputs{0};

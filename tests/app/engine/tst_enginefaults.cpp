@@ -178,6 +178,10 @@ void TestEngineFaults::limitOptionsAreChecked_data()
                                   << QByteArray("--slow-subscriber-timeout: '0'");
     QTest::addRow("queue fractional")
         << QStringList{str("--subscriber-queue"), str("2.5")} << QByteArray("a whole number");
+    QTest::addRow("io threads negative")
+        << QStringList{str("--io-threads"), str("-1")} << QByteArray("--io-threads: '-1'");
+    QTest::addRow("io threads too many")
+        << QStringList{str("--io-threads"), str("1000")} << QByteArray("from 0 to 256");
 }
 
 void TestEngineFaults::limitOptionsAreChecked()
@@ -199,7 +203,7 @@ void TestEngineFaults::limitOptionsAreChecked()
     QVERIFY(process.waitForFinished(10000));
     const QByteArray help = process.readAll();
     for (const char *option :
-        {"--subscriber-buffer", "--slow-subscriber-timeout", "--subscriber-queue"})
+        {"--subscriber-buffer", "--slow-subscriber-timeout", "--subscriber-queue", "--io-threads"})
         QVERIFY2(help.contains(option), option);
 }
 

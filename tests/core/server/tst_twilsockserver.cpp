@@ -233,6 +233,8 @@ private Q_SLOTS:
     void createOpenAndDuplicate();
     void publishReachesOtherSubscribersButNotThePublisher();
     void inProcessPublishReachesTwilsockSubscribers();
+    void everyIoThreadDeliversInOrder_data();
+    void everyIoThreadDeliversInOrder();
     void subscriptionFailsAndCancels();
     void publishErrors_data();
     void publishErrors();
@@ -700,6 +702,65 @@ void TestTwilsockServer::inProcessPublishReachesTwilsockSubscribers()
     QVERIFY(received);
     QCOMPARE(received->value(str("event")).toObject().value(str("message_sid")).toString(),
         message->sid);
+}
+
+void TestTwilsockServer::everyIoThreadDeliversInOrder_data()
+{
+    QTest::addColumn<int>("ioThreads");
+    QTest::addRow("on the engine's thread") << 0;
+    QTest::addRow("one I/O thread") << 1;
+    QTest::addRow("three I/O threads") << 3;
+}
+
+void TestTwilsockServer::everyIoThreadDeliversInOrder()
+{
+    QFETCH(int, ioThreads);
+    TwilsockOptions options;
+    options.pingInterval = 1h;
+    options.ioThreads = ioThreads;
+    startEngine(options);
+    QCOMPARE(m_twilsock->ioThreadCount(), ioThreads);
+
+    // Seven subscribers, so every I/O thread holds two or more, each also sending requests
+    // (init, subscribe) that go to the engine's thread and back.
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 7; ++i) {
+        clients.push_back(readyClient());
+        QVERIFY(clients.back());
+    }
+    const QString sid = createStream(*clients.front(), str("sharded")).value(str("sid")).toString();
+    for (const auto &client : clients) {
+        QVERIFY(client->subscribe(str("establish"), {sid}, 1));
+        QVERIFY(client->notification(str("subscription_established")));
+    }
+    QCOMPARE(m_twilsock->counters().open, quint64(clients.size()));
+
+    constexpr int kMessages = 300;
+    for (int n = 0; n < kMessages; ++n)
+        QVERIFY(m_engine->publish(
+            u"default", sid, QByteArray(R"({"n":)" + QByteArray::number(n) + '}')));
+    for (const auto &client : clients) {
+        QTRY_COMPARE_WITH_TIMEOUT(client->count(str("notification")), 1 + kMessages, kTimeoutMs);
+        int expected = 0;
+        for (const Frame &frame : client->frames()) {
+            const QJsonObject payload = payloadOf(frame);
+            if (payload.value(str("event_type")).toString() != u"stream_message_published")
+                continue;
+            const QJsonObject data =
+                payload.value(str("event")).toObject().value(str("message_data")).toObject();
+            QCOMPARE(data.value(str("n")).toInt(), expected++);
+        }
+    }
+
+    // A fault rule reaches connections on every thread; the engine's thread never waits.
+    const quint64 closed = m_twilsock->disconnectMatching(
+        [&](const QString &, const QString &streamSid) { return streamSid == sid; }, false);
+    QCOMPARE(closed, quint64(clients.size()));
+    for (const auto &client : clients) {
+        QVERIFY(client->waitDisconnected());
+        QCOMPARE(client->socket().closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
+    }
+    QTRY_COMPARE(m_twilsock->counters().open, quint64(0));
 }
 
 void TestTwilsockServer::subscriptionFailsAndCancels()
