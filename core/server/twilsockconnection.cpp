@@ -372,7 +372,8 @@ void TwilsockConnection::onDisconnected()
 
 void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
 {
-    if (m_state == State::Closing)
+    // One acknowledgement comes back for every notification sent: dropped unparsed.
+    if (m_state == State::Closing || FrameCodec::isReply(bytes))
         return;
     const auto frame = FrameCodec::decode(bytes);
     if (!frame) {

@@ -42,6 +42,11 @@ public:
     /// checked against kMaxFrameBytes: a sender with large payloads must check it.
     static QByteArray encode(QJsonObject header, QByteArrayView payload = {});
     static std::expected<Frame, FrameError> decode(QByteArrayView bytes);
+    /// True only when `bytes` is a frame decode() accepts, with method `reply` and no payload:
+    /// the acknowledgement an SDK sends for every notification, recognised without building its
+    /// header (its JSON is read in a plain subset: ASCII strings without escapes, integers,
+    /// literals, one level of nesting). False means "decode it": it may still be a reply.
+    static bool isReply(QByteArrayView bytes);
 
     static QString describe(FrameError error);
 };

@@ -26,6 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const QByteArrayView bytes(data, qsizetype(size));
     const auto frame = FrameCodec::decode(bytes);
+    // The fast path for acknowledgements never takes anything decode() would not call a reply.
+    if (FrameCodec::isReply(bytes))
+        require(frame && frame->method() == QStringLiteral("reply") && frame->payload.isEmpty(),
+            "isReply() only for frames decode() reads as an empty reply");
     if (!frame) {
         require(!FrameCodec::describe(frame.error()).isEmpty(), "every error is described");
         return 0;

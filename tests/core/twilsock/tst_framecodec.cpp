@@ -143,6 +143,8 @@ private Q_SLOTS:
     void decodeRejects_data();
     void decodeRejects();
     void sizeLimit();
+    void recognisesAcknowledgements_data();
+    void recognisesAcknowledgements();
     void describe_data();
     void describe();
     void recordedFrames_data();
@@ -412,6 +414,64 @@ void TestFrameCodec::sizeLimit()
     const auto tooLarge = FrameCodec::decode(largest + 'p');
     QVERIFY(!tooLarge);
     QCOMPARE(tooLarge.error(), FrameError::TooLarge);
+}
+
+void TestFrameCodec::recognisesAcknowledgements_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<bool>("fastPath"); // isReply(): recognised without building the header
+
+    // What twilsock.js writes for every notification it receives (Reply + createPacket).
+    const QByteArray sdk = R"({"id":"TM6b3f0d2e-6e0a-4f5c-9d2b-2f1e4c0a9b11","method":"reply",)"
+                           R"("payload_type":"application/json","status":{"code":200,)"
+                           R"("status":"OK"},"payload_size":0})";
+    QTest::addRow("the JS SDK's acknowledgement") << frameBytes(sdk) << true;
+    QTest::addRow("without payload_size") << frameBytes(R"({"method":"reply","id":"TM1"})") << true;
+    QTest::addRow("whitespace everywhere")
+        << frameBytes(" { \"method\" : \"reply\" ,\t\"s\" : { } }\r\n") << true;
+    QTest::addRow("literals and integers")
+        << frameBytes(R"({"method":"reply","ok":true,"n":null,"x":false,"d":-12,"payload_size":0})")
+        << true;
+    // Valid replies outside the plain subset: decode() reads them, the fast path declines.
+    QTest::addRow("escaped id") << frameBytes(R"({"method":"reply","id":"T\u004d1"})") << false;
+    QTest::addRow("escaped method") << frameBytes(R"({"method":"repl\u0079"})") << false;
+    QTest::addRow("non-ASCII id") << frameBytes("{\"method\":\"reply\",\"id\":\"zoë\"}") << false;
+    QTest::addRow("fraction") << frameBytes(R"({"method":"reply","payload_size":0.0})") << false;
+    QTest::addRow("an array") << frameBytes(R"({"method":"reply","a":[1]})") << false;
+    QTest::addRow("deeper nesting")
+        << frameBytes(R"({"method":"reply","a":{"b":{"c":1}}})") << false;
+    // Not replies, or not frames: never taken for acknowledgements.
+    QTest::addRow("another method") << frameBytes(R"({"method":"replies"})") << false;
+    QTest::addRow("method not a string") << frameBytes(R"({"method":1})") << false;
+    QTest::addRow("method twice") << frameBytes(R"({"method":"reply","method":"message"})")
+                                  << false;
+    QTest::addRow("a payload") << frameBytes(R"({"method":"reply","payload_size":2})", "{}")
+                               << false;
+    QTest::addRow("payload_size disagrees")
+        << frameBytes(R"({"method":"reply","payload_size":3})") << false;
+    QTest::addRow("trailing comma") << frameBytes(R"({"method":"reply",})") << false;
+    QTest::addRow("leading zero") << frameBytes(R"({"method":"reply","n":01})") << false;
+    QTest::addRow("bare minus") << frameBytes(R"({"method":"reply","n":-})") << false;
+    QTest::addRow("unterminated string") << frameBytes(R"({"method":"reply,"})") << false;
+    QTest::addRow("text after the object") << frameBytes(R"({"method":"reply"}x)") << false;
+    QTest::addRow("header length off by one")
+        << QByteArray("TWILSOCK V3.0 19\r\n{\"method\":\"reply\"}\r\n") << false;
+    QTest::addRow("another version")
+        << QByteArray("TWILSOCK V3.1 18\r\n{\"method\":\"reply\"}\r\n") << false;
+}
+
+void TestFrameCodec::recognisesAcknowledgements()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(bool, fastPath);
+    QCOMPARE(FrameCodec::isReply(bytes), fastPath);
+    // Whatever the fast path takes, the full decoder reads as an empty reply.
+    if (fastPath) {
+        const auto frame = FrameCodec::decode(bytes);
+        QVERIFY2(frame, qPrintable(failure(frame)));
+        QCOMPARE(frame->method(), QStringLiteral("reply"));
+        QVERIFY(frame->payload.isEmpty());
+    }
 }
 
 void TestFrameCodec::describe_data()
