@@ -5,7 +5,9 @@
 // deliveries/s, publish->deliver latency and what a delivery costs the engine's CPU and the
 // client's. It measures what tests/bench/twilsock_fanout.js measures, without Node's cost per
 // message: there the subscriber processes, not the engine, are the ceiling (about 192,000
-// deliveries/s). The Node runs stay the realism check.
+// deliveries/s). The Node runs stay the realism check. bench_mqtt_load (mqtt_load.cpp) is its
+// mosquitto counterpart; what the two share (payload, counting, histogram, server process, CPU
+// clocks, options, reports) is in loadreport.h.
 //
 //   bench_twilsock_load ENGINE_BINARY [options]
 //     --mode saturate|latency    (saturate)
@@ -61,6 +63,7 @@
 // Exits 1, with the reason on stderr, if the engine does not start or dies, a subscriber fails to
 // subscribe, or a run loses, reorders or refuses anything.
 
+#include "loadreport.h"
 #include "twilsock/accesstoken.h"
 #include "twilsock/framecodec.h"
 
@@ -89,10 +92,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
-#include <fcntl.h>
-#include <filesystem>
 #include <future>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -102,17 +102,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <thread>
 #include <time.h>
 #include <tuple>
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
-
-extern char **environ;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -127,7 +123,7 @@ using streams::twilsock::AccessToken;
 using streams::twilsock::AccessTokenClaims;
 using streams::twilsock::Frame;
 using streams::twilsock::FrameCodec;
-using SteadyClock = std::chrono::steady_clock;
+using namespace loadbench;
 using namespace std::chrono_literals;
 
 namespace {
@@ -135,63 +131,12 @@ namespace {
 constexpr int kMaxConnections = 16; // publisher connections, each its own order lane
 constexpr const char *kWebSocketPath = "/v3/wsconnect";
 
-/// A set-up failure: printed, and the benchmark exits 1.
-struct Failure : std::runtime_error
-{
-    using std::runtime_error::runtime_error;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
 QString qs(std::string_view text)
 {
     return QString::fromUtf8(text.data(), qsizetype(text.size()));
-}
-
-QString key(const char *text)
-{
-    return QString::fromLatin1(text);
-}
-
-std::string compactJson(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact).toStdString();
-}
-
-/// Wall clock in ms with sub-µs resolution, comparable across threads (the messages carry it).
-double wallMs()
-{
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return double(now.tv_sec) * 1e3 + double(now.tv_nsec) / 1e6;
-}
-
-/// A CPU-time clock in ns, or -1 when it cannot be read.
-int64_t cpuClockNs(clockid_t clock)
-{
-    timespec now{};
-    if (clock_gettime(clock, &now) != 0)
-        return -1;
-    return int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
-const char *find(std::string_view haystack, std::string_view needle)
-{
-    return static_cast<const char *>(
-        memmem(haystack.data(), haystack.size(), needle.data(), needle.size()));
-}
-
-bool contains(std::string_view haystack, std::string_view needle)
-{
-    return find(haystack, needle) != nullptr;
-}
-
-/// `count` of a single-writer counter read by the main thread: a plain load and store, no
-/// locked read-modify-write on the hot path.
-void bump(std::atomic<uint64_t> &count)
-{
-    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 std::string randomHex(int bytes)
@@ -207,75 +152,6 @@ std::string randomHex(int bytes)
     return hex;
 }
 
-std::string fixed(double value, int decimals)
-{
-    if (!std::isfinite(value))
-        return "nan";
-    char text[64];
-    const auto result =
-        std::to_chars(text, text + sizeof text, value, std::chars_format::fixed, decimals);
-    return std::string(text, result.ptr);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Latency histogram: 10 µs buckets up to 1 s, then 1 ms buckets up to 100 s (twilsock_fanout.js).
-
-class Histogram
-{
-public:
-    Histogram() : m_counts(kFine + kCoarse + 1, 0) { }
-
-    void record(double ms)
-    {
-        const double us = std::max(0.0, ms * 1000);
-        size_t index = us < 1e6 ? size_t(us / 10) : kFine + size_t((us - 1e6) / 1000);
-        index = std::min(index, m_counts.size() - 1);
-        ++m_counts[index];
-        ++m_total;
-    }
-
-    void merge(const Histogram &other)
-    {
-        for (size_t i = 0; i < m_counts.size(); ++i)
-            m_counts[i] += other.m_counts[i];
-        m_total += other.m_total;
-    }
-
-    void clear()
-    {
-        std::fill(m_counts.begin(), m_counts.end(), 0);
-        m_total = 0;
-    }
-
-    uint64_t total() const { return m_total; }
-
-    double percentile(double p) const
-    {
-        if (m_total == 0)
-            return std::nan("");
-        const auto rank = std::max<uint64_t>(1, uint64_t(std::ceil(double(m_total) * p)));
-        uint64_t seen = 0;
-        for (size_t i = 0; i < m_counts.size(); ++i) {
-            seen += m_counts[i];
-            if (seen >= rank)
-                return bucketMs(i);
-        }
-        return bucketMs(m_counts.size() - 1);
-    }
-
-private:
-    static constexpr size_t kFine = 100'000;
-    static constexpr size_t kCoarse = 99'000;
-
-    static double bucketMs(size_t index)
-    {
-        return index < kFine ? (double(index) + 0.5) / 100 : 1000 + (double(index - kFine) + 0.5);
-    }
-
-    std::vector<uint64_t> m_counts;
-    uint64_t m_total = 0;
-};
-
 // ---------------------------------------------------------------------------------------------
 // The engine process.
 
@@ -288,38 +164,23 @@ struct Credentials
     std::string apiKeySecret = randomHex(16);
 };
 
-/// streams-engine on a free loopback port with a fresh data directory, stopped (SIGTERM, then
-/// SIGKILL after 10 s) and its directory removed on destruction. Dies with this process
-/// (PR_SET_PDEATHSIG), so an interrupted benchmark leaves no engine behind.
+/// streams-engine on a free loopback port with a fresh data directory (a ChildProcess: stopped on
+/// destruction, and with this process), its directory removed on destruction.
 class EngineProcess
 {
 public:
-    EngineProcess() = default;
+    EngineProcess() : m_dataDir("streams-load") { }
     EngineProcess(const EngineProcess &) = delete;
     EngineProcess &operator=(const EngineProcess &) = delete;
-    ~EngineProcess()
-    {
-        stop();
-        if (!m_dataDir.empty()) {
-            std::error_code ignored;
-            std::filesystem::remove_all(m_dataDir, ignored);
-        }
-    }
+    ~EngineProcess() { m_process.stop(); }
 
     void start(const std::string &binary, const Credentials &credentials,
         const std::vector<std::string> &extraArguments)
     {
         if (access(binary.c_str(), X_OK) != 0)
             throw Failure("streams-engine binary not found or not executable: " + binary);
-        std::string dirTemplate =
-            (std::filesystem::temp_directory_path() / "streams-load-XXXXXX").string();
-        if (!mkdtemp(dirTemplate.data()))
-            throw Failure(
-                std::string("cannot create a temporary data directory: ") + std::strerror(errno));
-        m_dataDir = dirTemplate;
-
         std::vector<std::string> arguments{binary, "--listen", "127.0.0.1:0", "--data-dir",
-            m_dataDir, "--publish-rate", "unlimited", "--subscriber-buffer", "8192"};
+            m_dataDir.path(), "--publish-rate", "unlimited", "--subscriber-buffer", "8192"};
         arguments.insert(arguments.end(), extraArguments.begin(), extraArguments.end());
         std::vector<std::string> environment;
         for (char **entry = environ; *entry; ++entry) {
@@ -335,41 +196,9 @@ public:
         environment.push_back("TWILIO_API_SECRET=" + credentials.apiKeySecret);
         environment.push_back("NO_PROXY=127.0.0.1,localhost");
         environment.push_back("no_proxy=127.0.0.1,localhost");
-        const auto pointers = [](std::vector<std::string> &strings) {
-            std::vector<char *> list;
-            for (std::string &text : strings)
-                list.push_back(text.data());
-            list.push_back(nullptr);
-            return list;
-        };
-        std::vector<char *> argv = pointers(arguments);
-        std::vector<char *> envp = pointers(environment);
-
-        int out[2];
-        int err[2];
-        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-            throw Failure(std::string("pipe: ") + std::strerror(errno));
-        const int devNull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        const pid_t parent = getpid();
-        m_pid = fork();
-        if (m_pid < 0)
-            throw Failure(std::string("fork: ") + std::strerror(errno));
-        if (m_pid == 0) {
-            // Only async-signal-safe calls from here on.
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            if (getppid() != parent)
-                _exit(127);
-            dup2(devNull, STDIN_FILENO);
-            dup2(out[1], STDOUT_FILENO);
-            dup2(err[1], STDERR_FILENO);
-            execve(argv[0], argv.data(), envp.data());
-            _exit(127);
-        }
-        close(out[1]);
-        close(err[1]);
-        close(devNull);
-        m_stdoutReader = std::thread([this, fd = out[0]] { readStdout(fd); });
-        m_stderrReader = std::thread([this, fd = err[0]] { readStderr(fd); });
+        m_process.start(std::move(arguments), std::move(environment),
+            [this, seen = std::string(), found = false](
+                std::string_view chunk) mutable { readStdout(chunk, seen, found); });
 
         std::unique_lock lock(m_mutex);
         m_changed.wait_for(lock, 20s, [this] { return m_port != 0 || m_stdoutClosed; });
@@ -377,154 +206,56 @@ public:
             lock.unlock();
             const std::string why =
                 alive() ? "did not report its port within 20 s" : "exited before listening";
-            stop();
-            throw Failure("streams-engine " + why + " (" + m_exit + "); stderr:\n" + stderrText());
+            m_process.stop();
+            throw Failure("streams-engine " + why + " (" + m_process.exitStatus() + "); stderr:\n"
+                + stderrText());
         }
     }
 
     uint16_t port() const { return m_port; }
-    pid_t pid() const { return m_pid; }
-    const std::string &dataDir() const { return m_dataDir; }
-
-    bool alive()
-    {
-        if (m_pid <= 0 || !m_exit.empty())
-            return false;
-        int status = 0;
-        if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-            m_exit = describe(status);
-            return false;
-        }
-        return true;
-    }
-
+    pid_t pid() const { return m_process.pid(); }
+    const std::string &dataDir() const { return m_dataDir.path(); }
+    bool alive() { return m_process.alive(); }
     /// How the engine ended, once it has.
-    const std::string &exitStatus() const { return m_exit; }
-
-    std::string stderrText()
-    {
-        std::lock_guard lock(m_mutex);
-        return m_stderr;
-    }
-
-    /// The engine's CPU time in ns, all threads: its process CPU clock, or the sum of its tasks'
-    /// /proc schedstat run times where the clock cannot be read.
-    int64_t cpuNs() const
-    {
-        clockid_t clock;
-        if (clock_getcpuclockid(m_pid, &clock) == 0) {
-            if (const int64_t ns = cpuClockNs(clock); ns >= 0)
-                return ns;
-        }
-        int64_t total = 0;
-        std::error_code error;
-        const std::string tasks = "/proc/" + std::to_string(m_pid) + "/task";
-        for (const auto &task : std::filesystem::directory_iterator(tasks, error)) {
-            if (FILE *file = std::fopen((task.path() / "schedstat").c_str(), "r")) {
-                long long ns = 0;
-                if (std::fscanf(file, "%lld", &ns) == 1)
-                    total += ns;
-                std::fclose(file);
-            }
-        }
-        return total;
-    }
-
-    void stop()
-    {
-        if (m_pid > 0 && alive()) {
-            kill(m_pid, SIGTERM);
-            const auto deadline = SteadyClock::now() + 10s;
-            while (alive() && SteadyClock::now() < deadline)
-                std::this_thread::sleep_for(10ms);
-            if (alive()) {
-                kill(m_pid, SIGKILL);
-                int status = 0;
-                waitpid(m_pid, &status, 0);
-                m_exit = describe(status) + " after SIGTERM was ignored for 10 s";
-            }
-        }
-        if (m_stdoutReader.joinable())
-            m_stdoutReader.join();
-        if (m_stderrReader.joinable())
-            m_stderrReader.join();
-    }
+    const std::string &exitStatus() const { return m_process.exitStatus(); }
+    std::string stderrText() { return m_process.stderrText(); }
+    /// The engine's CPU time in ns, all threads.
+    int64_t cpuNs() const { return m_process.cpuNs(); }
 
 private:
-    static std::string describe(int status)
-    {
-        if (WIFEXITED(status))
-            return "exit code " + std::to_string(WEXITSTATUS(status));
-        if (WIFSIGNALED(status))
-            return "killed by signal " + std::to_string(WTERMSIG(status));
-        return "status " + std::to_string(status);
-    }
-
-    // Reads `fd` to its end, each chunk to `onChunk`, and closes it.
-    template<typename OnChunk>
-    static void drain(int fd, OnChunk onChunk)
-    {
-        char buffer[4096];
-        for (;;) {
-            const ssize_t n = read(fd, buffer, sizeof buffer);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            onChunk(std::string_view(buffer, size_t(n)));
-        }
-        close(fd);
-    }
-
     // Parses the port, then keeps draining: stdout may carry secrets, so nothing is shown.
-    void readStdout(int fd)
+    void readStdout(std::string_view chunk, std::string &seen, bool &found)
     {
         static constexpr std::string_view kListening = "listening on http://127.0.0.1:";
-        std::string seen;
-        bool found = false;
-        drain(fd, [&](std::string_view chunk) {
-            if (found)
-                return;
-            seen += chunk;
-            const size_t at = seen.find(kListening);
-            const size_t end = at == std::string::npos
-                ? std::string::npos
-                : seen.find_first_not_of("0123456789", at + kListening.size());
-            if (end == std::string::npos)
-                return;
-            unsigned port = 0;
-            std::from_chars(seen.data() + at + kListening.size(), seen.data() + end, port);
-            found = true;
+        if (chunk.empty()) {
             std::lock_guard lock(m_mutex);
-            m_port = uint16_t(port);
+            m_stdoutClosed = true;
             m_changed.notify_all();
-        });
+            return;
+        }
+        if (found)
+            return;
+        seen += chunk;
+        const size_t at = seen.find(kListening);
+        const size_t end = at == std::string::npos
+            ? std::string::npos
+            : seen.find_first_not_of("0123456789", at + kListening.size());
+        if (end == std::string::npos)
+            return;
+        unsigned port = 0;
+        std::from_chars(seen.data() + at + kListening.size(), seen.data() + end, port);
+        found = true;
         std::lock_guard lock(m_mutex);
-        m_stdoutClosed = true;
+        m_port = uint16_t(port);
         m_changed.notify_all();
     }
 
-    // Kept (its last 64 KiB) to be shown when something goes wrong.
-    void readStderr(int fd)
-    {
-        drain(fd, [this](std::string_view chunk) {
-            std::lock_guard lock(m_mutex);
-            m_stderr += chunk;
-            if (m_stderr.size() > 64 * 1024)
-                m_stderr.erase(0, m_stderr.size() - 64 * 1024);
-        });
-    }
-
-    pid_t m_pid = -1;
-    std::string m_dataDir;
-    std::string m_exit;
-    std::thread m_stdoutReader;
-    std::thread m_stderrReader;
+    TemporaryDirectory m_dataDir;
     std::mutex m_mutex;
     std::condition_variable m_changed;
     uint16_t m_port = 0;
     bool m_stdoutClosed = false;
-    std::string m_stderr;
+    ChildProcess m_process; // last: stopped (its readers joined) before the members above go
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -577,21 +308,12 @@ HttpReply restCall(const RestTarget &target, http::verb verb, const std::string 
     return {response.result_int(), std::move(response.body())};
 }
 
-/// The form body of a publish: Data={"seq":N,"t":T,"pad":"xx..."}, the JSON padded to `size`
-/// bytes (no pad where it is already that long), T in ms with a µs fraction.
+/// The form body of a publish: Data=<messageJson>, {"seq":N,"t":T,"pad":"xx..."} padded to
+/// `size` bytes.
 std::string messageForm(int64_t seq, double tMs, int size)
 {
-    std::string json = "{\"seq\":" + std::to_string(seq) + ",\"t\":" + fixed(tMs, 3);
-    constexpr std::string_view kPadOpen = ",\"pad\":\"";
-    constexpr std::string_view kPadClose = "\"}";
-    if (json.size() + kPadOpen.size() + kPadClose.size() < size_t(size)) {
-        json += kPadOpen;
-        json.append(size_t(size) - json.size() - kPadClose.size(), 'x');
-        json += kPadClose;
-    } else {
-        json += '}';
-    }
-    return std::string("Data=") + QUrl::toPercentEncoding(qs(json)).toStdString();
+    return std::string("Data=")
+        + QUrl::toPercentEncoding(qs(messageJson(seq, tMs, size))).toStdString();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -677,31 +399,6 @@ std::string_view frameIdOf(std::string_view header)
     return quote ? std::string_view(start, size_t(quote - start)) : std::string_view();
 }
 
-struct Stamp
-{
-    int64_t seq = 0;
-    double t = 0;
-};
-
-/// "seq":N and, after it, "t":T from a stream_message_published payload.
-std::optional<Stamp> stampOf(std::string_view payload)
-{
-    constexpr std::string_view kSeq = "\"seq\":";
-    constexpr std::string_view kT = "\"t\":";
-    const char *end = payload.data() + payload.size();
-    const char *seq = find(payload, kSeq);
-    if (!seq)
-        return std::nullopt;
-    Stamp stamp;
-    const auto seqEnd = std::from_chars(seq + kSeq.size(), end, stamp.seq);
-    if (seqEnd.ec != std::errc())
-        return std::nullopt;
-    const char *t = find(std::string_view(seqEnd.ptr, size_t(end - seqEnd.ptr)), kT);
-    if (!t || std::from_chars(t + kT.size(), end, stamp.t).ec != std::errc())
-        return std::nullopt;
-    return stamp;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Subscribers: a slice of them on each client thread.
 
@@ -719,17 +416,6 @@ struct PrepareResult
     int ready = 0;
     int failed = 0;
     std::string firstError;
-};
-
-struct ThreadResult
-{
-    Histogram histogram;
-    uint64_t received = 0;
-    uint64_t outOfOrder = 0;
-    uint64_t badFrames = 0;
-    uint64_t closed = 0;
-    std::string closeReason;
-    double lastDeliveryMs = 0;
 };
 
 enum class SubscriberState {
@@ -821,8 +507,8 @@ public:
     }
 
     int64_t cpuNs() const { return m_cpuClock == clockid_t(-1) ? 0 : cpuClockNs(m_cpuClock); }
-    uint64_t received() const { return m_received.load(std::memory_order_relaxed); }
-    uint64_t warmups() const { return m_warmups.load(std::memory_order_relaxed); }
+    uint64_t received() const { return m_tally.received(); }
+    uint64_t warmups() const { return m_tally.warmups(); }
 
     /// Connects (the first time), initialises and subscribes every subscriber to `streamSid`,
     /// cancelling its subscription to `previousSid`, at most connectConcurrency at once.
@@ -855,12 +541,7 @@ public:
     void reset()
     {
         onThread([this] {
-            m_histogram.clear();
-            m_outOfOrder = 0;
-            m_badFrames = 0;
-            m_received.store(0);
-            m_warmups.store(0);
-            m_lastDeliveryMs.store(0);
+            m_tally.reset();
             for (auto &subscriber : m_subscribers)
                 subscriber->lastSeq.fill(-1);
         });
@@ -868,17 +549,7 @@ public:
 
     ThreadResult collect()
     {
-        return onThread([this] {
-            ThreadResult result;
-            result.histogram = m_histogram;
-            result.received = m_received.load();
-            result.outOfOrder = m_outOfOrder;
-            result.badFrames = m_badFrames;
-            result.closed = m_closed;
-            result.closeReason = m_closeReason;
-            result.lastDeliveryMs = m_lastDeliveryMs.load();
-            return result;
-        });
+        return onThread([this] { return m_tally.result(); });
     }
 
 private:
@@ -1047,7 +718,7 @@ private:
     {
         const auto frame = splitFrame(bytes);
         if (!frame) {
-            ++m_badFrames;
+            m_tally.badFrame();
             return;
         }
         if (contains(frame->header, R"("method":"notification")")) {
@@ -1071,23 +742,7 @@ private:
             }
             return;
         }
-        const auto stamp = stampOf(payload);
-        if (!stamp) {
-            ++m_badFrames;
-            return;
-        }
-        const double now = wallMs();
-        if (stamp->seq < 0) {
-            bump(m_warmups);
-            return;
-        }
-        int64_t &last = s.lastSeq[size_t(stamp->seq % m_config.lanes)];
-        if (stamp->seq <= last)
-            ++m_outOfOrder;
-        last = stamp->seq;
-        bump(m_received);
-        m_lastDeliveryMs.store(now, std::memory_order_relaxed);
-        m_histogram.record(now - stamp->t);
+        m_tally.deliver(payload, std::span(s.lastSeq).first(size_t(m_config.lanes)));
     }
 
     // Every receiver of a message gets the same notification id, so one encoded reply per id
@@ -1112,7 +767,7 @@ private:
         const auto frame =
             FrameCodec::decode(QByteArrayView(bytes.data(), qsizetype(bytes.size())));
         if (!frame) {
-            ++m_badFrames;
+            m_tally.badFrame();
             return;
         }
         const QString method = frame->method();
@@ -1134,9 +789,7 @@ private:
         if (m_stopping || s.state != SubscriberState::Live)
             return;
         s.state = SubscriberState::Closed;
-        ++m_closed;
-        if (m_closeReason.empty())
-            m_closeReason = error.message();
+        m_tally.closed(error.message());
     }
 
     // --- writing ---------------------------------------------------------------------------
@@ -1190,15 +843,7 @@ private:
     int m_inFlight = 0;
     size_t m_done = 0;
 
-    // Figures.
-    Histogram m_histogram;
-    uint64_t m_outOfOrder = 0;
-    uint64_t m_badFrames = 0;
-    uint64_t m_closed = 0;
-    std::string m_closeReason;
-    std::atomic<uint64_t> m_received{0};
-    std::atomic<uint64_t> m_warmups{0};
-    std::atomic<double> m_lastDeliveryMs{0};
+    DeliveryTally m_tally;
 
     struct StringHash
     {
@@ -1219,21 +864,6 @@ struct PublishPlan
     bool saturate = true;
     int64_t messages = 0;
     double rate = 0; // latency mode
-};
-
-struct PublishOutcome
-{
-    int64_t sent = 0;
-    uint64_t accepted = 0;
-    uint64_t refused = 0; // answered with a status outside 2xx
-    uint64_t errors = 0; // not sent or not answered (socket errors)
-    std::map<unsigned, uint64_t> statuses;
-    std::string firstError;
-    double startMs = 0; // saturate: the first send; latency: the first scheduled send
-    double lastSendMs = 0;
-    double lastReplyMs = 0;
-    double maxLagMs = 0; // latency: the latest a message went out after its scheduled time
-    Histogram replies; // publish -> reply, from the message's t
 };
 
 class Publisher
@@ -1418,22 +1048,10 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Options, figures, main.
 
-struct Options
+struct Options : LoadOptions
 {
-    std::string engine;
-    bool saturate = true;
-    int64_t messages = 0; // 0: enough for 400,000 deliveries
-    double rate = 1000;
-    double seconds = 5;
-    int subscribers = 1000;
-    int threads = 1;
-    int connectConcurrency = 50;
     int connections = 4;
-    int size = 200;
-    int runs = 1;
-    int warmups = 5;
     bool ack = false;
-    bool json = false;
     std::vector<std::string> engineArguments;
 };
 
@@ -1446,231 +1064,39 @@ constexpr const char *kUsage =
 Options parseOptions(int argc, char **argv)
 {
     Options options;
-    const auto number = [](std::string_view name, std::string_view text, double minimum,
-                            double maximum) {
-        double value = 0;
-        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()
-            || !(value >= minimum && value <= maximum))
-            throw Failure(std::string(name) + ": '" + std::string(text) + "' is not a number from "
-                + fixed(minimum, 0) + " to " + fixed(maximum, 0));
-        return value;
-    };
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        const auto value = [&]() -> std::string_view {
-            if (i + 1 >= argc)
-                throw Failure(std::string(arg) + " needs a value");
-            return argv[++i];
-        };
-        if (arg == "--help" || arg == "-h") {
-            std::fputs(kUsage, stdout);
-            std::exit(0);
-        } else if (arg == "--mode") {
-            const std::string_view mode = value();
-            if (mode != "saturate" && mode != "latency")
-                throw Failure("--mode is saturate or latency");
-            options.saturate = mode == "saturate";
-        } else if (arg == "--messages") {
-            options.messages = int64_t(number(arg, value(), 1, 1e9));
-        } else if (arg == "--rate") {
-            options.rate = number(arg, value(), 0.001, 1e7);
-        } else if (arg == "--seconds") {
-            options.seconds = number(arg, value(), 0.001, 86400);
-        } else if (arg == "--subscribers") {
-            options.subscribers = int(number(arg, value(), 1, 1e6));
-        } else if (arg == "--threads") {
-            options.threads = int(number(arg, value(), 1, 256));
-        } else if (arg == "--connect-concurrency") {
-            options.connectConcurrency = int(number(arg, value(), 1, 1e5));
-        } else if (arg == "--connections") {
-            options.connections = int(number(arg, value(), 1, kMaxConnections));
-        } else if (arg == "--size") {
-            options.size = int(number(arg, value(), 0, 4000));
-        } else if (arg == "--runs") {
-            options.runs = int(number(arg, value(), 1, 1000));
-        } else if (arg == "--warmups") {
-            options.warmups = int(number(arg, value(), 1, 1000));
-        } else if (arg == "--ack") {
-            options.ack = true;
-        } else if (arg == "--json") {
-            options.json = true;
-        } else if (arg == "--engine-arg") {
-            options.engineArguments.emplace_back(value());
-        } else if (arg.starts_with("--")) {
-            throw Failure("unknown option " + std::string(arg) + "\n" + kUsage);
-        } else if (options.engine.empty()) {
-            options.engine = arg;
-        } else {
-            throw Failure("one engine binary only\n" + std::string(kUsage));
-        }
-    }
-    if (options.engine.empty())
-        throw Failure(kUsage);
-    options.threads = std::min(options.threads, options.subscribers);
-    if (options.messages == 0)
-        options.messages =
-            std::max<int64_t>(100, (400'000 + options.subscribers - 1) / options.subscribers);
+    parseLoadOptions(argc, argv, kUsage, options,
+        [&options](std::string_view arg, const std::function<std::string_view()> &value) {
+            if (arg == "--connections")
+                options.connections = int(parseNumber(arg, value(), 1, kMaxConnections));
+            else if (arg == "--ack")
+                options.ack = true;
+            else if (arg == "--engine-arg")
+                options.engineArguments.emplace_back(value());
+            else
+                return false;
+            return true;
+        });
     return options;
 }
-
-struct CpuSample
-{
-    double wallMs = 0;
-    int64_t engineNs = 0;
-    int64_t clientNs = 0; // this process
-    int64_t subscriberNs = 0; // the client threads
-};
 
 CpuSample sampleCpu(
     const EngineProcess &engine, const std::vector<std::unique_ptr<ClientThread>> &threads)
 {
-    CpuSample sample;
-    sample.wallMs = wallMs();
-    sample.engineNs = engine.cpuNs();
-    sample.clientNs = cpuClockNs(CLOCK_PROCESS_CPUTIME_ID);
+    int64_t threadNs = 0;
     for (const auto &thread : threads)
-        sample.subscriberNs += thread->cpuNs();
-    return sample;
-}
-
-/// One run's figures; the ones compared across runs are in `spread()`.
-struct RunFigures
-{
-    int subscribers = 0;
-    PublishOutcome publish;
-    uint64_t expected = 0;
-    uint64_t received = 0;
-    uint64_t lost = 0;
-    uint64_t outOfOrder = 0;
-    uint64_t badFrames = 0;
-    uint64_t closed = 0;
-    std::string closeReason;
-    double windowS = 0;
-    double deliveriesPerSecond = 0;
-    double publishedPerSecond = 0;
-    double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
-    double replyP50 = 0, replyP99 = 0;
-    double engineCpuPercent = 0, engineUsPerDelivery = 0;
-    double clientCpuPercent = 0, clientUsPerDelivery = 0;
-    double subscriberCpuPercent = 0, subscriberUsPerDelivery = 0;
-    double prepareSeconds = 0;
-
-    bool clean() const
-    {
-        return received > 0 && lost == 0 && outOfOrder == 0 && badFrames == 0 && closed == 0
-            && publish.refused == 0 && publish.errors == 0;
-    }
-
-    std::vector<std::pair<const char *, double>> spread() const
-    {
-        return {{"deliveriesPerSecond", deliveriesPerSecond}, {"latencyP50Ms", p50},
-            {"latencyP99Ms", p99}, {"latencyMaxMs", max},
-            {"engineUsPerDelivery", engineUsPerDelivery}, {"engineCpuPercent", engineCpuPercent},
-            {"clientUsPerDelivery", clientUsPerDelivery}, {"clientCpuPercent", clientCpuPercent},
-            {"subscriberThreadsUsPerDelivery", subscriberUsPerDelivery},
-            {"subscriberThreadsCpuPercent", subscriberCpuPercent}};
-    }
-
-    QJsonObject toJson() const
-    {
-        QJsonObject statuses;
-        for (const auto &[status, count] : publish.statuses)
-            statuses.insert(QString::number(status), qint64(count));
-        QJsonObject object{{key("subscribers"), subscribers},
-            {key("published"), qint64(publish.sent)},
-            {key("publishAccepted"), qint64(publish.accepted)},
-            {key("publishRefused"), qint64(publish.refused)},
-            {key("publishErrors"), qint64(publish.errors)}, {key("publishStatuses"), statuses},
-            {key("publishedPerSecond"), std::round(publishedPerSecond)},
-            {key("publisherMaxLagMs"), publish.maxLagMs},
-            {key("expectedDeliveries"), qint64(expected)}, {key("deliveries"), qint64(received)},
-            {key("lost"), qint64(lost)}, {key("outOfOrder"), qint64(outOfOrder)},
-            {key("badFrames"), qint64(badFrames)}, {key("closedSubscribers"), qint64(closed)},
-            {key("windowSeconds"), windowS}, {key("latencyP90Ms"), p90},
-            {key("latencyP999Ms"), p999}, {key("publishReplyP50Ms"), replyP50},
-            {key("publishReplyP99Ms"), replyP99}, {key("subscribeSeconds"), prepareSeconds}};
-        for (const auto &[name, value] : spread())
-            object.insert(key(name), value);
-        return object;
-    }
-};
-
-struct Spread
-{
-    double median = 0, min = 0, max = 0;
-};
-
-Spread spreadOf(std::vector<double> values)
-{
-    std::sort(values.begin(), values.end());
-    const size_t n = values.size();
-    const double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-    return {median, values.front(), values.back()};
-}
-
-void printRun(const Options &options, int run, const RunFigures &f)
-{
-    const PublishOutcome &p = f.publish;
-    std::printf("run %d/%d: %d subscribers, subscribed in %s s\n", run, options.runs, f.subscribers,
-        fixed(f.prepareSeconds, 2).c_str());
-    std::string statuses;
-    for (const auto &[status, count] : p.statuses)
-        statuses += " " + std::to_string(status) + "x" + std::to_string(count);
-    std::printf("  published %lld (%s/s; max lag %s ms): accepted %llu, refused %llu, errors %llu;"
-                " statuses%s; publish->reply p50 %s p99 %s ms\n",
-        static_cast<long long>(p.sent), fixed(f.publishedPerSecond, 0).c_str(),
-        fixed(p.maxLagMs, 2).c_str(), static_cast<unsigned long long>(p.accepted),
-        static_cast<unsigned long long>(p.refused), static_cast<unsigned long long>(p.errors),
-        statuses.c_str(), fixed(f.replyP50, 2).c_str(), fixed(f.replyP99, 2).c_str());
-    if (!p.firstError.empty())
-        std::printf("  first publish error: %s\n", p.firstError.c_str());
-    std::printf("  deliveries %llu of %llu (lost %llu, out of order %llu, bad frames %llu, closed "
-                "subscribers %llu%s%s): %s deliveries/s over %s s\n",
-        static_cast<unsigned long long>(f.received), static_cast<unsigned long long>(f.expected),
-        static_cast<unsigned long long>(f.lost), static_cast<unsigned long long>(f.outOfOrder),
-        static_cast<unsigned long long>(f.badFrames), static_cast<unsigned long long>(f.closed),
-        f.closeReason.empty() ? "" : ": ", f.closeReason.c_str(),
-        fixed(f.deliveriesPerSecond, 0).c_str(), fixed(f.windowS, 3).c_str());
-    std::printf("  publish->deliver latency ms: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
-        fixed(f.p50, 2).c_str(), fixed(f.p90, 2).c_str(), fixed(f.p99, 2).c_str(),
-        fixed(f.p999, 2).c_str(), fixed(f.max, 2).c_str());
-    std::printf("  CPU: engine %s%% of a core, %s us/delivery; client %s%%, %s us/delivery "
-                "(subscriber threads %s%%, %s us/delivery)\n",
-        fixed(f.engineCpuPercent, 1).c_str(), fixed(f.engineUsPerDelivery, 3).c_str(),
-        fixed(f.clientCpuPercent, 1).c_str(), fixed(f.clientUsPerDelivery, 3).c_str(),
-        fixed(f.subscriberCpuPercent, 1).c_str(), fixed(f.subscriberUsPerDelivery, 3).c_str());
-    std::fflush(stdout);
-}
-
-/// Waits until `done` or `timeout`, polling every `interval`; false on timeout.
-template<typename Condition>
-bool waitFor(Condition done, std::chrono::milliseconds timeout, std::chrono::milliseconds interval)
-{
-    const auto deadline = SteadyClock::now() + timeout;
-    while (!done()) {
-        if (SteadyClock::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(interval);
-    }
-    return true;
+        threadNs += thread->cpuNs();
+    return loadbench::sampleCpu(engine.cpuNs(), threadNs);
 }
 
 int runBenchmark(const Options &options)
 {
     // Two file descriptors per subscriber (ours and the engine's, which inherits the limit).
-    rlimit files{};
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
-    }
-    if (files.rlim_cur < rlim_t(options.subscribers) + 256)
-        throw Failure("the open-file limit (" + std::to_string(files.rlim_cur) + ") is too low for "
-            + std::to_string(options.subscribers) + " subscribers: raise ulimit -n");
+    raiseFileLimit(
+        rlim_t(options.subscribers) + 256, std::to_string(options.subscribers) + " subscribers");
 
     const Credentials credentials;
     EngineProcess engine;
-    engine.start(options.engine, credentials, options.engineArguments);
+    engine.start(options.server, credentials, options.engineArguments);
     RestTarget rest;
     rest.port = engine.port();
     rest.host = "127.0.0.1:" + std::to_string(rest.port);
@@ -1747,6 +1173,7 @@ int runBenchmark(const Options &options)
             "/v1/Services/" + serviceSid + "/Streams/" + streamSid + "/Messages";
 
         RunFigures figures;
+        figures.server = "engine";
         const auto prepareStarted = SteadyClock::now();
         std::vector<std::future<PrepareResult>> prepared;
         for (const auto &thread : threads)
@@ -1785,109 +1212,22 @@ int runBenchmark(const Options &options)
         const CpuSample before = sampleCpu(engine, threads);
         publisher.start({options.saturate, messages, options.rate});
         figures.publish = publisher.finish();
-        const PublishOutcome &p = figures.publish;
-
         // Drain: until every accepted message reached every subscriber, or nothing new for 3 s.
-        figures.expected = p.accepted * uint64_t(figures.subscribers);
-        uint64_t last = total(&ClientThread::received);
-        auto lastChange = SteadyClock::now();
-        while (last < figures.expected && SteadyClock::now() - lastChange < 3s) {
-            std::this_thread::sleep_for(1ms);
-            if (const uint64_t current = total(&ClientThread::received); current != last) {
-                last = current;
-                lastChange = SteadyClock::now();
-            }
-        }
+        figures.expected = figures.publish.accepted * uint64_t(figures.subscribers);
+        drainDeliveries(figures.expected, [&] { return total(&ClientThread::received); });
         const CpuSample after = sampleCpu(engine, threads);
-
-        Histogram latency;
-        double lastDeliveryMs = 0;
-        for (const auto &thread : threads) {
-            const ThreadResult result = thread->collect();
-            latency.merge(result.histogram);
-            figures.received += result.received;
-            figures.outOfOrder += result.outOfOrder;
-            figures.badFrames += result.badFrames;
-            figures.closed += result.closed;
-            if (figures.closeReason.empty())
-                figures.closeReason = result.closeReason;
-            lastDeliveryMs = std::max(lastDeliveryMs, result.lastDeliveryMs);
-        }
-        figures.lost =
-            figures.expected > figures.received ? figures.expected - figures.received : 0;
-        const double endMs =
-            options.saturate ? lastDeliveryMs : std::max(lastDeliveryMs, p.lastSendMs);
-        figures.windowS = (endMs - p.startMs) / 1000;
-        figures.deliveriesPerSecond =
-            figures.windowS > 0 ? double(figures.received) / figures.windowS : 0;
-        const double publishWindowS =
-            ((options.saturate ? p.lastReplyMs : p.lastSendMs) - p.startMs) / 1000;
-        figures.publishedPerSecond = publishWindowS > 0 ? double(p.sent) / publishWindowS : 0;
-        figures.p50 = latency.percentile(0.5);
-        figures.p90 = latency.percentile(0.9);
-        figures.p99 = latency.percentile(0.99);
-        figures.p999 = latency.percentile(0.999);
-        figures.max = latency.percentile(1);
-        figures.replyP50 = p.replies.percentile(0.5);
-        figures.replyP99 = p.replies.percentile(0.99);
-        const double cpuWindowS = (after.wallMs - before.wallMs) / 1000;
-        const double deliveries = double(std::max<uint64_t>(1, figures.received));
-        const auto percent = [cpuWindowS](int64_t ns) { return double(ns) / 1e7 / cpuWindowS; };
-        const auto perDelivery = [deliveries](int64_t ns) { return double(ns) / 1e3 / deliveries; };
-        figures.engineCpuPercent = percent(after.engineNs - before.engineNs);
-        figures.engineUsPerDelivery = perDelivery(after.engineNs - before.engineNs);
-        figures.clientCpuPercent = percent(after.clientNs - before.clientNs);
-        figures.clientUsPerDelivery = perDelivery(after.clientNs - before.clientNs);
-        figures.subscriberCpuPercent = percent(after.subscriberNs - before.subscriberNs);
-        figures.subscriberUsPerDelivery = perDelivery(after.subscriberNs - before.subscriberNs);
+        std::vector<ThreadResult> results;
+        for (const auto &thread : threads)
+            results.push_back(thread->collect());
+        figures.complete(options.saturate, results, before, after);
         printRun(options, run, figures);
         runs.push_back(std::move(figures));
         if (!engine.alive())
             break;
     }
 
-    bool clean = engine.alive();
-    for (const RunFigures &figures : runs)
-        clean = clean && figures.clean();
-    QJsonObject medians;
-    QJsonObject minima;
-    QJsonObject maxima;
-    if (!runs.empty()) {
-        std::printf("median of %zu run%s (min-max):\n", runs.size(), runs.size() == 1 ? "" : "s");
-        const auto names = runs.front().spread();
-        for (size_t i = 0; i < names.size(); ++i) {
-            std::vector<double> values;
-            for (const RunFigures &figures : runs)
-                values.push_back(figures.spread()[i].second);
-            const Spread spread = spreadOf(values);
-            const int decimals = spread.median >= 1000 ? 0 : 3;
-            std::printf("  %-32s %s (%s-%s)\n", names[i].first,
-                fixed(spread.median, decimals).c_str(), fixed(spread.min, decimals).c_str(),
-                fixed(spread.max, decimals).c_str());
-            medians.insert(key(names[i].first), spread.median);
-            minima.insert(key(names[i].first), spread.min);
-            maxima.insert(key(names[i].first), spread.max);
-        }
-    }
-    if (options.json) {
-        QJsonArray runList;
-        for (const RunFigures &figures : runs)
-            runList.append(figures.toJson());
-        QJsonObject summary{{key("tool"), key("bench_twilsock_load")},
-            {key("mode"), key(options.saturate ? "saturate" : "latency")},
-            {key("subscribers"), options.subscribers}, {key("threads"), options.threads},
-            {key("connections"), options.connections}, {key("size"), options.size},
-            {key("ack"), options.ack}, {key("runs"), runList}, {key("median"), medians},
-            {key("min"), minima}, {key("max"), maxima}, {key("clean"), clean}};
-        if (options.saturate) {
-            summary.insert(key("messages"), qint64(options.messages));
-        } else {
-            summary.insert(key("rate"), options.rate);
-            summary.insert(key("seconds"), options.seconds);
-        }
-        std::printf("%s\n", compactJson(summary).c_str());
-    }
-    std::fflush(stdout);
+    const bool clean = printSummary(options, "bench_twilsock_load", runs,
+        {{key("connections"), options.connections}, {key("ack"), options.ack}}, engine.alive());
 
     for (auto &thread : threads)
         thread->stop();
