@@ -130,6 +130,7 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
     // The peer may have gone between the upgrade and now: then no disconnected() will come.
     if (m_socket->state() != QAbstractSocket::ConnectedState) {
         m_state = State::Closing;
+        m_finished = true;
         QMetaObject::invokeMethod(
             this, [this] { Q_EMIT finished(m_id); }, Qt::QueuedConnection);
     }
@@ -231,6 +232,13 @@ void TwilsockConnection::deliver(const QString &streamSid)
         noteSubscriptions();
     }
     flush(streamSid);
+}
+
+void TwilsockConnection::deliverAll()
+{
+    const QStringList streams = m_subscriptions.keys();
+    for (const QString &streamSid : streams)
+        deliver(streamSid);
 }
 
 void TwilsockConnection::flush(const QString &streamSid)

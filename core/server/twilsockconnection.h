@@ -56,6 +56,10 @@ public:
     void moveTo(QThread *thread);
     /// True once `init` succeeded and until the session ends.
     bool isReady() const { return m_state == State::Ready; }
+    /// True once the socket is gone (finished() has been or is about to be emitted).
+    bool hasEnded() const { return m_finished; }
+    /// Sends whatever every subscription has queued, as a hub wake-up would.
+    void deliverAll();
     void send(const QByteArray &frame);
     /// Sends what the subscription to `streamSid` has queued (after a hub wake-up), as far as
     /// the socket's send-buffer limit allows; the rest waits in a bounded outbox.

@@ -42,8 +42,17 @@ void TwilsockShard::closeAll()
 
 void TwilsockShard::adopt(TwilsockConnection *connection)
 {
+    // Between its move to this thread and now, the connection may already have served its
+    // peer: its socket may be gone (finished() had no receiver yet), or a subscription may have
+    // been woken while this shard did not know it.
+    if (connection->hasEnded()) {
+        m_server.forget(connection->id());
+        connection->deleteLater();
+        return;
+    }
     m_connections.insert(connection->id(), connection);
     connect(connection, &TwilsockConnection::finished, this, &TwilsockShard::remove);
+    connection->deliverAll();
     // The timer lives on this thread, so it starts here.
     if (m_pingTimer.interval() > 0 && !m_pingTimer.isActive())
         m_pingTimer.start();
