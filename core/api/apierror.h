@@ -12,7 +12,7 @@ namespace streams {
 class ApiError final
 {
 public:
-    // Twilio error codes used by Sync Streams (see shared/reference/sync-api-notes.md).
+    // Twilio error codes used by Sync Streams (docs/architecture.md#twilio-errors).
     enum Code : int {
         BadRequest = 20400, // generic malformed request: bad encoding, bad parameter type
         AuthenticationFailed = 20003,

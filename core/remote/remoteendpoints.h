@@ -21,7 +21,7 @@ struct RemoteCredentials
 };
 
 /// Where a remote service answers: the REST API, the twilsock websocket, and the CDS base the
-/// twilsock `message` frames name as their routing label (see twilsock-notes.md §3).
+/// twilsock `message` frames name as their routing label (docs/architecture.md#sync-over-twilsock).
 struct RemoteEndpoints
 {
     QUrl restBase; // scheme://host[:port], no /v1

@@ -363,7 +363,7 @@ void SyncLiveChannel::retryUnconfirmed(qint64 correlationId)
 void SyncLiveChannel::onNotification(const QString &messageType, const QByteArray &payload)
 {
     // Dispatch on event_type whatever the message_type: which type the cloud uses for stream
-    // events is not certain (twilsock-notes.md §8).
+    // events is not certain (docs/architecture.md#sync-over-twilsock).
     QJsonParseError error;
     const QJsonObject object = QJsonDocument::fromJson(payload, &error).object();
     if (error.error != QJsonParseError::NoError) {

@@ -31,7 +31,7 @@ constexpr qsizetype kMaxIncomingBytes = FrameCodec::kMaxFrameBytes + 16 * 1024;
 constexpr qint64 kMaxTimerMs = 24LL * 3600 * 1000;
 // How long a socket closed by us may take for the websocket closing handshake.
 constexpr int kCloseGraceMs = 5000;
-// Twilio's "Invalid Access Token" and "Access Token expired" (twilsock-notes.md §4.1).
+// Twilio's "Invalid Access Token" and "Access Token expired" (docs/architecture.md#twilio-errors).
 constexpr int kInvalidTokenCode = 20101;
 constexpr int kExpiredTokenCode = 20104;
 

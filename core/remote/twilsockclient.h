@@ -19,7 +19,7 @@ class QTimer;
 
 namespace streams {
 
-/// One twilsock v3 connection (see shared/reference/twilsock-notes.md), as Twilio's own SDKs
+/// One twilsock v3 connection (docs/architecture.md#twilsock-v3-frames), as Twilio's own SDKs
 /// speak it: binary frames through twilsock::FrameCodec, `init` with a freshly minted access
 /// token, requests correlated by id with a timeout, every notification/ping/client_update/close
 /// acknowledged, a 45 s watchdog (any frame resets it; silence reconnects), reconnects with

@@ -408,7 +408,7 @@ void TestTwilsockServer::initAccepts()
     QVERIFY(reply);
     QCOMPARE(statusOf(*reply).value(str("code")).toInt(), 200);
     QCOMPARE(statusOf(*reply).value(str("status")).toString(), str("OK"));
-    // The fields the SDK reads from the init reply (frame log, §7).
+    // The fields the SDK reads from the init reply (tests/core/twilsock/data/twilsock-frames.log).
     QCOMPARE(reply->header.value(str("capabilities")).toArray(), QJsonArray{str("client_update")});
     QVERIFY(!reply->header.value(str("continuation_token")).toString().isEmpty());
     QCOMPARE(reply->header.value(str("continuation_token_status")).toObject(),

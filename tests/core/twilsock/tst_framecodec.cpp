@@ -50,8 +50,7 @@ std::expected<QList<RecordedFrame>, QString> loadRecordedFrames()
     if (!file.open(QIODevice::ReadOnly)) {
         return std::unexpected(
             QStringLiteral("the recorded frame log %1 is missing (%2): it is the reference "
-                           "these tests check against (a copy of "
-                           "shared/reference/twilsock-frames.log)")
+                           "these tests check against (docs/architecture.md#contract-notes)")
                 .arg(path, file.errorString()));
     }
     const QByteArray log = file.readAll();

@@ -1,8 +1,8 @@
 // A raw twilsock v3 subscriber for the soak: init with an access token, establish a stream
 // subscription over POST /v4/Subscriptions, count stream_message_published notifications. The
-// frames are those recorded from the official SDK (shared/reference/twilsock-notes.md); the frame
-// helpers are shared with tests/bench/twilsock_fanout.js. Needs `ws` from tests/interop's
-// node_modules.
+// frames are those recorded from the official SDK (tests/core/twilsock/data/twilsock-frames.log;
+// docs/architecture.md#contract-notes); the frame helpers are shared with
+// tests/bench/twilsock_fanout.js. Needs `ws` from tests/interop's node_modules.
 "use strict";
 
 const path = require("node:path");
