@@ -41,7 +41,8 @@ public:
     /// The `stream_message_published` notification of `message` as one unmasked binary
     /// websocket frame, built once per message and drain pass and shared by every receiver.
     QByteArray messageNotification(const StreamMessage &message);
-    /// The `stream_removed` notification frame of a stream, shared the same way.
+    /// The `stream_removed` notification of a stream as a twilsock frame (for send(), which
+    /// wraps it), cached per drain pass like messageNotification().
     QByteArray removalNotification(const QString &streamSid);
     /// The hub wake-up of one connection's subscription: callable from any thread, it queues
     /// a drain on the shard's thread.
