@@ -6,7 +6,7 @@
 namespace streams {
 
 /// Wall-clock time for everything in the engine that depends on it (dates, TTL expiry, publish
-/// rate). Injected so tests can move time by hand (see ManualClock).
+/// rate). Injected so tests can move time by hand (tests/support/manualclock.h).
 class Clock
 {
 public:

@@ -1,8 +1,8 @@
 #include "api/sid.h"
 #include "engine/engine.h"
 #include "engine/expiryscheduler.h"
-#include "engine/manualclock.h"
 #include "engine/streamstore.h"
+#include "manualclock.h"
 
 #include <QCoreApplication>
 #include <QDir>

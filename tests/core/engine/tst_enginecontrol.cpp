@@ -2,7 +2,7 @@
 // path, and the options that seed, keep in memory and export.
 
 #include "engine/engine.h"
-#include "engine/manualclock.h"
+#include "manualclock.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,7 +1,7 @@
 #include "api/sid.h"
 #include "engine/expiryscheduler.h"
-#include "engine/manualclock.h"
 #include "engine/streamstore.h"
+#include "manualclock.h"
 
 #include <QSet>
 #include <QSignalSpy>
@@ -156,8 +156,8 @@ void TestExpiryScheduler::sweepRemovesExactlyTheDueStreams_data()
         << qint64(20'000) << QStringList{u"a"_s, u"b"_s, u"c"_s} << qint64(30);
     QTest::addRow("all that expire")
         << qint64(30'000) << QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s} << qint64(0);
-    QTest::addRow("long after") << qint64(86'400'000)
-                                << QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s} << qint64(0);
+    QTest::addRow("long after") << qint64(86'400'000) << QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s}
+                                << qint64(0);
 }
 
 void TestExpiryScheduler::sweepRemovesExactlyTheDueStreams()

@@ -1,6 +1,6 @@
 #include "api/limits.h"
-#include "engine/manualclock.h"
 #include "engine/publishlimiter.h"
+#include "manualclock.h"
 
 #include <QTest>
 

@@ -3,7 +3,7 @@
 // has changed: a stream or service created, updated, deleted or expired, or another base URL.
 
 #include "engine/engine.h"
-#include "engine/manualclock.h"
+#include "manualclock.h"
 #include "server/restapi.h"
 
 #include <QJsonArray>
