@@ -51,10 +51,12 @@ ApiError ApiError::methodNotAllowed(const QString &method, const QString &path)
 
 ApiError ApiError::payloadTooLarge(qsizetype bytes)
 {
-    return {PayloadTooLarge, 413,
+    ApiError error{PayloadTooLarge, 413,
         QStringLiteral("Request body of %1 bytes exceeds the limit of %2 bytes")
             .arg(bytes)
             .arg(limits::kMaxRequestBodyBytes)};
+    error.m_reportedBytes = bytes;
+    return error;
 }
 
 ApiError ApiError::internal(const QString &message)
@@ -79,11 +81,13 @@ ApiError ApiError::invalidParameter(const QString &name, const QString &reason)
 
 ApiError ApiError::dataTooLarge(qsizetype bytes)
 {
-    return {DataTooLarge, 413,
+    ApiError error{DataTooLarge, 413,
         QStringLiteral("Request entity too large: Data is %1 bytes as compact JSON, the limit "
                        "is %2 bytes")
             .arg(bytes)
             .arg(limits::kMaxMessageBytes)};
+    error.m_reportedBytes = bytes;
+    return error;
 }
 
 ApiError ApiError::invalidJson(const QString &reason)

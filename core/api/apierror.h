@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QString>
+#include <optional>
 
 namespace streams {
 
@@ -37,6 +38,9 @@ public:
     int code() const { return m_code; }
     int httpStatus() const { return m_httpStatus; }
     const QString &message() const { return m_message; }
+    /// The size a "too large" error (20413, 54006) reports, in bytes, when it was made here
+    /// rather than read from an answer: the figure its message states, for callers that show it.
+    std::optional<qsizetype> reportedBytes() const { return m_reportedBytes; }
     QString moreInfo() const;
 
     QJsonObject toJson() const;
@@ -64,12 +68,18 @@ public:
     static ApiError duplicateUniqueName(const QString &name);
     static ApiError invalidUniqueName(const QString &reason);
 
-    friend bool operator==(const ApiError &, const ApiError &) = default;
+    /// Equal when code, status and message are: the reported size is in the message.
+    friend bool operator==(const ApiError &a, const ApiError &b)
+    {
+        return a.m_code == b.m_code && a.m_httpStatus == b.m_httpStatus
+            && a.m_message == b.m_message;
+    }
 
 private:
     int m_code = 0;
     int m_httpStatus = 0;
     QString m_message;
+    std::optional<qsizetype> m_reportedBytes;
 };
 
 } // namespace streams

@@ -23,7 +23,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
-#include <QRegularExpression>
 #include <QSpinBox>
 #include <QTimer>
 #include <QToolButton>
@@ -131,19 +130,6 @@ QString relayout(const QString &text, int indent)
         }
     }
     return out;
-}
-
-// The size in a 54006 error, read back from the validator's own words and confirmed by building
-// the same error from it, so a change of wording can never produce a wrong number.
-std::optional<qsizetype> tooLargeBytes(const ApiError &error)
-{
-    static const QRegularExpression number(QStringLiteral("\\d+"));
-    for (auto it = number.globalMatch(error.message()); it.hasNext();) {
-        const qsizetype bytes = it.next().captured().toLongLong();
-        if (ApiError::dataTooLarge(bytes) == error)
-            return bytes;
-    }
-    return std::nullopt;
 }
 
 QString oneLine(const QString &text)
@@ -543,8 +529,8 @@ void ComposerWidget::Private::validate()
         const validation::JsonProblem &p = payload.error();
         if (p.error.code() == ApiError::DataTooLarge) {
             // The validator measures the payload (its canonical compact form); take its number.
-            // Should its words ever not yield one, measure the whitespace-free text instead.
-            qsizetype bytes = tooLargeBytes(p.error).value_or(-1);
+            // Should it carry none, measure the whitespace-free text instead.
+            qsizetype bytes = p.error.reportedBytes().value_or(-1);
             if (bytes < 0) {
                 preview.seed(1); // the same expansion: same instant, UUID and random sequence
                 const auto expanded = payloadTemplate.expand(context);

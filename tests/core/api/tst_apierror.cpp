@@ -16,6 +16,7 @@ private Q_SLOTS:
     void fromJson_data();
     void fromJson();
     void roundTrip();
+    void tooLargeErrorsCarryTheirFigure();
 };
 
 void TestApiError::factories_data()
@@ -121,6 +122,20 @@ void TestApiError::roundTrip()
 {
     const ApiError error = ApiError::rateLimitExceeded();
     QCOMPARE(ApiError::fromJson(error.toJson(), error.httpStatus()), error);
+}
+
+void TestApiError::tooLargeErrorsCarryTheirFigure()
+{
+    QCOMPARE(ApiError::dataTooLarge(4097).reportedBytes(), std::optional<qsizetype>(4097));
+    QCOMPARE(
+        ApiError::payloadTooLarge(2'000'000).reportedBytes(), std::optional<qsizetype>(2'000'000));
+    QVERIFY(ApiError::dataTooLarge(4097).message().contains(u"4097"));
+    // Other errors report no size, and neither does one read back from an answer; the figure
+    // is in the message, so it does not take part in equality.
+    QCOMPARE(ApiError::invalidJson(QStringLiteral("x")).reportedBytes(), std::nullopt);
+    const ApiError read = ApiError::fromJson(ApiError::dataTooLarge(4097).toJson(), 413);
+    QCOMPARE(read.reportedBytes(), std::nullopt);
+    QCOMPARE(read, ApiError::dataTooLarge(4097));
 }
 
 QTEST_GUILESS_MAIN(TestApiError)
