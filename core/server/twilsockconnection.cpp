@@ -646,18 +646,24 @@ CdsRouter::Reply TwilsockConnection::handleSubscriptions(
             failed.append(event);
             continue;
         }
-        auto stream = m_server.onEngine([&] {
+        // On the engine's thread: the stream, and a new subscription unless one exists (the
+        // set of SIDs already subscribed is copied in; nothing of this connection is touched).
+        const QList<QString> subscribed = m_subscriptions.keys();
+        auto [stream, added] = m_server.onEngine([&] {
             auto found = m_engine.fetchStream(m_grant.serviceSid, objectSid);
-            if (found && !m_subscriptions.contains(found->sid)) {
-                auto subscription = m_engine.subscribe(
+            std::shared_ptr<Subscription> subscription;
+            if (found && !subscribed.contains(found->sid)) {
+                auto made = m_engine.subscribe(
                     m_grant.serviceSid, found->sid, m_shard.wakeFor(m_id, found->sid));
-                if (subscription)
-                    m_subscriptions.insert(found->sid, *subscription);
+                if (made)
+                    subscription = *made;
                 else
-                    found = std::unexpected(subscription.error());
+                    found = std::unexpected(made.error());
             }
-            return found;
+            return std::pair{found, subscription};
         });
+        if (added)
+            m_subscriptions.insert(stream->sid, added);
         if (!stream) {
             const ApiError error = stream.error().code() == ApiError::NotFound
                 ? ApiError::notFound(QStringLiteral("/v3/Streams/%1").arg(objectSid.left(64)))
