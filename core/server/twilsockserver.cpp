@@ -37,7 +37,7 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
       m_options(options),
       m_websockets(new QWebSocketServer(
           QStringLiteral("streams-engine"), QWebSocketServer::NonSecureMode, this)),
-      m_engineShard(new TwilsockShard(engine, *this))
+      m_engineShard(new TwilsockShard(*this))
 {
     m_engineShard->setParent(this);
     connect(m_websockets, &QWebSocketServer::newConnection, this, &TwilsockServer::onNewWebSocket);
@@ -46,7 +46,7 @@ TwilsockServer::TwilsockServer(Engine &engine, TwilsockOptions options, QObject 
     for (int i = 0; i < ioThreads; ++i) {
         auto *thread = new QThread(this);
         thread->setObjectName(QStringLiteral("twilsock I/O %1").arg(i + 1));
-        auto *shard = new TwilsockShard(engine, *this);
+        auto *shard = new TwilsockShard(*this);
         shard->moveToThread(thread);
         thread->start();
         m_ioShards.emplace_back(thread, shard);

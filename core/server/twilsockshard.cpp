@@ -10,8 +10,8 @@
 
 namespace streams {
 
-TwilsockShard::TwilsockShard(Engine &engine, TwilsockServer &server)
-    : m_engine(engine), m_server(server), m_pingTimer(this), m_drainTimer(this)
+TwilsockShard::TwilsockShard(TwilsockServer &server)
+    : m_server(server), m_pingTimer(this), m_drainTimer(this)
 {
     m_sinceStart.start();
     m_drainTimer.setSingleShot(true);

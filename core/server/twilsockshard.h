@@ -10,7 +10,6 @@
 
 namespace streams {
 
-class Engine;
 class TwilsockConnection;
 class TwilsockServer;
 struct StreamMessage;
@@ -27,7 +26,7 @@ class TwilsockShard final : public QObject
     Q_DISABLE_COPY_MOVE(TwilsockShard)
 
 public:
-    TwilsockShard(Engine &engine, TwilsockServer &server);
+    explicit TwilsockShard(TwilsockServer &server);
     ~TwilsockShard() override;
 
     /// Runs `connection` from now on (on this shard's thread, where it already lives).
@@ -53,7 +52,6 @@ private:
     void pingAll();
     void remove(quint64 connectionId);
 
-    Engine &m_engine;
     TwilsockServer &m_server;
     QHash<quint64, TwilsockConnection *> m_connections;
     QTimer m_pingTimer;
