@@ -333,6 +333,33 @@ void TwilsockConnection::writeWire(const QList<QByteArray> &frames)
     watchUnsent();
 }
 
+void TwilsockConnection::batchReads()
+{
+#ifdef Q_OS_UNIX
+    if (m_readsBatched || m_server.options().readBatchWindow.count() <= 0)
+        return;
+    const int lowWater = kBatchedReadBytes;
+    if (::setsockopt(
+            int(m_wire->socketDescriptor()), SOL_SOCKET, SO_RCVLOWAT, &lowWater, sizeof lowWater)
+        == 0) {
+        m_readsBatched = true;
+        m_server.countReadBatch();
+        m_shard.readPromptlyLater(this);
+    }
+#endif
+}
+
+void TwilsockConnection::readPromptly()
+{
+#ifdef Q_OS_UNIX
+    if (!std::exchange(m_readsBatched, false) || !m_wire)
+        return;
+    const int lowWater = 1;
+    ::setsockopt(
+        int(m_wire->socketDescriptor()), SOL_SOCKET, SO_RCVLOWAT, &lowWater, sizeof lowWater);
+#endif
+}
+
 void TwilsockConnection::onBytesWritten()
 {
     if (m_socketClose && unsentBytes() == 0) {
@@ -380,9 +407,15 @@ void TwilsockConnection::onDisconnected()
 
 void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
 {
-    // One acknowledgement comes back for every notification sent: dropped unparsed.
-    if (m_state == State::Closing || FrameCodec::isReply(bytes))
+    if (m_state == State::Closing)
         return;
+    // One acknowledgement comes back for every notification sent: dropped unparsed, and more
+    // are likely to follow, so they are read in batches.
+    if (FrameCodec::isReply(bytes)) {
+        if (m_wireDirect)
+            batchReads();
+        return;
+    }
     const auto frame = FrameCodec::decode(bytes);
     if (!frame) {
         // Without a parsed header there is no id to reply to: a fatal protocol error.

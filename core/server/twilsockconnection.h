@@ -67,6 +67,9 @@ public:
     /// Ends the connection as a server going away would (websocket 1001, no twilsock `close`,
     /// so the SDK reconnects); false when it was already ending.
     bool dropForFault();
+    /// Wakes for every byte the peer sends again, after batchReads(); the shard calls it when
+    /// TwilsockOptions::readBatchWindow has passed.
+    void readPromptly();
 
 Q_SIGNALS:
     /// The socket is gone; the server forgets this connection and deletes it later.
@@ -103,6 +106,10 @@ private:
     /// socket's own buffer is empty (no copy, no notifier, no bytesWritten), and whatever the
     /// kernel does not take through that buffer, in order.
     void writeWire(const QList<QByteArray> &frames);
+    /// After a notification write, or an acknowledgement read: lets what the peer sends gather
+    /// in the kernel (SO_RCVLOWAT) until kBatchedReadBytes, or until the shard's read-batch
+    /// window ends (readPromptly()), so that many acknowledgements are read at once.
+    void batchReads();
     void authorizeInit(const twilsock::Frame &frame);
     void onTextMessage();
     void onDisconnected();
@@ -137,6 +144,8 @@ private:
 
     // Frames handed to one system call at most (well under Linux's IOV_MAX).
     static constexpr qsizetype kFramesPerWrite = 64;
+    // About 25 acknowledgements; a request of this size is read at once.
+    static constexpr int kBatchedReadBytes = 4096;
 
     const quint64 m_id;
     std::unique_ptr<QWebSocket> m_socket;
@@ -144,6 +153,7 @@ private:
     // a plain socket (not TLS: a zero-change tunnel encrypts in QSslSocket).
     QPointer<QTcpSocket> m_wire;
     bool m_wireDirect = false;
+    bool m_readsBatched = false;
     // Kept from the start: an aborted socket forgets its peer.
     QHostAddress m_peer;
     quint16 m_peerPort = 0;

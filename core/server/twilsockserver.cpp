@@ -206,7 +206,8 @@ void TwilsockServer::forget(quint64 id)
 TwilsockServer::Counters TwilsockServer::counters() const
 {
     return {m_accepted.load(), m_open.load(), m_rejectedInputs.load(),
-        m_failedAuthorizations.load(), m_droppedMessages.load(), m_slowConsumers.load()};
+        m_failedAuthorizations.load(), m_droppedMessages.load(), m_slowConsumers.load(),
+        m_readBatches.load()};
 }
 
 QString TwilsockServer::newFrameId()

@@ -58,6 +58,11 @@ struct TwilsockOptions
     /// the engine's state stays on the engine's thread. -1 means one per core; 0 runs every
     /// connection on the engine's thread. Zero-change TLS tunnels always run there.
     int ioThreads = -1;
+    /// Subscribers confirm every notification with a small `reply`, and reading those one at a
+    /// time costs more than delivering them: once a plain socket's peer acknowledges, what it
+    /// sends is read in batches, the kernel waking the reader when 4 KiB have arrived or this
+    /// long after the acknowledgement at the latest. 0 reads every byte as it comes.
+    std::chrono::milliseconds readBatchWindow{2};
 };
 
 /// The twilsock v3 endpoint (`/v3/wsconnect`) the official twilio-sync SDK connects to: takes
@@ -82,6 +87,7 @@ public:
         quint64 failedAuthorizations = 0; // init/update with a token that was refused
         quint64 droppedMessages = 0; // lost by subscribers that fell behind
         quint64 slowConsumers = 0; // connections closed for not reading what was sent
+        quint64 readBatches = 0; // times a connection's reads were batched (readBatchWindow)
     };
 
     explicit TwilsockServer(
@@ -141,6 +147,7 @@ public:
     void countFailedAuthorization() { ++m_failedAuthorizations; }
     void countDropped(quint64 messages) { m_droppedMessages += messages; }
     void countSlowConsumer() { ++m_slowConsumers; }
+    void countReadBatch() { ++m_readBatches; }
     /// Failed `init`s slow their address down like failed REST logins (shared with the REST
     /// server this endpoint is attached to).
     AuthThrottle &authThrottle() { return *m_throttle; }
@@ -178,6 +185,7 @@ private:
     std::atomic<quint64> m_droppedMessages{0};
     std::atomic<quint64> m_open{0};
     std::atomic<quint64> m_slowConsumers{0};
+    std::atomic<quint64> m_readBatches{0};
 
     // Until attachTo() a RestServer, which then lends its own.
     AuthThrottle m_ownThrottle;

@@ -11,8 +11,17 @@
 namespace streams {
 
 TwilsockShard::TwilsockShard(TwilsockServer &server)
-    : m_server(server), m_pingTimer(this), m_drainTimer(this)
+    : m_server(server), m_pingTimer(this), m_drainTimer(this), m_readBatchTimer(this)
 {
+    m_readBatchTimer.setSingleShot(true);
+    m_readBatchTimer.setTimerType(Qt::PreciseTimer);
+    m_readBatchTimer.setInterval(m_server.options().readBatchWindow);
+    connect(&m_readBatchTimer, &QTimer::timeout, this, [this] {
+        for (const QPointer<TwilsockConnection> &connection : std::exchange(m_batchedReads, {})) {
+            if (connection)
+                connection->readPromptly();
+        }
+    });
     m_sinceStart.start();
     m_drainTimer.setSingleShot(true);
     m_drainTimer.setTimerType(Qt::PreciseTimer);
@@ -33,6 +42,7 @@ void TwilsockShard::closeAll()
 {
     m_pingTimer.stop();
     m_drainTimer.stop();
+    m_readBatchTimer.stop();
     // Connections unsubscribe from the hub as they go.
     const auto connections = std::exchange(m_connections, {});
     for (auto it = connections.cbegin(); it != connections.cend(); ++it)
@@ -143,6 +153,13 @@ std::function<void()> TwilsockShard::wakeFor(quint64 connectionId, const QString
         if (queue)
             QMetaObject::invokeMethod(this, &TwilsockShard::drainWoken, Qt::QueuedConnection);
     };
+}
+
+void TwilsockShard::readPromptlyLater(TwilsockConnection *connection)
+{
+    m_batchedReads.append(connection);
+    if (!m_readBatchTimer.isActive())
+        m_readBatchTimer.start();
 }
 
 void TwilsockShard::drainWoken()

@@ -5,6 +5,7 @@
 #include <QList>
 #include <QMutex>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 #include <functional>
 
@@ -46,6 +47,9 @@ public:
     /// The hub wake-up of one connection's subscription: callable from any thread, it queues
     /// a drain on the shard's thread.
     std::function<void()> wakeFor(quint64 connectionId, const QString &streamSid);
+    /// Calls readPromptly() on `connection` (adopted or not yet) when the current read-batch window
+    /// ends (TwilsockOptions::readBatchWindow).
+    void readPromptlyLater(TwilsockConnection *connection);
 
 private:
     void drainWoken();
@@ -75,6 +79,10 @@ private:
     qint64 m_lastDrainEndNs = 0;
     qint64 m_lastDrainNs = 0;
     QTimer m_drainTimer;
+
+    // Connections reading in batches until the window ends (one timer for all of them).
+    QList<QPointer<TwilsockConnection>> m_batchedReads;
+    QTimer m_readBatchTimer;
 };
 
 } // namespace streams

@@ -187,6 +187,20 @@ public:
         return payloadOf(*frame);
     }
 
+    /// Confirms every notification not confirmed yet, with the reply the SDK sends.
+    void acknowledgeNotifications()
+    {
+        for (; m_acknowledged < m_frames.size(); ++m_acknowledged) {
+            const Frame &frame = m_frames.at(m_acknowledged);
+            if (frame.method() != u"notification")
+                continue;
+            const QJsonObject reply{{str("id"), frame.id()}, {str("method"), str("reply")},
+                {str("payload_type"), str("application/json")},
+                {str("status"), QJsonObject{{str("code"), 200}, {str("status"), str("OK")}}}};
+            m_socket.sendBinaryMessage(FrameCodec::encode(reply));
+        }
+    }
+
     qsizetype count(const QString &method) const
     {
         return std::count_if(m_frames.cbegin(), m_frames.cend(),
@@ -198,6 +212,7 @@ private:
     quint16 m_port = 0;
     QList<Frame> m_frames;
     int m_undecodable = 0;
+    qsizetype m_acknowledged = 0;
     bool m_disconnected = false;
 };
 
@@ -235,6 +250,8 @@ private Q_SLOTS:
     void inProcessPublishReachesTwilsockSubscribers();
     void everyIoThreadDeliversInOrder_data();
     void everyIoThreadDeliversInOrder();
+    void readsAreBatchedOnceAcknowledging();
+    void batchedReadsEndWithTheWindow();
     void subscriptionFailsAndCancels();
     void publishErrors_data();
     void publishErrors();
@@ -761,6 +778,59 @@ void TestTwilsockServer::everyIoThreadDeliversInOrder()
         QCOMPARE(client->socket().closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
     }
     QTRY_COMPARE(m_twilsock->counters().open, quint64(0));
+}
+
+void TestTwilsockServer::readsAreBatchedOnceAcknowledging()
+{
+    TwilsockOptions options;
+    options.pingInterval = 1h;
+    options.readBatchWindow = 1h; // the window never ends here: only the byte count wakes
+    startEngine(options);
+    auto client = readyClient();
+    QVERIFY(client);
+    const QString sid = createStream(*client, str("batched")).value(str("sid")).toString();
+    QVERIFY(client->subscribe(str("establish"), {sid}, 1));
+    QVERIFY(client->notification(str("subscription_established")));
+
+    // A notification goes out and the client acknowledges it, as the SDK does: from now on,
+    // what the client sends gathers in the kernel.
+    QVERIFY(m_engine->publish(u"default", sid, QByteArrayView(R"({"n":1})")));
+    QVERIFY(client->notification(str("stream_message_published")));
+    client->acknowledgeNotifications();
+    QTRY_COMPARE_WITH_TIMEOUT(m_twilsock->counters().readBatches, quint64(1), kTimeoutMs);
+    const QString ping = client->send(QJsonObject{{str("method"), str("ping")}});
+    // Nothing may answer the small ping while fewer than 4 KiB wait to be read.
+    QVERIFY(!client->waitFor([&](const Frame &f) { return f.id() == ping; }, 300));
+
+    // A request larger than the batch wakes the reader: both are answered, in order.
+    const auto large =
+        client->call(str("GET"), str("/v3/Services/default/Streams/absent"), QByteArray(5000, 'x'));
+    QVERIFY(large);
+    QVERIFY(client->reply(ping));
+}
+
+void TestTwilsockServer::batchedReadsEndWithTheWindow()
+{
+    TwilsockOptions options;
+    options.pingInterval = 1h;
+    options.readBatchWindow = 50ms;
+    startEngine(options);
+    auto client = readyClient();
+    QVERIFY(client);
+    const QString sid = createStream(*client, str("window")).value(str("sid")).toString();
+    QVERIFY(client->subscribe(str("establish"), {sid}, 1));
+    QVERIFY(client->notification(str("subscription_established")));
+
+    // Requests sent right after acknowledgements are still answered, within the window.
+    for (int n = 0; n < 5; ++n) {
+        QVERIFY(m_engine->publish(
+            u"default", sid, QByteArray(R"({"n":)" + QByteArray::number(n) + '}')));
+        QTRY_COMPARE_WITH_TIMEOUT(client->count(str("notification")), 2 + n, kTimeoutMs);
+        client->acknowledgeNotifications();
+        const auto pong = client->reply(client->send(QJsonObject{{str("method"), str("ping")}}));
+        QVERIFY(pong);
+        QCOMPARE(statusOf(*pong).value(str("code")).toInt(), 200);
+    }
 }
 
 void TestTwilsockServer::subscriptionFailsAndCancels()
