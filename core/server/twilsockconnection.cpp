@@ -409,11 +409,15 @@ void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
 {
     if (m_state == State::Closing)
         return;
-    // One acknowledgement comes back for every notification sent: dropped unparsed, and more
-    // are likely to follow, so they are read in batches.
+    // One acknowledgement comes back for every notification sent: dropped unparsed. Two
+    // within one read-batch window say more will follow, so they are read in batches from now.
     if (FrameCodec::isReply(bytes)) {
-        if (m_wireDirect)
-            batchReads();
+        if (m_wireDirect) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - m_lastAcknowledgement < m_server.options().readBatchWindow)
+                batchReads();
+            m_lastAcknowledgement = now;
+        }
         return;
     }
     const auto frame = FrameCodec::decode(bytes);

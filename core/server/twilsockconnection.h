@@ -12,6 +12,7 @@
 #include <QPointer>
 #include <QSet>
 #include <QTimer>
+#include <chrono>
 #include <deque>
 #include <expected>
 #include <memory>
@@ -106,8 +107,8 @@ private:
     /// socket's own buffer is empty (no copy, no notifier, no bytesWritten), and whatever the
     /// kernel does not take through that buffer, in order.
     void writeWire(const QList<QByteArray> &frames);
-    /// After a notification write, or an acknowledgement read: lets what the peer sends gather
-    /// in the kernel (SO_RCVLOWAT) until kBatchedReadBytes, or until the shard's read-batch
+    /// After two acknowledgements within TwilsockOptions::readBatchWindow: lets what the peer sends
+    /// gather in the kernel (SO_RCVLOWAT) until kBatchedReadBytes, or until the shard's read-batch
     /// window ends (readPromptly()), so that many acknowledgements are read at once.
     void batchReads();
     void authorizeInit(const twilsock::Frame &frame);
@@ -154,6 +155,7 @@ private:
     QPointer<QTcpSocket> m_wire;
     bool m_wireDirect = false;
     bool m_readsBatched = false;
+    std::chrono::steady_clock::time_point m_lastAcknowledgement;
     // Kept from the start: an aborted socket forgets its peer.
     QHostAddress m_peer;
     quint16 m_peerPort = 0;

@@ -59,9 +59,10 @@ struct TwilsockOptions
     /// connection on the engine's thread. Zero-change TLS tunnels always run there.
     int ioThreads = -1;
     /// Subscribers confirm every notification with a small `reply`, and reading those one at a
-    /// time costs more than delivering them: once a plain socket's peer acknowledges, what it
-    /// sends is read in batches, the kernel waking the reader when 4 KiB have arrived or this
-    /// long after the acknowledgement at the latest. 0 reads every byte as it comes.
+    /// time costs more than delivering them: once a plain socket's peer acknowledges twice
+    /// within this window, what it sends is read in batches, the kernel waking the reader when
+    /// 4 KiB have arrived or this long after the acknowledgement at the latest. 0 reads every
+    /// byte as it comes.
     std::chrono::milliseconds readBatchWindow{2};
 };
 
