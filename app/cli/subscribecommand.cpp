@@ -2,8 +2,8 @@
 
 #include "api/jsonwriter.h"
 #include "api/restjson.h"
-#include "backend/livesubscription.h"
 #include "host/shutdownsignals.h"
+#include "live/livesubscription.h"
 #include "resourceprinter.h"
 
 #include <QDateTime>

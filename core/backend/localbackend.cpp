@@ -1,8 +1,8 @@
 #include "backend/localbackend.h"
 
-#include "backend/livesubscription.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
+#include "live/livesubscription.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -1,7 +1,7 @@
 #include "backend/remotebackend.h"
 
 #include "api/limits.h"
-#include "backend/livesubscription.h"
+#include "live/livesubscription.h"
 #include "profiles/connectionprofile.h"
 #include "remote/enginecontrolclient.h"
 #include "remote/synclivechannel.h"

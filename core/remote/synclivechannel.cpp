@@ -3,7 +3,7 @@
 #include "api/jsonwriter.h"
 #include "api/rawjson.h"
 #include "api/validation.h"
-#include "backend/livesubscription.h"
+#include "live/livesubscription.h"
 #include "twilsock/accesstoken.h"
 
 #include <QDateTime>

@@ -27,10 +27,10 @@
 // CPU time to the first frame is reported next to the wall time, since on a shared machine the
 // wall time mostly measures how long the new process waits for a core.
 
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
+#include "live/livesubscription.h"
 #include "ui/common/consolesettings.h"
 #include "ui/liveview/fieldchartwidget.h"
 #include "ui/liveview/livemessagemodel.h"

@@ -1,10 +1,10 @@
 // The console end to end on the embedded engine, driven the way a person drives it.
 
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
+#include "live/livesubscription.h"
 #include "ui/common/consolesettings.h"
 #include "ui/connections/connectionstatuswidget.h"
 #include "ui/engine/streamfaultswidget.h"

@@ -4,7 +4,6 @@
 // errors where they happened, never a modal box.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "backend/openconnections.h"
 #include "backend/remotebackend.h"
@@ -12,6 +11,7 @@
 #include "engineprocess.h"
 #include "engineprofile.h"
 #include "faultserver.h"
+#include "live/livesubscription.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
 #include "ui/common/consolesettings.h"

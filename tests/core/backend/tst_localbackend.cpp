@@ -1,12 +1,12 @@
 // LocalBackend: the embedded engine behind the async Backend seam, on its own thread.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "controlplanechecks.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
+#include "live/livesubscription.h"
 
 #include <QFutureWatcher>
 #include <QSignalSpy>

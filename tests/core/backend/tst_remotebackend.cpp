@@ -2,12 +2,12 @@
 // its connection state through bad credentials and the engine being killed and restarted.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/remotebackend.h"
 #include "controlplanechecks.h"
 #include "engineconnection.h"
 #include "engineprocess.h"
 #include "httpclient.h"
+#include "live/livesubscription.h"
 #include "profiles/connectionprofile.h"
 
 #include <QNetworkProxy>

@@ -4,7 +4,6 @@
 // embedded engine's own limit, and an engine at a URL refusing publishes by a fault rule).
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "backend/messagerecording.h"
 #include "backend/remotebackend.h"
@@ -12,6 +11,7 @@
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
+#include "live/livesubscription.h"
 
 #include <QElapsedTimer>
 #include <QFile>

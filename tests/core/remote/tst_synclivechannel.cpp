@@ -4,9 +4,9 @@
 
 #include "api/streammessage.h"
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "engineprocess.h"
 #include "httpclient.h"
+#include "live/livesubscription.h"
 #include "remote/synclivechannel.h"
 
 #include <QDateTime>

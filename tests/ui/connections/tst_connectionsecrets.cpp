@@ -4,13 +4,13 @@
 // in the settings, the profiles file, the log or an NDJSON export.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "backend/openconnections.h"
 #include "backend/remotebackend.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
+#include "live/livesubscription.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
 #include "ui/common/consolesettings.h"

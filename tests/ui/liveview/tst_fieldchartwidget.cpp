@@ -2,7 +2,7 @@
 // refused with a reason), picked from the message's JSON by its context menu, several series
 // with a legend, pause, zoom and removal, as a user drives them.
 
-#include "backend/livesubscription.h"
+#include "live/livesubscription.h"
 #include "livestreamengine.h"
 #include "ui/common/consolesettings.h"
 #include "ui/liveview/fieldchartwidget.h"

@@ -2,7 +2,7 @@
 // toolbar works as a user drives it, a deleted stream raises the banner, export writes exactly
 // the filtered rows as NDJSON.
 
-#include "backend/livesubscription.h"
+#include "live/livesubscription.h"
 #include "livestreamengine.h"
 #include "ui/common/consolesettings.h"
 #include "ui/liveview/livemessagefilterproxy.h"

@@ -4,9 +4,9 @@
 // the page's banner.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "live/livesubscription.h"
 #include "ui/common/consolesettings.h"
 #include "ui/liveview/livemessagemodel.h"
 #include "ui/liveview/liveviewwidget.h"

@@ -4,9 +4,9 @@
 // errors, and repeat publishing from the widget.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "live/livesubscription.h"
 #include "ui/common/consolesettings.h"
 #include "ui/common/jsonhighlighter.h"
 #include "ui/stream/bytemeter.h"

@@ -3,9 +3,9 @@
 // message has arrived exactly once.
 
 #include "awaitfuture.h"
-#include "backend/livesubscription.h"
 #include "backend/localbackend.h"
 #include "engine/engine.h"
+#include "live/livesubscription.h"
 #include "ui/stream/repeatpublisher.h"
 
 #include <QFutureWatcher>

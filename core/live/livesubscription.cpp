@@ -1,4 +1,4 @@
-#include "backend/livesubscription.h"
+#include "live/livesubscription.h"
 
 namespace streams {
 
