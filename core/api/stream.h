@@ -20,4 +20,14 @@ struct Stream
     friend bool operator==(const Stream &, const Stream &) = default;
 };
 
+/// What a new stream is made with: the engine's create and Backend::createStream take the same.
+struct StreamCreate
+{
+    std::optional<QString> uniqueName;
+    std::optional<qint64> ttlSeconds; // empty: never expires
+    /// Who the engine records as the creator ("system" over REST, the token identity over
+    /// twilsock). A remote service decides it by itself and ignores this.
+    QString createdBy = QStringLiteral("system");
+};
+
 } // namespace streams

@@ -61,12 +61,6 @@ public:
         bool embedded = false;
     };
 
-    struct StreamCreate
-    {
-        std::optional<QString> uniqueName;
-        std::optional<qint64> ttlSeconds;
-    };
-
     using QObject::QObject;
     ~Backend() override;
 

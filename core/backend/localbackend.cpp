@@ -223,10 +223,8 @@ QFuture<ApiResult<Page<Stream>>> LocalBackend::listStreams(
 QFuture<ApiResult<Stream>> LocalBackend::createStream(
     const QString &serviceId, const StreamCreate &create)
 {
-    return onEngine<Stream>([serviceId, create](Engine &e) {
-        return e.createStream(
-            serviceId, {create.uniqueName, create.ttlSeconds, QStringLiteral("system")});
-    });
+    return onEngine<Stream>(
+        [serviceId, create](Engine &e) { return e.createStream(serviceId, create); });
 }
 
 QFuture<ApiResult<Stream>> LocalBackend::fetchStream(

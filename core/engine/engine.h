@@ -62,13 +62,6 @@ class Engine final : public QObject
     Q_DISABLE_COPY_MOVE(Engine)
 
 public:
-    struct StreamCreate
-    {
-        std::optional<QString> uniqueName;
-        std::optional<qint64> ttlSeconds;
-        QString createdBy = QStringLiteral("system");
-    };
-
     ~Engine() override;
 
     static std::expected<std::unique_ptr<Engine>, QString> open(const EngineOptions &options);

@@ -158,7 +158,7 @@ CdsRouter::Reply CdsRouter::createStream(const Caller &caller, QByteArrayView bo
     auto object = bodyObject(body);
     if (!object)
         return errorReply(object.error());
-    Engine::StreamCreate create;
+    StreamCreate create;
     create.createdBy = caller.identity;
     const QJsonValue name = object->value(QLatin1StringView("unique_name"));
     if (!name.isUndefined() && !name.isNull()) {

@@ -322,7 +322,7 @@ RestReply RestApi::dispatch(const RestRoute &route, QByteArrayView encodedQuery,
         return deleted ? RestReply{204, {}, {}} : errorReply(deleted.error());
     }
     case RestOperation::CreateStream: {
-        Engine::StreamCreate create;
+        StreamCreate create;
         if (const auto it = form->constFind(QStringLiteral("UniqueName")); it != form->cend())
             create.uniqueName = *it;
         auto ttl = ttlField(*form);

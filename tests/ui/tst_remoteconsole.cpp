@@ -80,7 +80,7 @@ RemoteConnection directConnection(const EngineProcess &engine)
 bool seed(Backend &backend)
 {
     for (const char *name : {"orders", "telemetry", "chat-room-42"}) {
-        Backend::StreamCreate create;
+        StreamCreate create;
         create.uniqueName = QString::fromLatin1(name);
         create.ttlSeconds = 7200;
         if (!await(backend.createStream(QStringLiteral("default"), create)))

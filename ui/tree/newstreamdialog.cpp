@@ -70,7 +70,7 @@ void NewStreamDialog::validate()
 
 void NewStreamDialog::accept()
 {
-    Backend::StreamCreate create;
+    StreamCreate create;
     if (!m_uniqueName->text().isEmpty())
         create.uniqueName = m_uniqueName->text();
     if (const auto ttl = m_ttl->ttlSeconds(); ttl && *ttl > 0)

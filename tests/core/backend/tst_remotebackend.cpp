@@ -387,7 +387,7 @@ void TestRemoteBackend::twilioCloudConnectionThroughTheEnginesProxy()
     QVERIFY(twilio.liveUnavailableReason().isEmpty());
 
     const auto created = await(twilio.createStream(QStringLiteral("default"),
-        Backend::StreamCreate{QStringLiteral("through-the-proxy"), std::nullopt}));
+        StreamCreate{QStringLiteral("through-the-proxy"), std::nullopt}));
     QVERIFY2(created, qPrintable(created ? QString() : created.error().message()));
     QCOMPARE(twilio.state(), Backend::State::Connected);
 

@@ -292,7 +292,7 @@ void TestConnectionSecrets::authTokenConnectionSaysWhyNoLiveView()
     if (stream) {
         target = *stream;
     } else {
-        Backend::StreamCreate create;
+        StreamCreate create;
         create.uniqueName = QStringLiteral("token-only");
         const auto created = await(remote->createStream(QStringLiteral("default"), create));
         QVERIFY(created);
@@ -359,7 +359,7 @@ void TestConnectionSecrets::noSecretLeavesTheKeychainAfterASession()
     m_window->openProfile(tokenProfile);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->profileBackend(tokenProfile), 10000);
 
-    Backend::StreamCreate create;
+    StreamCreate create;
     create.uniqueName = QStringLiteral("leak-check");
     auto stream = await(remote->createStream(QStringLiteral("default"), create));
     QVERIFY(stream);

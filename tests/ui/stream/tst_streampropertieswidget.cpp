@@ -139,7 +139,7 @@ void TestStreamPropertiesWidget::cleanupTestCase()
 Stream TestStreamPropertiesWidget::createStream(
     std::optional<qint64> ttl, const QString &uniqueName)
 {
-    Backend::StreamCreate create;
+    StreamCreate create;
     if (!uniqueName.isEmpty())
         create.uniqueName = uniqueName;
     create.ttlSeconds = ttl;
