@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QString>
+#include <expected>
 #include <optional>
 
 namespace streams {
@@ -81,5 +82,9 @@ private:
     QString m_message;
     std::optional<qsizetype> m_reportedBytes;
 };
+
+/// A value or the Twilio error that prevented it: what every layer returns.
+template<typename T>
+using ApiResult = std::expected<T, ApiError>;
 
 } // namespace streams

@@ -29,9 +29,6 @@ QFuture<T> readyFuture(T value)
 
 class LiveSubscription;
 
-template<typename T>
-using ApiResult = std::expected<T, ApiError>;
-
 /// The one seam the console and the CLI see: a connection to a Sync Streams service, local or
 /// remote. Every call is asynchronous and returns a QFuture; attach a continuation with
 /// `future.then(contextObject, …)` to get the result on the context's thread. Nothing here blocks
