@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "live/livesubscription.h"
+#include "server/twilsockserver.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -129,6 +130,12 @@ LocalBackend::LocalBackend(std::unique_ptr<EngineHost> host, QString displayName
 }
 
 LocalBackend::~LocalBackend() = default;
+
+std::expected<std::unique_ptr<LocalBackend>, QString> LocalBackend::start(
+    const EngineOptions &options, const QHostAddress &address, quint16 port)
+{
+    return start(options, address, port, TwilsockOptions{});
+}
 
 std::expected<std::unique_ptr<LocalBackend>, QString> LocalBackend::start(
     const EngineOptions &options, const QHostAddress &address, quint16 port,

@@ -1,7 +1,6 @@
 #pragma once
 
 #include "backend/backend.h"
-#include "server/twilsockserver.h"
 
 #include <QHostAddress>
 #include <expected>
@@ -11,6 +10,7 @@ namespace streams {
 
 class EngineHost;
 struct EngineOptions;
+struct TwilsockOptions;
 
 /// The embedded engine as a Backend: calls run on the engine's own thread and their results come
 /// back through futures; live subscriptions read the in-process fan-out hub directly. The engine
@@ -23,9 +23,13 @@ class LocalBackend final : public Backend
 public:
     ~LocalBackend() override;
 
-    /// Starts the engine (see EngineHost::start) and wraps it.
+    /// Starts the engine (see EngineHost::start) and wraps it. The engine's internals
+    /// (core/host, core/server) stay out of this header: TwilsockOptions is declared in
+    /// server/twilsockserver.h, for the callers that set it.
+    static std::expected<std::unique_ptr<LocalBackend>, QString> start(
+        const EngineOptions &options, const QHostAddress &address, quint16 port);
     static std::expected<std::unique_ptr<LocalBackend>, QString> start(const EngineOptions &options,
-        const QHostAddress &address, quint16 port, const TwilsockOptions &twilsock = {},
+        const QHostAddress &address, quint16 port, const TwilsockOptions &twilsock,
         const QString &displayName = QStringLiteral("Local engine"));
 
     EngineHost &host() { return *m_host; }
