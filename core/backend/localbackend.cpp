@@ -263,11 +263,8 @@ QFuture<ApiResult<StreamMessage>> LocalBackend::publish(
         [serviceId, streamId, data](Engine &e) -> std::expected<StreamMessage, ApiError> {
             // A `rest_error` rule on publishes refuses the console's own too, as it would over
             // REST: "fail the next N publishes" means every publisher, this one included.
-            if (e.faults().hasRestErrors()) {
-                if (auto refusal = e.faults().refuse(
-                        "POST", FaultScope::Messages, e.faultTarget(serviceId, streamId)))
-                    return std::unexpected(refusal->error);
-            }
+            if (auto refusal = e.restRefusal("POST", FaultScope::Messages, serviceId, streamId))
+                return std::unexpected(refusal->error);
             return e.publish(serviceId, streamId, data);
         });
 }

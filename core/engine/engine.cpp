@@ -728,6 +728,14 @@ FaultRule Engine::addFault(FaultRule rule)
     return added;
 }
 
+std::optional<FaultRules::Refusal> Engine::restRefusal(
+    QByteArrayView method, FaultScope scope, QStringView serviceId, QStringView streamId)
+{
+    if (!m_faults->hasRestErrors())
+        return std::nullopt;
+    return m_faults->refuse(method, scope, faultTarget(serviceId, streamId));
+}
+
 FaultTarget Engine::faultTarget(QStringView serviceId, QStringView streamId)
 {
     FaultTarget target;

@@ -168,6 +168,11 @@ public:
     /// The service and stream a request names (SIDs or unique names), each with SID and
     /// unique name when it exists, for matching fault rules.
     FaultTarget faultTarget(QStringView serviceId, QStringView streamId);
+    /// What a `rest_error` fault rule answers a request (`method` on `scope`) naming this
+    /// service and stream with, if one does; nothing, and no lookup, while no such rule is in
+    /// force. REST and the console's own publishes (LocalBackend) ask the same question.
+    std::optional<FaultRules::Refusal> restRefusal(
+        QByteArrayView method, FaultScope scope, QStringView serviceId, QStringView streamId);
     TrafficLog &traffic() { return *m_traffic; }
     qsizetype serviceCount();
     qsizetype activeStreamCount();

@@ -259,13 +259,11 @@ RestReply RestApi::handle(QByteArrayView method, QByteArrayView encodedPath,
             reply.allow = RestRouter::allowedMethods(encodedPath);
         return reply;
     }
-    if (faultsOnRest) {
-        const FaultTarget target = m_engine.faultTarget(route->serviceId, route->streamId);
-        if (auto refusal = m_engine.faults().refuse(method, scopeOf(route->operation), target)) {
-            RestReply reply = errorReply(refusal->error);
-            reply.fault = refusal->ruleId;
-            return reply;
-        }
+    if (auto refusal = m_engine.restRefusal(
+            method, scopeOf(route->operation), route->serviceId, route->streamId)) {
+        RestReply reply = errorReply(refusal->error);
+        reply.fault = refusal->ruleId;
+        return reply;
     }
     return dispatch(*route, encodedQuery, body, baseUrl, baseUrl + QString::fromUtf8(listPath),
         listKey, batchCreates);

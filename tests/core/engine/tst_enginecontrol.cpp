@@ -55,6 +55,7 @@ private Q_SLOTS:
     void resetLeavesOnlyADefaultService();
     void advancingTheClockExpiresStreamsAtOnce();
     void faultsApplyOnThePublishPath();
+    void restRefusalAnswersOnlyTheRequestsARuleNames();
     void stateFileSeedsAnEmptyDataDirectoryOnly();
     void inMemoryWritesNothingAndLeavesNothing();
     void exportOnExitWritesTheSnapshot();
@@ -252,6 +253,30 @@ void TestEngineControl::faultsApplyOnThePublishPath()
     QVERIFY(m_engine->faults().remove(rule.id));
     ok(m_engine->publish(u"default"_s, u"orders"_s, QByteArrayView("{\"a\":1}")));
     QCOMPARE(orders->drain().messages.size(), 1);
+}
+
+void TestEngineControl::restRefusalAnswersOnlyTheRequestsARuleNames()
+{
+    const Stream orders = ok(m_engine->createStream(u"default"_s, {u"orders"_s, std::nullopt}));
+    ok(m_engine->createStream(u"default"_s, {u"other"_s, std::nullopt}));
+    QVERIFY(!m_engine->restRefusal("POST", FaultScope::Messages, u"default", u"orders"));
+    const FaultRule rule =
+        m_engine->addFault(*FaultRule::fromJson(QJsonObject{{u"stream"_s, u"orders"_s},
+            {u"rest_error"_s,
+                QJsonObject{{u"status"_s, 503}, {u"method"_s, u"POST"_s}, {u"on"_s, u"messages"_s},
+                    {u"count"_s, 1}}}}));
+    QVERIFY(!m_engine->restRefusal("GET", FaultScope::Messages, u"default", u"orders"));
+    QVERIFY(!m_engine->restRefusal("POST", FaultScope::Streams, u"default", u"orders"));
+    QVERIFY(!m_engine->restRefusal("POST", FaultScope::Messages, u"default", u"other"));
+    // The stream named by its SID is the same stream.
+    const auto refusal =
+        m_engine->restRefusal("POST", FaultScope::Messages, u"default", orders.sid);
+    QVERIFY(refusal);
+    QCOMPARE(refusal->ruleId, rule.id);
+    QCOMPARE(refusal->error.httpStatus(), 503);
+    QCOMPARE(refusal->error.code(), 20503);
+    // Its one refusal is spent.
+    QVERIFY(!m_engine->restRefusal("POST", FaultScope::Messages, u"default", u"orders"));
 }
 
 void TestEngineControl::stateFileSeedsAnEmptyDataDirectoryOnly()
