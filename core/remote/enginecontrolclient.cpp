@@ -1,7 +1,6 @@
 #include "remote/enginecontrolclient.h"
 
-#include "remote/oneshotbody.h"
-#include "remote/restclient.h"
+#include "remote/remoterequest.h"
 
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -10,7 +9,6 @@
 #include <QNetworkRequest>
 #include <QPointer>
 #include <QPromise>
-#include <QTimer>
 #include <QUrlQuery>
 #include <cstring>
 
@@ -148,9 +146,7 @@ EngineControlClient::~EngineControlClient()
 
 QString EngineControlClient::hostPort() const
 {
-    return QStringLiteral("%1:%2")
-        .arg(m_base.host())
-        .arg(m_base.port(m_base.scheme().toLower() == u"https" ? 443 : 80));
+    return remoterequest::hostPort(m_base);
 }
 
 void EngineControlClient::send(
@@ -162,42 +158,16 @@ void EngineControlClient::send(
     call->done = std::move(done);
     m_calls.insert(call.get(), call);
 
-    QNetworkRequest request(
-        QUrl::fromEncoded(m_base.toEncoded() + pathAndQuery.toLatin1(), QUrl::StrictMode));
-    request.setRawHeader("Authorization",
-        "Basic "
-            + (m_credentials.basicUser() + u':' + m_credentials.basicPassword())
-                  .toUtf8()
-                  .toBase64());
-    request.setRawHeader("Accept", "application/json");
-    request.setHeader(QNetworkRequest::UserAgentHeader, RestClient::userAgent());
-    request.setTransferTimeout(m_options.timeoutMs);
-
-    QNetworkReply *reply = nullptr;
-    if (method == "GET") {
-        reply = m_network->get(request);
-    } else if (method == "DELETE") {
-        reply = m_network->deleteResource(request);
-    } else {
-        request.setHeader(
-            QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-        request.setHeader(QNetworkRequest::ContentLengthHeader, body.size());
-        request.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
-        auto *device = new OneShotBody(body, nullptr);
-        reply = m_network->sendCustomRequest(request, method, device);
-        device->setParent(reply);
-    }
+    std::weak_ptr<Call> weak = call;
+    const QUrl url =
+        QUrl::fromEncoded(m_base.toEncoded() + pathAndQuery.toLatin1(), QUrl::StrictMode);
+    QNetworkReply *reply = remoterequest::send(*m_network,
+        remoterequest::make(url, m_credentials, m_options.timeoutMs), method, body,
+        QByteArrayLiteral("application/json"), m_options.timeoutMs,
+        remoterequest::flagTimeout(weak));
     call->reply = reply;
     qCDebug(lcEngineControl) << method << pathAndQuery;
 
-    std::weak_ptr<Call> weak = call;
-    // The whole request, not only inactivity: an engine that trickles bytes must not hold it.
-    QTimer::singleShot(m_options.timeoutMs, reply, [weak, reply] {
-        if (const auto c = weak.lock()) {
-            c->timedOut = true;
-            reply->abort();
-        }
-    });
     connect(reply, &QNetworkReply::finished, this, [this, weak, reply] {
         if (const auto c = weak.lock(); c && m_calls.contains(c.get()))
             finished(c, reply);

@@ -3,7 +3,7 @@
 #include "api/rawjson.h"
 #include "api/restjson.h"
 #include "api/validation.h"
-#include "remote/oneshotbody.h"
+#include "remote/remoterequest.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -16,7 +16,6 @@
 #include <QPointer>
 #include <QPromise>
 #include <QRandomGenerator>
-#include <QSysInfo>
 #include <QTimer>
 #include <cmath>
 #include <cstring>
@@ -148,12 +147,6 @@ std::optional<QString> urlOrNull(const QJsonValue &value)
     return value.toString();
 }
 
-int effectivePort(const QUrl &url)
-{
-    const QString scheme = url.scheme().toLower();
-    return url.port(scheme == u"https" || scheme == u"wss" ? 443 : 80);
-}
-
 } // namespace
 
 RestClient::RestClient(RemoteEndpoints endpoints, RemoteCredentials credentials, QObject *parent)
@@ -197,13 +190,12 @@ RestClient::~RestClient()
 
 QByteArray RestClient::userAgent()
 {
-    return QByteArrayLiteral("sync-streams-console/" STREAMS_VERSION " (Qt ") + qVersion() + "; "
-        + QSysInfo::prettyProductName().toUtf8() + ')';
+    return remoterequest::userAgent();
 }
 
 QString RestClient::hostPort(const QUrl &url) const
 {
-    return QStringLiteral("%1:%2").arg(url.host()).arg(effectivePort(url));
+    return remoterequest::hostPort(url);
 }
 
 QUrl RestClient::apiUrl(const QString &encodedPath) const
@@ -224,7 +216,7 @@ RestClient::Result<QUrl> RestClient::pageUrl(
             const QUrl &base = m_endpoints.restBase;
             if (next.scheme().compare(base.scheme(), Qt::CaseInsensitive) != 0
                 || next.host().compare(base.host(), Qt::CaseInsensitive) != 0
-                || effectivePort(next) != effectivePort(base))
+                || remoterequest::effectivePort(next) != remoterequest::effectivePort(base))
                 return std::unexpected(ApiError(ApiError::InvalidPageToken, 400,
                     QStringLiteral("Invalid PageToken: refusing to follow a page URL to another "
                                    "host (%1://%2, expected %3://%4)")
@@ -266,44 +258,14 @@ void RestClient::startAttempt(const std::shared_ptr<Call> &call)
     ++call->attempt;
     call->timedOut = false;
 
-    QNetworkRequest request(call->url);
-    request.setRawHeader("Authorization",
-        "Basic "
-            + (m_credentials.basicUser() + u':' + m_credentials.basicPassword())
-                  .toUtf8()
-                  .toBase64());
-    request.setRawHeader("Accept", "application/json");
-    request.setHeader(QNetworkRequest::UserAgentHeader, userAgent());
-    // Inactivity limit inside Qt, plus the whole-attempt limit below: a server that trickles
-    // bytes forever must not hold a request open either.
-    request.setTransferTimeout(m_options.timeoutMs);
-
-    QNetworkReply *reply = nullptr;
-    if (call->method == "GET") {
-        reply = m_network->get(request);
-    } else if (call->method == "DELETE") {
-        reply = m_network->deleteResource(request);
-    } else {
-        request.setHeader(QNetworkRequest::ContentTypeHeader,
-            QByteArrayLiteral("application/x-www-form-urlencoded"));
-        // Sent straight from the one-shot body: with a length given, Qt neither buffers nor
-        // rewinds it (see OneShotBody).
-        request.setHeader(QNetworkRequest::ContentLengthHeader, call->form.size());
-        request.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
-        auto *body = new OneShotBody(call->form, nullptr);
-        reply = m_network->sendCustomRequest(request, call->method, body);
-        body->setParent(reply);
-    }
+    std::weak_ptr<Call> weak = call;
+    QNetworkReply *reply = remoterequest::send(*m_network,
+        remoterequest::make(call->url, m_credentials, m_options.timeoutMs), call->method,
+        call->form, QByteArrayLiteral("application/x-www-form-urlencoded"), m_options.timeoutMs,
+        remoterequest::flagTimeout(weak));
     call->reply = reply;
     qCDebug(lcRest) << call->method << call->url.path() << "attempt" << call->attempt;
 
-    std::weak_ptr<Call> weak = call;
-    QTimer::singleShot(m_options.timeoutMs, reply, [weak, reply] {
-        if (const auto c = weak.lock()) {
-            c->timedOut = true;
-            reply->abort();
-        }
-    });
     connect(reply, &QNetworkReply::finished, this, [this, weak, reply] {
         if (const auto c = weak.lock(); c && m_calls.contains(c.get()))
             attemptFinished(c, reply);
