@@ -1,5 +1,7 @@
 #include "backend/backend.h"
 
+#include "host/shellexports.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -115,6 +117,15 @@ QList<Backend::FaultMark> Backend::faultsOn(
             on.append(mark);
     }
     return on;
+}
+
+QStringList Backend::maskSecrets(const QStringList &lines)
+{
+    QStringList shown;
+    shown.reserve(lines.size());
+    for (const QString &line : lines)
+        shown.append(ShellExports::masked(line, kSecretMask));
+    return shown;
 }
 
 QFuture<std::expected<QStringList, QString>> Backend::proxyEnvironment()

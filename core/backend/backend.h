@@ -29,6 +29,9 @@ QFuture<T> readyFuture(T value)
 
 class LiveSubscription;
 
+/// What the console shows in place of a secret until asked for it.
+inline constexpr QStringView kSecretMask = u"••••••••••••";
+
 /// The one seam the console and the CLI see: a connection to a Sync Streams service, local or
 /// remote. Every call is asynchronous and returns a QFuture; attach a continuation with
 /// `future.then(contextObject, …)` to get the result on the context's thread. Nothing here blocks
@@ -138,6 +141,8 @@ public:
     /// make the engine's certificate authority. Only the embedded engine has it here; for any
     /// other connection the future holds why not, and what to do instead.
     virtual QFuture<std::expected<QStringList, QString>> proxyEnvironment();
+    /// proxyEnvironment()'s lines as a screen shows them: the secrets' values are kSecretMask.
+    static QStringList maskSecrets(const QStringList &lines);
 
     /// Starts receiving the stream's messages. The subscription reports on the caller's thread
     /// and stops when destroyed.

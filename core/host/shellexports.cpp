@@ -7,6 +7,10 @@
 namespace streams {
 
 namespace {
+// The credentials() whose values are secrets.
+const QString kAuthToken = QStringLiteral("TWILIO_AUTH_TOKEN");
+const QString kApiSecret = QStringLiteral("TWILIO_API_SECRET");
+
 QString exportLine(const QString &name, const QString &value)
 {
     return QStringLiteral("export %1=%2").arg(name, ShellExports::quoted(value));
@@ -37,9 +41,22 @@ QString ShellExports::proxyUrl(const QHostAddress &address, quint16 port)
 QStringList ShellExports::credentials(const EngineCredentials &credentials)
 {
     return {exportLine(QStringLiteral("TWILIO_ACCOUNT_SID"), credentials.accountSid),
-        exportLine(QStringLiteral("TWILIO_AUTH_TOKEN"), credentials.authToken),
+        exportLine(kAuthToken, credentials.authToken),
         exportLine(QStringLiteral("TWILIO_API_KEY"), credentials.apiKeySid),
-        exportLine(QStringLiteral("TWILIO_API_SECRET"), credentials.apiKeySecret)};
+        exportLine(kApiSecret, credentials.apiKeySecret)};
+}
+
+QString ShellExports::masked(const QString &line, QStringView mask)
+{
+    for (const QString &name : {kAuthToken, kApiSecret}) {
+        const QString prefix = QStringLiteral("export ") + name + u'=';
+        if (line.startsWith(prefix)) {
+            QString shown = prefix;
+            shown.append(mask);
+            return shown;
+        }
+    }
+    return line;
 }
 
 QStringList ShellExports::proxy(const ProxySetup &setup, const EngineCredentials &credentials)

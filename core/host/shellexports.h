@@ -18,6 +18,9 @@ public:
     /// TWILIO_API_SECRET. They hold secrets: for a terminal or a pipe the user asked for, never
     /// for a log.
     static QStringList credentials(const EngineCredentials &credentials);
+    /// `line` as a screen shows it: the value of an export of a secret (TWILIO_AUTH_TOKEN,
+    /// TWILIO_API_SECRET) replaced by `mask`; any other line as it is.
+    static QString masked(const QString &line, QStringView mask);
 
     /// Where the engine is for --show-proxy-env, and how that was found out.
     struct ProxySetup

@@ -15,7 +15,6 @@
 namespace streams {
 
 namespace {
-constexpr auto kMask = "••••••••••••";
 
 QString secretOf(Backend *backend)
 {
@@ -175,7 +174,7 @@ void ConnectionStatusWidget::refresh()
     m_secret->setVisible(hasSecret);
     m_reveal->setVisible(hasSecret);
     m_copySecret->setVisible(hasSecret);
-    m_secret->setText(tr("token %1").arg(m_revealed ? secret : QString::fromUtf8(kMask)));
+    m_secret->setText(tr("token %1").arg(m_revealed ? secret : kSecretMask.toString()));
 }
 
 } // namespace streams

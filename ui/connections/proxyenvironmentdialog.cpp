@@ -12,21 +12,6 @@
 
 namespace streams {
 
-namespace {
-// The exports whose values are secrets (ShellExports::credentials).
-const QStringList kSecretExports{
-    QStringLiteral("export TWILIO_AUTH_TOKEN="), QStringLiteral("export TWILIO_API_SECRET=")};
-
-QString masked(const QString &line)
-{
-    for (const QString &prefix : kSecretExports) {
-        if (line.startsWith(prefix))
-            return prefix + QStringLiteral("••••••••••••");
-    }
-    return line;
-}
-} // namespace
-
 ProxyEnvironmentDialog::ProxyEnvironmentDialog(Backend *backend, QWidget *parent)
     : QDialog(parent),
       m_backend(backend),
@@ -101,11 +86,7 @@ void ProxyEnvironmentDialog::render()
         m_text->setPlainText(lines());
         return;
     }
-    QStringList shown;
-    shown.reserve(m_lines.size());
-    for (const QString &line : std::as_const(m_lines))
-        shown.append(masked(line));
-    m_text->setPlainText(shown.join(u'\n'));
+    m_text->setPlainText(Backend::maskSecrets(m_lines).join(u'\n'));
 }
 
 QString ProxyEnvironmentDialog::shownText() const
