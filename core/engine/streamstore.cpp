@@ -111,7 +111,46 @@ std::optional<PageCursor> decodeCursor(QStringView token)
         return std::nullopt;
     return PageCursor{token.startsWith(u"PA"), seq};
 }
+
+// The cursor a page token names (none without a token), or the error a bad token gets.
+std::expected<std::optional<PageCursor>, ApiError> pageCursor(const QString &token)
+{
+    if (token.isEmpty())
+        return std::nullopt;
+    std::optional<PageCursor> cursor = decodeCursor(token);
+    if (!cursor)
+        return std::unexpected(ApiError::invalidPageToken());
+    return cursor;
+}
 } // namespace
+
+// One list call: the rows it reads (a table and a filter) and where its page starts.
+struct StreamStore::PageScan
+{
+    QString table;
+    QString where; // the filter, "1" for every row
+    QVariantList filterValues; // bound to the filter's placeholders
+    std::optional<PageCursor> cursor; // from the page token
+    int size = 0;
+    int page = 0; // the offset in pages, without a token
+
+    bool backward() const { return cursor && !cursor->forward; }
+};
+
+// A page's rows with their sequence numbers, in list order.
+template<typename T>
+struct StreamStore::PageRows
+{
+    QList<std::pair<qint64, T>> items;
+    bool more = false; // another row follows in the direction scanned
+};
+
+// The tokens of the pages either side of a page.
+struct StreamStore::PageLinks
+{
+    std::optional<QString> next;
+    std::optional<QString> previous;
+};
 
 // Hot-path statements, prepared once per connection.
 struct StreamStore::Statements
@@ -594,108 +633,144 @@ template<typename T>
 std::expected<Page<T>, ApiError> StreamStore::listPage(const QString &table, const QString &filter,
     const QVariantList &filterValues, const PageRequest &request, T (*fromRow)(const QSqlQuery &))
 {
-    std::optional<PageCursor> cursor;
-    if (!request.pageToken.isEmpty()) {
-        cursor = decodeCursor(request.pageToken);
-        if (!cursor)
-            return std::unexpected(ApiError::invalidPageToken());
-    }
-    const QString columns = table == u"services" ? kServiceColumns : kStreamColumns;
-    const int seqColumn = int(columns.count(u',')); // seq is the last column
-    const QString where = filter.isEmpty() ? QStringLiteral("1") : filter;
-    const int size = request.pageSize;
-
-    // Fetch one row more than a page to learn whether another page follows.
-    QString sql;
-    QVariantList values = filterValues;
-    if (cursor && cursor->forward) {
-        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq > ? ORDER BY seq LIMIT ?");
-        values << cursor->seq << size + 1;
-    } else if (cursor) {
-        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq < ? ORDER BY seq DESC LIMIT ?");
-        values << cursor->seq << size + 1;
-    } else {
-        // No token: `Page` alone is an offset, as Twilio allows for simple clients.
-        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 ORDER BY seq LIMIT ? OFFSET ?");
-        values << size + 1 << qint64(request.page) * size;
-    }
-    QSqlQuery *query = prepared(sql.arg(columns, table, where));
-    if (!query)
-        return std::unexpected(storageError(m_db.lastError()));
-    QSqlQuery &q = *query;
-    for (int i = 0; i < values.size(); ++i)
-        q.bindValue(i, values.at(i));
-    if (!q.exec())
-        return std::unexpected(storageError(q));
-
-    QList<std::pair<qint64, T>> rows;
-    while (q.next())
-        rows.append({q.value(seqColumn).toLongLong(), fromRow(q)});
-    q.finish();
-    const bool backward = cursor && !cursor->forward;
-    const bool moreInScanDirection = rows.size() > size;
-    if (moreInScanDirection)
-        rows.removeLast();
-    if (backward)
-        std::reverse(rows.begin(), rows.end());
-
-    const auto existsBeyond = [&](bool after, qint64 seq) -> std::expected<bool, ApiError> {
-        QSqlQuery *probe =
-            prepared(QStringLiteral("SELECT 1 FROM %1 WHERE %2 AND seq %3 ? LIMIT 1")
-                         .arg(table, where, after ? QStringLiteral(">") : QStringLiteral("<")));
-        if (!probe)
-            return std::unexpected(storageError(m_db.lastError()));
-        int i = 0;
-        for (const QVariant &value : filterValues)
-            probe->bindValue(i++, value);
-        probe->bindValue(i, seq);
-        if (!probe->exec())
-            return std::unexpected(storageError(*probe));
-        const bool exists = probe->next();
-        probe->finish();
-        return exists;
-    };
+    auto cursor = pageCursor(request.pageToken);
+    if (!cursor)
+        return std::unexpected(cursor.error());
+    const PageScan scan{table, filter.isEmpty() ? QStringLiteral("1") : filter, filterValues,
+        *cursor, request.pageSize, request.page};
+    auto rows = readPageRows(scan, fromRow);
+    if (!rows)
+        return std::unexpected(rows.error());
+    auto links = rows->items.isEmpty()
+        ? linksAroundEmptyPage(scan)
+        : linksAroundRows(scan, rows->items.first().first, rows->items.last().first, rows->more);
+    if (!links)
+        return std::unexpected(links.error());
 
     Page<T> page;
     page.page = request.page;
-    page.pageSize = size;
-    if (!rows.isEmpty()) {
-        const qint64 firstSeq = rows.first().first, lastSeq = rows.last().first;
-        bool hasNext = moreInScanDirection;
-        bool hasPrevious = moreInScanDirection;
-        if (backward) {
-            auto next = existsBeyond(true, lastSeq);
-            if (!next)
-                return std::unexpected(next.error());
-            hasNext = *next;
-        } else {
-            hasPrevious = false;
-            if (cursor || request.page > 0) {
-                auto previous = existsBeyond(false, firstSeq);
-                if (!previous)
-                    return std::unexpected(previous.error());
-                hasPrevious = *previous;
-            }
+    page.pageSize = request.pageSize;
+    page.nextPageToken = links->next;
+    page.previousPageToken = links->previous;
+    page.items.reserve(rows->items.size());
+    for (auto &row : rows->items)
+        page.items.append(std::move(row.second));
+    return page;
+}
+
+template<typename T>
+std::expected<StreamStore::PageRows<T>, ApiError> StreamStore::readPageRows(
+    const PageScan &scan, T (*fromRow)(const QSqlQuery &))
+{
+    const QString columns = scan.table == u"services" ? kServiceColumns : kStreamColumns;
+    const int seqColumn = int(columns.count(u',')); // seq is the last column
+    const auto [sql, values] = pageQuery(scan, columns);
+    auto query = execute(sql, values);
+    if (!query)
+        return std::unexpected(query.error());
+    QSqlQuery &q = **query;
+    PageRows<T> rows;
+    while (q.next())
+        rows.items.append({q.value(seqColumn).toLongLong(), fromRow(q)});
+    q.finish();
+    rows.more = rows.items.size() > scan.size;
+    if (rows.more)
+        rows.items.removeLast();
+    if (scan.backward())
+        std::reverse(rows.items.begin(), rows.items.end());
+    return rows;
+}
+
+std::pair<QString, QVariantList> StreamStore::pageQuery(
+    const PageScan &scan, const QString &columns)
+{
+    // Fetch one row more than a page to learn whether another page follows.
+    QString sql;
+    QVariantList values = scan.filterValues;
+    if (scan.cursor && scan.cursor->forward) {
+        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq > ? ORDER BY seq LIMIT ?");
+        values << scan.cursor->seq << scan.size + 1;
+    } else if (scan.cursor) {
+        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 AND seq < ? ORDER BY seq DESC LIMIT ?");
+        values << scan.cursor->seq << scan.size + 1;
+    } else {
+        // No token: `Page` alone is an offset, as Twilio allows for simple clients.
+        sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3 ORDER BY seq LIMIT ? OFFSET ?");
+        values << scan.size + 1 << qint64(scan.page) * scan.size;
+    }
+    return {sql.arg(columns, scan.table, scan.where), values};
+}
+
+std::expected<QSqlQuery *, ApiError> StreamStore::execute(
+    const QString &sql, const QVariantList &values)
+{
+    QSqlQuery *query = prepared(sql);
+    if (!query)
+        return std::unexpected(storageError(m_db.lastError()));
+    for (int i = 0; i < values.size(); ++i)
+        query->bindValue(i, values.at(i));
+    if (!query->exec())
+        return std::unexpected(storageError(*query));
+    return query;
+}
+
+std::expected<bool, ApiError> StreamStore::existsBeyond(
+    const PageScan &scan, bool after, qint64 seq)
+{
+    auto probe =
+        execute(QStringLiteral("SELECT 1 FROM %1 WHERE %2 AND seq %3 ? LIMIT 1")
+                    .arg(scan.table, scan.where, after ? QStringLiteral(">") : QStringLiteral("<")),
+            QVariantList(scan.filterValues) << seq);
+    if (!probe)
+        return std::unexpected(probe.error());
+    const bool exists = (*probe)->next();
+    (*probe)->finish();
+    return exists;
+}
+
+std::expected<StreamStore::PageLinks, ApiError> StreamStore::linksAroundRows(
+    const PageScan &scan, qint64 firstSeq, qint64 lastSeq, bool moreInScanDirection)
+{
+    bool hasNext = moreInScanDirection;
+    bool hasPrevious = moreInScanDirection;
+    if (scan.backward()) {
+        auto next = existsBeyond(scan, true, lastSeq);
+        if (!next)
+            return std::unexpected(next.error());
+        hasNext = *next;
+    } else {
+        hasPrevious = false;
+        if (scan.cursor || scan.page > 0) {
+            auto previous = existsBeyond(scan, false, firstSeq);
+            if (!previous)
+                return std::unexpected(previous.error());
+            hasPrevious = *previous;
         }
-        if (hasNext)
-            page.nextPageToken = encodeCursor(true, lastSeq);
-        if (hasPrevious)
-            page.previousPageToken = encodeCursor(false, firstSeq);
-    } else if (cursor && cursor->forward && cursor->seq > 0) {
-        page.previousPageToken = encodeCursor(false, cursor->seq + 1);
-    } else if (backward && cursor->seq > 0) {
+    }
+    PageLinks links;
+    if (hasNext)
+        links.next = encodeCursor(true, lastSeq);
+    if (hasPrevious)
+        links.previous = encodeCursor(false, firstSeq);
+    return links;
+}
+
+std::expected<StreamStore::PageLinks, ApiError> StreamStore::linksAroundEmptyPage(
+    const PageScan &scan)
+{
+    PageLinks links;
+    if (scan.cursor && scan.cursor->forward && scan.cursor->seq > 0) {
+        links.previous = encodeCursor(false, scan.cursor->seq + 1);
+    } else if (scan.backward() && scan.cursor->seq > 0) {
         // Everything before the page the client came from is gone: still lead back to it, or a
         // client that stepped back could never reach the rest of the list.
-        auto next = existsBeyond(true, cursor->seq - 1);
+        auto next = existsBeyond(scan, true, scan.cursor->seq - 1);
         if (!next)
             return std::unexpected(next.error());
         if (*next)
-            page.nextPageToken = encodeCursor(true, cursor->seq - 1);
+            links.next = encodeCursor(true, scan.cursor->seq - 1);
     }
-    page.items.reserve(rows.size());
-    for (auto &row : rows)
-        page.items.append(std::move(row.second));
-    return page;
+    return links;
 }
 
 std::expected<std::pair<QList<Service>, QList<Stream>>, ApiError> StreamStore::everything(

@@ -123,6 +123,21 @@ private:
     std::expected<Page<T>, ApiError> listPage(const QString &table, const QString &filter,
         const QVariantList &filterValues, const PageRequest &request,
         T (*fromRow)(const QSqlQuery &));
+    // listPage's steps.
+    struct PageScan;
+    template<typename T>
+    struct PageRows;
+    struct PageLinks;
+    static std::pair<QString, QVariantList> pageQuery(const PageScan &scan, const QString &columns);
+    template<typename T>
+    std::expected<PageRows<T>, ApiError> readPageRows(
+        const PageScan &scan, T (*fromRow)(const QSqlQuery &));
+    std::expected<bool, ApiError> existsBeyond(const PageScan &scan, bool after, qint64 seq);
+    std::expected<PageLinks, ApiError> linksAroundRows(
+        const PageScan &scan, qint64 firstSeq, qint64 lastSeq, bool moreInScanDirection);
+    std::expected<PageLinks, ApiError> linksAroundEmptyPage(const PageScan &scan);
+    /// Prepares (once), binds `values` in order and runs `sql`.
+    std::expected<QSqlQuery *, ApiError> execute(const QString &sql, const QVariantList &values);
     /// Storage failures as the caller should see them: a full or read-only disk (and any other
     /// reason the data directory cannot be written) is 503/20503 naming the problem; a damaged
     /// file or anything else 500/20500. Nothing is half-written either way: each call is one

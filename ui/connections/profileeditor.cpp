@@ -76,6 +76,15 @@ ProfileEditor::~ProfileEditor()
 
 void ProfileEditor::build()
 {
+    buildFields();
+    buildAuthChoice();
+    buildTestAndButtons();
+    layOutForm();
+    connectFields();
+}
+
+void ProfileEditor::buildFields()
+{
     m_kind = new QComboBox(this);
     m_kind->setObjectName(QStringLiteral("kindCombo"));
     m_kind->addItem(ConnectionProfile::kindName(Kind::TwilioAccount), int(Kind::TwilioAccount));
@@ -109,7 +118,10 @@ void ProfileEditor::build()
         m_secret->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password);
         m_showSecret->setText(on ? tr("Hide") : tr("Show"));
     });
+}
 
+void ProfileEditor::buildAuthChoice()
+{
     m_apiKey = new QRadioButton(tr("API key (SID + secret)"), this);
     m_apiKey->setObjectName(QStringLiteral("apiKeyRadio"));
     m_authToken = new QRadioButton(tr("Auth Token"), this);
@@ -128,7 +140,10 @@ void ProfileEditor::build()
     m_keychainNote->setWordWrap(true);
     m_keychainNote->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     m_keychainNote->setTextInteractionFlags(Qt::TextSelectableByMouse);
+}
 
+void ProfileEditor::buildTestAndButtons()
+{
     m_tester = new ConnectionTest(this);
     connect(m_tester, &ConnectionTest::finished, this, &ProfileEditor::finishTest);
     m_test = new QPushButton(tr("Test c&onnection"), this);
@@ -144,42 +159,15 @@ void ProfileEditor::build()
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, this);
     // Not every platform theme gives Save a mnemonic; the form's keyboard users need one.
     m_buttons->button(QDialogButtonBox::Save)->setText(tr("&Save"));
+}
 
+void ProfileEditor::layOutForm()
+{
     auto *form = m_form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     // Mnemonics, one letter each: Kind, Name, URL, Account, SID, sEcret/Token, Region, eDge,
     // cOnnection test, Save, Cancel.
     form->addRow(tr("&Kind:"), m_kind);
-    // Each field sits in a column with its problem under it (and, for the secret, the keychain
-    // note): hidden together with its row, and measured properly when the text wraps.
-    const auto addField = [this, form](Field field, const QString &label, QWidget *editor,
-                              QWidget *beside = nullptr, QWidget *below = nullptr) {
-        FieldRow row;
-        row.row = new QWidget(this);
-        auto *column = new QVBoxLayout(row.row);
-        column->setContentsMargins(0, 0, 0, 0);
-        column->setSpacing(2);
-        if (beside) {
-            auto *line = new QHBoxLayout;
-            line->setSpacing(4);
-            line->addWidget(editor, 1);
-            line->addWidget(beside);
-            column->addLayout(line);
-        } else {
-            column->addWidget(editor);
-        }
-        row.error = new QLabel(row.row);
-        row.error->setObjectName(QStringLiteral("problem_%1").arg(editor->objectName()));
-        row.error->setWordWrap(true);
-        row.error->hide();
-        column->addWidget(row.error);
-        if (below)
-            column->addWidget(below);
-        row.label = new QLabel(label, this);
-        row.label->setBuddy(editor);
-        form->addRow(row.label, row.row);
-        m_rows.insert(field, row);
-    };
     addField(Field::Name, tr("&Name:"), m_name);
     addField(Field::EngineUrl, tr("&URL:"), m_url);
     addField(Field::AccountSid, tr("&Account SID:"), m_accountSid);
@@ -210,7 +198,42 @@ void ProfileEditor::build()
     layout->addLayout(testRow);
     layout->addStretch(1);
     layout->addWidget(m_buttons);
+}
 
+void ProfileEditor::addField(
+    Field field, const QString &label, QWidget *editor, QWidget *beside, QWidget *below)
+{
+    // Each field sits in a column with its problem under it (and, for the secret, the keychain
+    // note): hidden together with its row, and measured properly when the text wraps.
+    FieldRow row;
+    row.row = new QWidget(this);
+    auto *column = new QVBoxLayout(row.row);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    if (beside) {
+        auto *line = new QHBoxLayout;
+        line->setSpacing(4);
+        line->addWidget(editor, 1);
+        line->addWidget(beside);
+        column->addLayout(line);
+    } else {
+        column->addWidget(editor);
+    }
+    row.error = new QLabel(row.row);
+    row.error->setObjectName(QStringLiteral("problem_%1").arg(editor->objectName()));
+    row.error->setWordWrap(true);
+    row.error->hide();
+    column->addWidget(row.error);
+    if (below)
+        column->addWidget(below);
+    row.label = new QLabel(label, this);
+    row.label->setBuddy(editor);
+    m_form->addRow(row.label, row.row);
+    m_rows.insert(field, row);
+}
+
+void ProfileEditor::connectFields()
+{
     for (QLineEdit *edit : {m_name, m_url, m_accountSid, m_apiKeySid, m_secret, m_region, m_edge})
         connect(edit, &QLineEdit::textChanged, this, &ProfileEditor::validate);
     const auto touchOn = [this](QLineEdit *edit, Field field) {

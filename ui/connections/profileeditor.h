@@ -79,6 +79,14 @@ Q_SIGNALS:
 
 private:
     void build();
+    void buildFields();
+    void buildAuthChoice();
+    void buildTestAndButtons();
+    void layOutForm();
+    /// A form row: `editor` (with `beside` on its right) over its problem, then `below`.
+    void addField(Field field, const QString &label, QWidget *editor, QWidget *beside = nullptr,
+        QWidget *below = nullptr);
+    void connectFields();
     void load(const ConnectionProfile &profile);
     void updateKind();
     void validate();

@@ -73,6 +73,17 @@ struct LiveViewWidget::Private
     { }
 
     void buildUi();
+    void buildToolBar();
+    void addCapacitySpin();
+    void buildFilterEdit();
+    void addFileActions();
+    void buildBanners();
+    void buildTable();
+    void buildDetailTabs();
+    void buildCharts();
+    void buildFooterLabels();
+    void layOut();
+    void buildExportProgress();
     void connectModel();
     void applyFilterNow();
     void showCurrent(const QModelIndex &proxyIndex);
@@ -153,6 +164,22 @@ struct LiveViewWidget::Private
 
 void LiveViewWidget::Private::buildUi()
 {
+    // In this order: it is the order of the focus chain.
+    buildToolBar();
+    buildFilterEdit();
+    addFileActions();
+    buildBanners();
+    buildTable();
+    buildDetailTabs();
+    buildCharts();
+    buildFooterLabels();
+    // Focusing the live view (a dock, a tab) lands on the messages, not on the first tool.
+    q->setFocusProxy(table);
+    layOut();
+}
+
+void LiveViewWidget::Private::buildToolBar()
+{
     toolBar = new QToolBar(q);
     toolBar->setObjectName(QStringLiteral("liveViewToolBar"));
     toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -181,6 +208,11 @@ void LiveViewWidget::Private::buildUi()
     clearAction->setToolTip(tr("Remove every message from the view and reset the counters "
                                "(Ctrl+Shift+K)"));
 
+    addCapacitySpin();
+}
+
+void LiveViewWidget::Private::addCapacitySpin()
+{
     toolBar->addSeparator();
     auto *keepLabel = new QLabel(tr("Keep last "), toolBar);
     toolBar->addWidget(keepLabel);
@@ -198,8 +230,12 @@ void LiveViewWidget::Private::buildUi()
         tr("How many messages the view keeps; older ones are dropped and counted"));
     keepLabel->setBuddy(capacitySpin);
     toolBar->addWidget(capacitySpin);
+}
 
-    toolBar->addSeparator();
+void LiveViewWidget::Private::buildFilterEdit()
+{
+    // The filter gets a row of its own: in a toolbar it is the first thing pushed into the
+    // overflow menu when the dock is narrow, and it is what people reach for most.
     filterEdit = new QLineEdit(q);
     filterEdit->setObjectName(QStringLiteral("filterEdit"));
     filterEdit->setClearButtonEnabled(true);
@@ -211,7 +247,7 @@ void LiveViewWidget::Private::buildUi()
            "Escape '~' as <code>~0</code> and '/' as <code>~1</code>.</p>"));
     filterEdit->setMinimumWidth(200);
     filterErrorAction = filterEdit->addAction(
-        style->standardIcon(QStyle::SP_MessageBoxWarning), QLineEdit::TrailingPosition);
+        q->style()->standardIcon(QStyle::SP_MessageBoxWarning), QLineEdit::TrailingPosition);
     filterErrorAction->setVisible(false);
     auto *filterShortcut = new QAction(q);
     filterShortcut->setShortcut(QKeySequence::Find);
@@ -221,9 +257,12 @@ void LiveViewWidget::Private::buildUi()
         filterEdit->selectAll();
     });
     q->addAction(filterShortcut);
-    // The filter gets a row of its own: in a toolbar it is the first thing pushed into the
-    // overflow menu when the dock is narrow, and it is what people reach for most.
+}
 
+void LiveViewWidget::Private::addFileActions()
+{
+    toolBar->addSeparator();
+    QStyle *style = q->style();
     exportAction =
         toolBar->addAction(style->standardIcon(QStyle::SP_DialogSaveButton), tr("Export…"));
     exportAction->setObjectName(QStringLiteral("exportAction"));
@@ -253,7 +292,10 @@ void LiveViewWidget::Private::buildUi()
 
     for (QAction *action : {pauseAction, clearAction, exportAction})
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+}
 
+void LiveViewWidget::Private::buildBanners()
+{
     banner = new QLabel(q);
     banner->setObjectName(QStringLiteral("streamRemovedBanner"));
     banner->setWordWrap(true);
@@ -264,7 +306,10 @@ void LiveViewWidget::Private::buildUi()
 
     liveBanner = new PageBanner(q);
     liveBanner->setObjectName(QStringLiteral("liveBanner"));
+}
 
+void LiveViewWidget::Private::buildTable()
+{
     table = new QTableView(q);
     table->setObjectName(QStringLiteral("messageTable"));
     table->setModel(proxy);
@@ -302,7 +347,10 @@ void LiveViewWidget::Private::buildUi()
     QObject::connect(copyAction, &QAction::triggered, q, [this] { copySelection(); });
     table->addAction(copyAction);
     table->setContextMenuPolicy(Qt::ActionsContextMenu);
+}
 
+void LiveViewWidget::Private::buildDetailTabs()
+{
     const QFont fixed = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     detail = new QPlainTextEdit(q);
     detail->setObjectName(QStringLiteral("detailView"));
@@ -326,14 +374,20 @@ void LiveViewWidget::Private::buildUi()
     tabs->setDocumentMode(true);
     tabs->addTab(detail, tr("Message"));
     tabs->addTab(diff, tr("Diff vs previous"));
+}
 
+void LiveViewWidget::Private::buildCharts()
+{
     chart = new MessageRateChart(q);
     chart->setObjectName(QStringLiteral("rateChart"));
 
     fieldChart = new FieldChartWidget(q);
     fieldChart->setObjectName(QStringLiteral("fieldChart"));
     fieldChart->hide(); // until a field is charted or the toolbar asks for it
+}
 
+void LiveViewWidget::Private::buildFooterLabels()
+{
     counters = new QLabel(q);
     counters->setObjectName(QStringLiteral("countersLabel"));
     counters->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -344,10 +398,10 @@ void LiveViewWidget::Private::buildUi()
     status->setObjectName(QStringLiteral("statusLabel"));
     status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+}
 
-    // Focusing the live view (a dock, a tab) lands on the messages, not on the first tool.
-    q->setFocusProxy(table);
-
+void LiveViewWidget::Private::layOut()
+{
     auto *lower = new QSplitter(Qt::Horizontal, q);
     lower->addWidget(tabs);
     lower->addWidget(chart);
@@ -364,19 +418,7 @@ void LiveViewWidget::Private::buildUi()
     split->setStretchFactor(2, 2);
     split->setChildrenCollapsible(false);
 
-    exportProgress = new QWidget(q);
-    exportBar = new QProgressBar(exportProgress);
-    exportBar->setObjectName(QStringLiteral("exportProgressBar"));
-    exportBar->setMaximumWidth(200);
-    exportCancel = new QToolButton(exportProgress);
-    exportCancel->setObjectName(QStringLiteral("exportCancelButton"));
-    exportCancel->setText(tr("Cancel"));
-    exportCancel->setToolTip(tr("Stop the export; the file is not written"));
-    auto *exportRow = new QHBoxLayout(exportProgress);
-    exportRow->setContentsMargins(0, 0, 0, 0);
-    exportRow->addWidget(exportBar);
-    exportRow->addWidget(exportCancel);
-    exportProgress->hide();
+    buildExportProgress();
 
     auto *footer = new QHBoxLayout;
     footer->setContentsMargins(4, 0, 4, 0);
@@ -396,6 +438,23 @@ void LiveViewWidget::Private::buildUi()
     layout->addWidget(liveBanner);
     layout->addWidget(split, 1);
     layout->addLayout(footer);
+}
+
+void LiveViewWidget::Private::buildExportProgress()
+{
+    exportProgress = new QWidget(q);
+    exportBar = new QProgressBar(exportProgress);
+    exportBar->setObjectName(QStringLiteral("exportProgressBar"));
+    exportBar->setMaximumWidth(200);
+    exportCancel = new QToolButton(exportProgress);
+    exportCancel->setObjectName(QStringLiteral("exportCancelButton"));
+    exportCancel->setText(tr("Cancel"));
+    exportCancel->setToolTip(tr("Stop the export; the file is not written"));
+    auto *exportRow = new QHBoxLayout(exportProgress);
+    exportRow->setContentsMargins(0, 0, 0, 0);
+    exportRow->addWidget(exportBar);
+    exportRow->addWidget(exportCancel);
+    exportProgress->hide();
 }
 
 void LiveViewWidget::Private::connectModel()

@@ -197,6 +197,15 @@ struct ComposerWidget::Private
     { }
 
     void buildUi();
+    QHBoxLayout *buildToolbar();
+    QPlainTextEdit *buildEditor();
+    QLabel *buildProblemLabel();
+    QHBoxLayout *buildPublishRow();
+    QLabel *buildStatusLabel();
+    QToolButton *buildRepeatToggle();
+    QWidget *buildRepeatPanel();
+    QHBoxLayout *buildRepeatControls();
+    void addShortcuts();
     void validate();
     void setStatus(const QString &text, bool error, bool transient = false);
     void updateActions();
@@ -217,8 +226,21 @@ void ComposerWidget::Private::buildUi()
     auto *layout = new QVBoxLayout(q);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(4);
+    layout->addLayout(buildToolbar());
+    layout->addWidget(buildEditor(), 1);
+    // The verdict sits right under the field it is about.
+    layout->addWidget(buildProblemLabel());
+    layout->addLayout(buildPublishRow());
+    layout->addWidget(buildStatusLabel());
+    // Repeat: collapsed until asked for, so the editor keeps the room.
+    layout->addWidget(buildRepeatToggle());
+    layout->addWidget(buildRepeatPanel());
+    addShortcuts();
+}
 
-    // Toolbar: history and templates on the left, formatting on the right.
+// History and templates on the left, formatting on the right.
+QHBoxLayout *ComposerWidget::Private::buildToolbar()
+{
     auto *toolbar = new QHBoxLayout;
     toolbar->setSpacing(4);
     historyButton = new QToolButton(q);
@@ -244,8 +266,11 @@ void ComposerWidget::Private::buildUi()
     toolbar->addStretch(1);
     toolbar->addWidget(prettyButton);
     toolbar->addWidget(compactButton);
-    layout->addLayout(toolbar);
+    return toolbar;
+}
 
+QPlainTextEdit *ComposerWidget::Private::buildEditor()
+{
     editor = new QPlainTextEdit(q);
     editor->setObjectName(QStringLiteral("composerEditor"));
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
@@ -255,15 +280,20 @@ void ComposerWidget::Private::buildUi()
     editor->setPlaceholderText(tr("{\"key\": \"value\"}"));
     editor->setAccessibleName(tr("Message data (JSON)"));
     highlighter = new JsonHighlighter(editor->document(), q->palette());
-    layout->addWidget(editor, 1);
+    return editor;
+}
 
-    // The verdict sits right under the field it is about.
+QLabel *ComposerWidget::Private::buildProblemLabel()
+{
     problemLabel = new QLabel(q);
     problemLabel->setWordWrap(true);
     problemLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     problemLabel->setAccessibleName(tr("JSON problem"));
-    layout->addWidget(problemLabel);
+    return problemLabel;
+}
 
+QHBoxLayout *ComposerWidget::Private::buildPublishRow()
+{
     auto *publishRow = new QHBoxLayout;
     meter = new ByteMeter(q);
     publishButton = new QPushButton(tr("Publish"), q);
@@ -271,14 +301,19 @@ void ComposerWidget::Private::buildUi()
     publishButton->setDefault(false);
     publishRow->addWidget(meter, 1);
     publishRow->addWidget(publishButton);
-    layout->addLayout(publishRow);
+    return publishRow;
+}
 
+QLabel *ComposerWidget::Private::buildStatusLabel()
+{
     statusLabel = new QLabel(q);
     statusLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     statusLabel->setAccessibleName(tr("Publish status"));
-    layout->addWidget(statusLabel);
+    return statusLabel;
+}
 
-    // Repeat: collapsed until asked for, so the editor keeps the room.
+QToolButton *ComposerWidget::Private::buildRepeatToggle()
+{
     repeatToggle = new QToolButton(q);
     repeatToggle->setText(tr("Repeat…"));
     repeatToggle->setCheckable(true);
@@ -287,12 +322,41 @@ void ComposerWidget::Private::buildUi()
     repeatToggle->setAutoRaise(true);
     repeatToggle->setToolTip(tr("Publish the text N times at R per second; {{counter}}, {{now}}, "
                                 "{{epoch_ms}}, {{uuid}} and {{random}} are filled in per message"));
-    layout->addWidget(repeatToggle);
+    return repeatToggle;
+}
 
+QWidget *ComposerWidget::Private::buildRepeatPanel()
+{
     repeatPanel = new QWidget(q);
     auto *repeatLayout = new QVBoxLayout(repeatPanel);
     repeatLayout->setContentsMargins(18, 0, 0, 0);
     repeatLayout->setSpacing(4);
+    repeatLayout->addLayout(buildRepeatControls());
+    repeatProgress = new QProgressBar(repeatPanel);
+    repeatProgress->setRange(0, repeatCount->value());
+    repeatProgress->setValue(0);
+    repeatProgress->setFormat(tr("%v / %m"));
+    repeatProgress->setAccessibleName(tr("Repeat progress"));
+    repeatLayout->addWidget(repeatProgress);
+    auto *info = new QHBoxLayout;
+    budgetLabel = new QLabel(repeatPanel);
+    budgetLabel->setToolTip(tr("The stream's publish budget as estimated here: a bucket that "
+                               "holds %1 s of the stream's rate and refills at that rate")
+                                .arg(limits::kPublishBurstSeconds));
+    repeatCounters = new QLabel(repeatPanel);
+    info->addWidget(budgetLabel);
+    info->addStretch(1);
+    info->addWidget(repeatCounters);
+    repeatLayout->addLayout(info);
+    rateWarningLabel = new QLabel(repeatPanel);
+    rateWarningLabel->setWordWrap(true);
+    repeatLayout->addWidget(rateWarningLabel);
+    repeatPanel->setVisible(false);
+    return repeatPanel;
+}
+
+QHBoxLayout *ComposerWidget::Private::buildRepeatControls()
+{
     auto *controls = new QHBoxLayout;
     repeatCount = new QSpinBox(repeatPanel);
     repeatCount->setRange(1, 1'000'000);
@@ -319,29 +383,11 @@ void ComposerWidget::Private::buildUi()
     controls->addStretch(1);
     controls->addWidget(repeatStart);
     controls->addWidget(repeatStop);
-    repeatLayout->addLayout(controls);
-    repeatProgress = new QProgressBar(repeatPanel);
-    repeatProgress->setRange(0, repeatCount->value());
-    repeatProgress->setValue(0);
-    repeatProgress->setFormat(tr("%v / %m"));
-    repeatProgress->setAccessibleName(tr("Repeat progress"));
-    repeatLayout->addWidget(repeatProgress);
-    auto *info = new QHBoxLayout;
-    budgetLabel = new QLabel(repeatPanel);
-    budgetLabel->setToolTip(tr("The stream's publish budget as estimated here: a bucket that "
-                               "holds %1 s of the stream's rate and refills at that rate")
-                                .arg(limits::kPublishBurstSeconds));
-    repeatCounters = new QLabel(repeatPanel);
-    info->addWidget(budgetLabel);
-    info->addStretch(1);
-    info->addWidget(repeatCounters);
-    repeatLayout->addLayout(info);
-    rateWarningLabel = new QLabel(repeatPanel);
-    rateWarningLabel->setWordWrap(true);
-    repeatLayout->addWidget(rateWarningLabel);
-    repeatPanel->setVisible(false);
-    layout->addWidget(repeatPanel);
+    return controls;
+}
 
+void ComposerWidget::Private::addShortcuts()
+{
     // Ctrl+Enter anywhere in the composer; both keys, as "Enter" is the keypad's.
     publishAction = new QAction(tr("Publish"), q);
     publishAction->setShortcuts(

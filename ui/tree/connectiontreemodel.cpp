@@ -44,12 +44,13 @@ struct ConnectionTreeModel::Node
     {
         return !children.empty() && children.back()->kind == NodeKind::LoadMore;
     }
-    Node *connection()
+    /// The backend of the connection the node is under; null once that has closed.
+    Backend *connectionBackend() const
     {
-        Node *node = this;
+        const Node *node = this;
         while (node && node->kind != NodeKind::Connection)
             node = node->parent;
-        return node;
+        return node ? node->backend.data() : nullptr;
     }
 };
 
@@ -165,9 +166,8 @@ void ConnectionTreeModel::removeConnection(Backend *backend)
 
 Backend *ConnectionTreeModel::backend(const QModelIndex &index) const
 {
-    Node *node = nodeFor(index);
-    Node *connection = node ? node->connection() : nullptr;
-    return connection ? connection->backend.data() : nullptr;
+    const Node *node = nodeFor(index);
+    return node ? node->connectionBackend() : nullptr;
 }
 
 ConnectionTreeModel::NodeKind ConnectionTreeModel::kind(const QModelIndex &index) const
@@ -370,8 +370,7 @@ void ConnectionTreeModel::loadMore(const QModelIndex &index)
 
 void ConnectionTreeModel::requestPage(Node *node)
 {
-    Node *connection = node->connection();
-    Backend *backend = connection ? connection->backend.data() : nullptr;
+    Backend *backend = node->connectionBackend();
     if (!backend)
         return;
     node->loading = true;
@@ -464,8 +463,7 @@ void ConnectionTreeModel::refresh(const QModelIndex &index)
         node = node->parent;
     if (!node || (node->kind != NodeKind::Connection && node->kind != NodeKind::Service))
         return;
-    Node *connection = node->connection();
-    Backend *backend = connection ? connection->backend.data() : nullptr;
+    Backend *backend = node->connectionBackend();
     if (!backend)
         return;
     backend->refreshFaultMarks(); // an engine at a URL tells its rules only when asked
@@ -716,6 +714,66 @@ QString countdown(qint64 secondsLeft)
         return QObject::tr("%1 h").arg(secondsLeft / 3600);
     return QObject::tr("%1 d").arg(secondsLeft / 86400);
 }
+
+// Why a connection is failing: what it was told, else its last load error.
+QString problemOf(const QString &connectionProblem, const std::optional<ApiError> &error)
+{
+    return connectionProblem.isEmpty() && error ? error->message() : connectionProblem;
+}
+
+QString connectionText(const Backend &backend, const QString &problem, bool loadFailed)
+{
+    const Backend::State state = backend.state();
+    QString text = backend.endpoint().displayName;
+    if (state == Backend::State::Failed && !problem.isEmpty())
+        text += QStringLiteral(" — ")
+            + ConnectionTreeModel::tr("failed: %1").arg(elidedProblem(problem));
+    else if (state != Backend::State::Connected)
+        text += QStringLiteral(" — ") + stateText(state);
+    else if (loadFailed)
+        text += QStringLiteral(" — ") + ConnectionTreeModel::tr("error");
+    return text;
+}
+
+QString connectionToolTip(const Backend &backend, const QString &problem)
+{
+    using Kind = ConnectionTreeModel::ConnectionKind;
+    const Backend::Endpoint endpoint = backend.endpoint();
+    const Kind kind = ConnectionTreeModel::connectionKind(&backend);
+    QStringList lines{endpoint.displayName,
+        kind == Kind::Local        ? ConnectionTreeModel::tr("Embedded engine")
+            : kind == Kind::Twilio ? ConnectionTreeModel::tr("Twilio account")
+                                   : ConnectionTreeModel::tr("Engine at URL"),
+        endpoint.baseUrl, ConnectionTreeModel::tr("Account SID %1").arg(endpoint.accountSid)};
+    if (!endpoint.apiKeySid.isEmpty() && !endpoint.embedded)
+        lines.append(ConnectionTreeModel::tr("API key %1").arg(endpoint.apiKeySid));
+    lines.append(ConnectionTreeModel::tr("State: %1").arg(stateText(backend.state())));
+    if (!problem.isEmpty())
+        lines.append(problem);
+    return lines.join(u'\n');
+}
+
+QVariant connectionIcon(const Backend &backend, bool loadFailed)
+{
+    QStyle *style = QApplication::style();
+    switch (backend.state()) {
+    case Backend::State::Connecting:
+    case Backend::State::Reconnecting: return style->standardIcon(QStyle::SP_BrowserReload);
+    case Backend::State::Failed:
+    case Backend::State::Disconnected: return style->standardIcon(QStyle::SP_MessageBoxCritical);
+    case Backend::State::Connected: break;
+    }
+    if (loadFailed)
+        return style->standardIcon(QStyle::SP_MessageBoxWarning);
+    switch (ConnectionTreeModel::connectionKind(&backend)) {
+    case ConnectionTreeModel::ConnectionKind::Local:
+        return style->standardIcon(QStyle::SP_ComputerIcon);
+    case ConnectionTreeModel::ConnectionKind::Engine:
+    case ConnectionTreeModel::ConnectionKind::Twilio:
+        return style->standardIcon(QStyle::SP_DriveNetIcon);
+    }
+    return {};
+}
 } // namespace
 
 QVariant ConnectionTreeModel::data(const QModelIndex &index, int role) const
@@ -723,174 +781,147 @@ QVariant ConnectionTreeModel::data(const QModelIndex &index, int role) const
     const Node *node = nodeFor(index);
     if (!node)
         return {};
-    const Node *connectionNode = const_cast<Node *>(node)->connection();
-    const Backend *backend = connectionNode ? connectionNode->backend.data() : nullptr;
-    const QString baseUrl = backend ? backend->endpoint().baseUrl : QString();
-
-    switch (role) {
-    case KindRole: return QVariant::fromValue(node->kind);
-    case SidRole: return node->sid();
-    case UniqueNameRole:
-        return node->kind == NodeKind::Service ? node->service.uniqueName
-            : node->kind == NodeKind::Stream   ? node->stream.uniqueName
-                                               : QString();
-    case UrlRole:
-        if (node->kind == NodeKind::Service)
-            return restjson::serviceUrl(baseUrl, node->service.sid);
-        if (node->kind == NodeKind::Stream)
-            return restjson::streamUrl(baseUrl, node->stream.serviceSid, node->stream.sid);
-        if (node->kind == NodeKind::Connection)
-            return baseUrl;
-        return {};
-    case ServiceSidRole:
-        return node->kind == NodeKind::Service ? node->service.sid
-            : node->kind == NodeKind::Stream   ? node->stream.serviceSid
-                                               : QString();
-    case ServiceRole:
-        return node->kind == NodeKind::Service ? QVariant::fromValue(node->service) : QVariant();
-    case StreamRole:
-        return node->kind == NodeKind::Stream ? QVariant::fromValue(node->stream) : QVariant();
-    case ErrorRole: return node->error ? node->error->message() : QString();
-    case LoadingRole: return node->loading;
-    case ConnectionKindRole:
-        return node->kind == NodeKind::Connection && backend
-            ? QVariant::fromValue(connectionKind(backend))
-            : QVariant();
-    case BadgeRole:
-        if (node->kind == NodeKind::Stream)
-            return faultsOf(node).isEmpty() ? QString() : tr("Fault");
-        return node->kind == NodeKind::Connection && backend ? badgeText(connectionKind(backend))
-                                                             : QString();
-    case FaultsRole: return node->kind == NodeKind::Stream ? faultsOf(node) : QStringList();
-    case ConnectionStateRole:
-        return node->kind == NodeKind::Connection && backend ? QVariant::fromValue(backend->state())
-                                                             : QVariant();
-    case ConnectionProblemRole:
-        return node->kind == NodeKind::Connection ? node->connectionProblem : QString();
-    default: break;
-    }
-
+    if (role >= Qt::UserRole) // the model's own roles, the same for every kind of node
+        return roleData(*node, role);
     switch (node->kind) {
-    case NodeKind::Connection: {
-        if (!backend)
-            return role == Qt::DisplayRole ? QVariant(tr("(closed)")) : QVariant();
-        const Backend::State state = backend->state();
-        const QString problem = node->connectionProblem.isEmpty() && node->error
-            ? node->error->message()
-            : node->connectionProblem;
-        if (role == Qt::DisplayRole) {
-            const Backend::Endpoint endpoint = backend->endpoint();
-            QString text = endpoint.displayName;
-            if (state == Backend::State::Failed && !problem.isEmpty())
-                text += QStringLiteral(" — ") + tr("failed: %1").arg(elidedProblem(problem));
-            else if (state != Backend::State::Connected)
-                text += QStringLiteral(" — ") + stateText(state);
-            else if (node->error)
-                text += QStringLiteral(" — ") + tr("error");
-            return text;
-        }
-        if (role == Qt::ToolTipRole) {
-            const Backend::Endpoint endpoint = backend->endpoint();
-            const ConnectionKind kind = connectionKind(backend);
-            QStringList lines{endpoint.displayName,
-                kind == ConnectionKind::Local        ? tr("Embedded engine")
-                    : kind == ConnectionKind::Twilio ? tr("Twilio account")
-                                                     : tr("Engine at URL"),
-                endpoint.baseUrl, tr("Account SID %1").arg(endpoint.accountSid)};
-            if (!endpoint.apiKeySid.isEmpty() && !endpoint.embedded)
-                lines.append(tr("API key %1").arg(endpoint.apiKeySid));
-            lines.append(tr("State: %1").arg(stateText(state)));
-            if (!problem.isEmpty())
-                lines.append(problem);
-            return lines.join(u'\n');
-        }
-        if (role == Qt::DecorationRole) {
-            QStyle *style = QApplication::style();
-            switch (state) {
-            case Backend::State::Connecting:
-            case Backend::State::Reconnecting: return style->standardIcon(QStyle::SP_BrowserReload);
-            case Backend::State::Failed:
-            case Backend::State::Disconnected:
-                return style->standardIcon(QStyle::SP_MessageBoxCritical);
-            case Backend::State::Connected: break;
-            }
-            if (node->error)
-                return style->standardIcon(QStyle::SP_MessageBoxWarning);
-            switch (connectionKind(backend)) {
-            case ConnectionKind::Local: return style->standardIcon(QStyle::SP_ComputerIcon);
-            case ConnectionKind::Engine:
-            case ConnectionKind::Twilio: return style->standardIcon(QStyle::SP_DriveNetIcon);
-            }
-            return {};
-        }
-        if (role == Qt::FontRole) {
-            QFont font;
-            font.setBold(true);
-            return font;
-        }
-        if (role == Qt::ForegroundRole && state != Backend::State::Connected)
-            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
-        break;
-    }
-    case NodeKind::Service:
-        if (role == Qt::DisplayRole) {
-            const Service &s = node->service;
-            if (!s.friendlyName.isEmpty() && !s.uniqueName.isEmpty())
-                return QStringLiteral("%1 (%2)").arg(s.friendlyName, s.uniqueName);
-            return !s.friendlyName.isEmpty() ? s.friendlyName
-                : !s.uniqueName.isEmpty()    ? s.uniqueName
-                                             : s.sid;
-        }
-        if (role == Qt::ToolTipRole) {
-            QString tip = node->service.sid;
-            if (node->error)
-                tip += u'\n' + node->error->message();
-            return tip;
-        }
-        if (role == Qt::DecorationRole)
-            return QApplication::style()->standardIcon(
-                node->error ? QStyle::SP_MessageBoxWarning : QStyle::SP_DirIcon);
-        break;
-    case NodeKind::Stream:
-        if (role == Qt::DisplayRole)
-            return node->stream.uniqueName.isEmpty() ? node->stream.sid : node->stream.uniqueName;
-        if (role == Qt::ToolTipRole) {
-            QString tip = node->stream.sid;
-            if (node->stream.dateExpires) {
-                const qint64 left = *node->stream.dateExpires - QDateTime::currentSecsSinceEpoch();
-                tip += u'\n'
-                    + tr("expires %1 (in %2)")
-                          .arg(restjson::formatDate(*node->stream.dateExpires), countdown(left));
-            } else {
-                tip += u'\n' + tr("never expires");
-            }
-            if (const QStringList faults = faultsOf(node); !faults.isEmpty())
-                tip += u'\n' + tr("Engine fault rules in force:") + u'\n' + faults.join(u'\n');
-            return tip;
-        }
-        if (role == Qt::DecorationRole)
-            return QApplication::style()->standardIcon(QStyle::SP_FileIcon);
-        break;
-    case NodeKind::LoadMore: {
-        const Node *owner = node->parent;
-        if (role == Qt::DisplayRole) {
-            if (owner->loading)
-                return tr("Loading…");
-            if (owner->error)
-                return tr("Failed: %1 — activate to retry").arg(owner->error->message());
-            return tr("Load more…");
-        }
-        if (role == Qt::ForegroundRole)
-            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
-        if (role == Qt::FontRole) {
-            QFont font;
-            font.setItalic(true);
-            return font;
-        }
-        break;
-    }
+    case NodeKind::Connection: return connectionData(*node, role);
+    case NodeKind::Service: return serviceData(*node, role);
+    case NodeKind::Stream: return streamData(*node, role);
+    case NodeKind::LoadMore: return loadMoreData(*node, role);
     }
     return {};
+}
+
+QVariant ConnectionTreeModel::roleData(const Node &node, int role) const
+{
+    const bool isConnection = node.kind == NodeKind::Connection;
+    const bool isService = node.kind == NodeKind::Service;
+    const bool isStream = node.kind == NodeKind::Stream;
+    const Backend *backend = node.connectionBackend();
+    switch (role) {
+    case KindRole: return QVariant::fromValue(node.kind);
+    case SidRole: return node.sid();
+    case UniqueNameRole:
+        return isService ? node.service.uniqueName : isStream ? node.stream.uniqueName : QString();
+    case UrlRole: {
+        const QString baseUrl = backend ? backend->endpoint().baseUrl : QString();
+        if (isService)
+            return restjson::serviceUrl(baseUrl, node.service.sid);
+        if (isStream)
+            return restjson::streamUrl(baseUrl, node.stream.serviceSid, node.stream.sid);
+        return isConnection ? QVariant(baseUrl) : QVariant();
+    }
+    case ServiceSidRole:
+        return isService ? node.service.sid : isStream ? node.stream.serviceSid : QString();
+    case ServiceRole: return isService ? QVariant::fromValue(node.service) : QVariant();
+    case StreamRole: return isStream ? QVariant::fromValue(node.stream) : QVariant();
+    case ErrorRole: return node.error ? node.error->message() : QString();
+    case LoadingRole: return node.loading;
+    case ConnectionKindRole:
+        return isConnection && backend ? QVariant::fromValue(connectionKind(backend)) : QVariant();
+    case BadgeRole:
+        if (isStream)
+            return faultsOf(&node).isEmpty() ? QString() : tr("Fault");
+        return isConnection && backend ? badgeText(connectionKind(backend)) : QString();
+    case FaultsRole: return isStream ? faultsOf(&node) : QStringList();
+    case ConnectionStateRole:
+        return isConnection && backend ? QVariant::fromValue(backend->state()) : QVariant();
+    case ConnectionProblemRole: return isConnection ? node.connectionProblem : QString();
+    default: return {};
+    }
+}
+
+QVariant ConnectionTreeModel::connectionData(const Node &node, int role)
+{
+    const Backend *backend = node.backend.data();
+    if (!backend)
+        return role == Qt::DisplayRole ? QVariant(tr("(closed)")) : QVariant();
+    switch (role) {
+    case Qt::DisplayRole:
+        return connectionText(
+            *backend, problemOf(node.connectionProblem, node.error), node.error.has_value());
+    case Qt::ToolTipRole:
+        return connectionToolTip(*backend, problemOf(node.connectionProblem, node.error));
+    case Qt::DecorationRole: return connectionIcon(*backend, node.error.has_value());
+    case Qt::FontRole: {
+        QFont font;
+        font.setBold(true);
+        return font;
+    }
+    case Qt::ForegroundRole:
+        if (backend->state() != Backend::State::Connected)
+            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
+        return {};
+    default: return {};
+    }
+}
+
+QVariant ConnectionTreeModel::serviceData(const Node &node, int role)
+{
+    const Service &s = node.service;
+    switch (role) {
+    case Qt::DisplayRole:
+        if (!s.friendlyName.isEmpty() && !s.uniqueName.isEmpty())
+            return QStringLiteral("%1 (%2)").arg(s.friendlyName, s.uniqueName);
+        return !s.friendlyName.isEmpty() ? s.friendlyName
+            : !s.uniqueName.isEmpty()    ? s.uniqueName
+                                         : s.sid;
+    case Qt::ToolTipRole: {
+        QString tip = s.sid;
+        if (node.error)
+            tip += u'\n' + node.error->message();
+        return tip;
+    }
+    case Qt::DecorationRole:
+        return QApplication::style()->standardIcon(
+            node.error ? QStyle::SP_MessageBoxWarning : QStyle::SP_DirIcon);
+    default: return {};
+    }
+}
+
+QVariant ConnectionTreeModel::streamData(const Node &node, int role) const
+{
+    const Stream &stream = node.stream;
+    switch (role) {
+    case Qt::DisplayRole: return stream.uniqueName.isEmpty() ? stream.sid : stream.uniqueName;
+    case Qt::ToolTipRole: {
+        QString tip = stream.sid;
+        if (stream.dateExpires) {
+            const qint64 left = *stream.dateExpires - QDateTime::currentSecsSinceEpoch();
+            tip += u'\n'
+                + tr("expires %1 (in %2)")
+                      .arg(restjson::formatDate(*stream.dateExpires), countdown(left));
+        } else {
+            tip += u'\n' + tr("never expires");
+        }
+        if (const QStringList faults = faultsOf(&node); !faults.isEmpty())
+            tip += u'\n' + tr("Engine fault rules in force:") + u'\n' + faults.join(u'\n');
+        return tip;
+    }
+    case Qt::DecorationRole: return QApplication::style()->standardIcon(QStyle::SP_FileIcon);
+    default: return {};
+    }
+}
+
+QVariant ConnectionTreeModel::loadMoreData(const Node &node, int role)
+{
+    const Node *owner = node.parent;
+    switch (role) {
+    case Qt::DisplayRole:
+        if (owner->loading)
+            return tr("Loading…");
+        if (owner->error)
+            return tr("Failed: %1 — activate to retry").arg(owner->error->message());
+        return tr("Load more…");
+    case Qt::ForegroundRole:
+        return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
+    case Qt::FontRole: {
+        QFont font;
+        font.setItalic(true);
+        return font;
+    }
+    default: return {};
+    }
 }
 
 } // namespace streams

@@ -129,6 +129,12 @@ private:
     /// The connection's fault rules changed: its stream rows' badges may have.
     void faultMarksChanged(Node *connection);
     QStringList faultsOf(const Node *stream) const;
+    /// data() for the model's own roles, then for Qt's roles by the kind of node.
+    QVariant roleData(const Node &node, int role) const;
+    static QVariant connectionData(const Node &node, int role);
+    static QVariant serviceData(const Node &node, int role);
+    QVariant streamData(const Node &node, int role) const;
+    static QVariant loadMoreData(const Node &node, int role);
     template<typename Item>
     std::vector<std::unique_ptr<Node>> makeNodes(Node *parent, const QList<Item> &items);
 
