@@ -1,36 +1,20 @@
 #include "api/rawjson.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
+#include "api/jsonscanner.h"
 
 namespace streams::rawjson {
 
 namespace {
 
-// The one byte-level JSON scanner behind member() and pointerAt(). It trusts its input to be
-// valid JSON (both callers' documents have parsed) but never reads out of bounds when it is not.
+// member() and pointerAt() over the JSON scanner. It trusts its input to be valid JSON (both
+// callers' documents have parsed) but never reads out of bounds when it is not.
 struct Scanner
 {
-    QByteArrayView json;
+    json::Scanner tokens;
 
-    qsizetype size() const { return json.size(); }
-
-    qsizetype skipSpace(qsizetype i) const
-    {
-        while (
-            i < size() && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
-            ++i;
-        return i;
-    }
-
-    // One past the closing quote of the string whose opening quote is at `at`.
-    qsizetype skipString(qsizetype at) const
-    {
-        qsizetype k = at + 1;
-        while (k < size() && json[k] != '"')
-            k += json[k] == '\\' ? 2 : 1;
-        return qMin(k + 1, size());
-    }
+    QByteArrayView text() const { return tokens.text(); }
+    qsizetype size() const { return tokens.size(); }
+    qsizetype skipSpace(qsizetype i) const { return tokens.skipWhitespace(i); }
 
     // The end of the value at `at`: one past a container's closing bracket or a string's quote,
     // or the ',' / closing bracket after a scalar (whose text then needs trimming).
@@ -39,42 +23,40 @@ struct Scanner
         qsizetype k = at;
         int depth = 0;
         while (k < size()) {
-            const char c = json[k];
-            if (c == '"') {
-                k = skipString(k);
+            const json::Token token = tokens.tokenAt(k);
+            switch (token.kind) {
+            case json::TokenKind::String:
                 if (depth == 0)
-                    return k;
-                continue;
-            }
-            if (c == '{' || c == '[') {
-                ++depth;
-            } else if (c == '}' || c == ']') {
+                    return token.end();
+                break;
+            case json::TokenKind::BeginObject:
+            case json::TokenKind::BeginArray: ++depth; break;
+            case json::TokenKind::EndObject:
+            case json::TokenKind::EndArray:
                 if (depth == 0)
                     return k;
                 if (--depth == 0)
                     return k + 1;
-            } else if (c == ',' && depth == 0) {
-                return k;
+                break;
+            case json::TokenKind::Comma:
+                if (depth == 0)
+                    return k;
+                break;
+            default: break;
             }
-            ++k;
+            k = token.end();
         }
         return k;
     }
 
     // QJsonDocument reads past a UTF-8 byte order mark before the value; so does this (found by
     // fuzz_rawjson).
-    qsizetype start() const { return skipSpace(json.startsWith("\xEF\xBB\xBF") ? 3 : 0); }
+    qsizetype start() const
+    {
+        const bool bom = size() > 0 && tokens.tokenAt(0).kind == json::TokenKind::ByteOrderMark;
+        return skipSpace(bom ? 3 : 0);
+    }
 };
-
-// A key's text between its quotes, unescaped.
-QString keyText(QByteArrayView quoted)
-{
-    if (!quoted.contains('\\'))
-        return QString::fromUtf8(quoted.sliced(1, quoted.size() - 2));
-    const QJsonDocument decoded =
-        QJsonDocument::fromJson(QByteArray("[") + quoted.toByteArray() + QByteArray("]"));
-    return decoded.array().at(0).toString();
-}
 
 // Walks the value at `at` with `path` naming it, and records in `found` the path of the deepest
 // member or element whose key or value covers `offset`. Returns the value's end.
@@ -97,21 +79,22 @@ struct PointerFinder
     {
         const qsizetype n = scanner.size();
         // Messages are at most 4 KiB, but a hostile document should not blow the stack.
-        if (at >= n || depth > 256 || (scanner.json[at] != '{' && scanner.json[at] != '['))
+        if (at >= n || depth > 256 || (scanner.text()[at] != '{' && scanner.text()[at] != '['))
             return scanner.skipValue(at);
-        const bool object = scanner.json[at] == '{';
+        const bool object = scanner.text()[at] == '{';
         qsizetype i = scanner.skipSpace(at + 1);
         for (int index = 0; i < n; ++index) {
-            if (scanner.json[i] == '}' || scanner.json[i] == ']')
+            if (scanner.text()[i] == '}' || scanner.text()[i] == ']')
                 return i + 1;
             const qsizetype memberStart = i;
             if (object) {
-                if (scanner.json[i] != '"')
+                if (scanner.text()[i] != '"')
                     return n;
-                const qsizetype keyEnd = scanner.skipString(i);
-                path.append(keyText(scanner.json.sliced(i, keyEnd - i)));
+                const json::Token key = scanner.tokens.tokenAt(i);
+                const qsizetype keyEnd = key.end();
+                path.append(json::decodedString(scanner.text(), key));
                 i = scanner.skipSpace(keyEnd);
-                if (i >= n || scanner.json[i] != ':')
+                if (i >= n || scanner.text()[i] != ':')
                     return n;
                 i = scanner.skipSpace(i + 1);
             } else {
@@ -121,7 +104,7 @@ struct PointerFinder
             record(memberStart, valueEnd);
             path.removeLast();
             i = scanner.skipSpace(valueEnd);
-            if (i < n && scanner.json[i] == ',')
+            if (i < n && scanner.text()[i] == ',')
                 i = scanner.skipSpace(i + 1);
         }
         return n;
@@ -132,7 +115,7 @@ struct PointerFinder
 
 std::optional<QByteArrayView> member(QByteArrayView json, QByteArrayView name)
 {
-    const Scanner scanner{json};
+    const Scanner scanner{json::Scanner(json)};
     const qsizetype n = scanner.size();
     qsizetype i = scanner.start();
     if (i >= n || json[i] != '{')
@@ -143,12 +126,11 @@ std::optional<QByteArrayView> member(QByteArrayView json, QByteArrayView name)
         i = scanner.skipSpace(i);
         if (i >= n || json[i] != '"')
             return found;
-        const qsizetype keyEnd = scanner.skipString(i);
-        if (keyEnd - i < 2)
+        const json::Token keyToken = scanner.tokens.tokenAt(i);
+        const qsizetype keyEnd = keyToken.end();
+        if (keyToken.length < 2 || keyToken.hasEscapes)
             return std::nullopt;
         const QByteArrayView key = json.sliced(i + 1, keyEnd - i - 2);
-        if (key.contains('\\'))
-            return std::nullopt;
         i = scanner.skipSpace(keyEnd);
         if (i >= n || json[i] != ':')
             return std::nullopt;
@@ -167,7 +149,7 @@ std::optional<QByteArrayView> member(QByteArrayView json, QByteArrayView name)
 
 std::optional<QStringList> pointerAt(QByteArrayView json, qsizetype offset)
 {
-    const Scanner scanner{json};
+    const Scanner scanner{json::Scanner(json)};
     PointerFinder finder{scanner, offset, {}, {}};
     finder.walk(scanner.start(), 0);
     return finder.found;

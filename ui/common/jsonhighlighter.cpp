@@ -1,5 +1,7 @@
 #include "ui/common/jsonhighlighter.h"
 
+#include "api/jsonscanner.h"
+
 namespace streams {
 
 namespace {
@@ -78,62 +80,67 @@ QTextCharFormat JsonHighlighter::format(Token token) const
 
 void JsonHighlighter::highlightBlock(const QString &text)
 {
+    // The JSON scanner reads UTF-8; QSyntaxHighlighter counts UTF-16 code units. Tokens never
+    // split a character, so each byte offset a token starts or ends at has a position here.
+    const QByteArray utf8 = text.toUtf8();
+    QList<qsizetype> positionOf(utf8.size() + 1); // byte offset -> UTF-16 position
+    QList<qsizetype> offsetOf(text.size() + 1); // UTF-16 position -> byte offset
+    for (qsizetype b = 0, u = 0; b <= utf8.size(); ++b) {
+        positionOf[b] = u;
+        if (b == utf8.size() || (static_cast<unsigned char>(utf8[b]) & 0xC0) != 0x80) {
+            offsetOf[u] = b;
+            if (b < utf8.size())
+                u += static_cast<unsigned char>(utf8[b]) >= 0xF0 ? 2 : 1;
+        }
+    }
+    const auto setSpan = [&](qsizetype from, qsizetype to, Token token) {
+        setFormat(int(from), int(to - from), m_formats[int(token)]);
+    };
+    const json::Scanner scanner(utf8);
     const qsizetype size = text.size();
     qsizetype i = 0;
     while (i < size) {
-        const QChar c = text[i];
-        if (c.isSpace()) {
-            ++i;
+        // A placeholder is the composer's, not JSON's: it goes first.
+        if (const qsizetype length = placeholderLength(text, i); length > 0) {
+            setSpan(i, i + length, Token::Placeholder);
+            i += length;
             continue;
         }
-        if (c == u'"') {
-            qsizetype end = i + 1;
-            while (end < size && text[end] != u'"')
-                end += text[end] == u'\\' ? 2 : 1;
-            end = qMin(size, end + 1); // an unterminated string runs to the end of the line
+        const json::Token token = scanner.tokenAt(offsetOf[i]);
+        const qsizetype end = positionOf[token.end()];
+        switch (token.kind) {
+        case json::TokenKind::String: {
+            // An unterminated string runs to the end of the line.
             qsizetype next = end;
             while (next < size && text[next].isSpace())
                 ++next;
             const bool isKey = next < size && text[next] == u':';
-            setFormat(int(i), int(end - i), m_formats[int(isKey ? Token::Key : Token::String)]);
+            setSpan(i, end, isKey ? Token::Key : Token::String);
             for (qsizetype p = i + 1; p < end; ++p) {
                 if (const qsizetype length = placeholderLength(text, p);
                     length > 0 && p + length <= end) {
-                    setFormat(int(p), int(length), m_formats[int(Token::Placeholder)]);
+                    setSpan(p, p + length, Token::Placeholder);
                     p += length - 1;
                 }
             }
-            i = end;
-            continue;
+            break;
         }
-        if (const qsizetype length = placeholderLength(text, i); length > 0) {
-            setFormat(int(i), int(length), m_formats[int(Token::Placeholder)]);
-            i += length;
-            continue;
-        }
-        if (c == u'-' || c.isDigit()) {
-            qsizetype end = i + 1;
-            while (end < size
-                && (text[end].isDigit() || text[end] == u'.' || text[end] == u'e'
-                    || text[end] == u'E' || text[end] == u'+' || text[end] == u'-'))
-                ++end;
-            setFormat(int(i), int(end - i), m_formats[int(Token::Number)]);
-            i = end;
-            continue;
-        }
-        if (c.isLetter()) {
-            qsizetype end = i + 1;
-            while (end < size && isWordChar(text[end]))
-                ++end;
+        case json::TokenKind::Number: setSpan(i, end, Token::Number); break;
+        case json::TokenKind::Literal: {
             const QStringView word = QStringView(text).mid(i, end - i);
             if (word == u"true" || word == u"false" || word == u"null")
-                setFormat(int(i), int(end - i), m_formats[int(Token::Keyword)]);
-            i = end;
-            continue;
+                setSpan(i, end, Token::Keyword);
+            break;
         }
-        if (c == u'{' || c == u'}' || c == u'[' || c == u']' || c == u':' || c == u',')
-            setFormat(int(i), 1, m_formats[int(Token::Punctuation)]);
-        ++i;
+        case json::TokenKind::BeginObject:
+        case json::TokenKind::EndObject:
+        case json::TokenKind::BeginArray:
+        case json::TokenKind::EndArray:
+        case json::TokenKind::Colon:
+        case json::TokenKind::Comma: setSpan(i, end, Token::Punctuation); break;
+        default: break; // whitespace, a byte order mark, bytes JSON has no use for
+        }
+        i = end;
     }
 }
 

@@ -1,5 +1,6 @@
 #include "ui/stream/composerwidget.h"
 
+#include "api/jsonscanner.h"
 #include "api/validation.h"
 #include "backend/backend.h"
 #include "backend/ratelimitbackoff.h"
@@ -70,66 +71,13 @@ QString reasonOf(const validation::JsonProblem &problem)
     return message;
 }
 
-bool isJsonSpace(QChar c)
-{
-    return c == u' ' || c == u'\t' || c == u'\n' || c == u'\r';
-}
-
 // Lays out JSON text that Qt's parser accepted: whitespace outside strings is dropped and, with
 // `indent` > 0, put back as one member per line. Works on the text itself rather than through
 // QJsonDocument, which would sort the keys and respell numbers, while the engine now delivers
 // both exactly as written.
 QString relayout(const QString &text, int indent)
 {
-    QString out;
-    out.reserve(text.size() * (indent > 0 ? 2 : 1));
-    int depth = 0;
-    const auto newline = [&] {
-        if (indent > 0) {
-            out += u'\n';
-            out += QString(qMax(0, depth) * indent, u' ');
-        }
-    };
-    const qsizetype size = text.size();
-    for (qsizetype i = 0; i < size; ++i) {
-        const QChar c = text[i];
-        if (isJsonSpace(c))
-            continue;
-        if (c == u'"') {
-            const qsizetype start = i++;
-            while (i < size && text[i] != u'"')
-                i += text[i] == u'\\' ? 2 : 1;
-            out += QStringView(text).mid(start, qMin(i, size - 1) - start + 1);
-            continue;
-        }
-        if (c == u'{' || c == u'[') {
-            out += c;
-            qsizetype next = i + 1;
-            while (next < size && isJsonSpace(text[next]))
-                ++next;
-            if (next < size && (text[next] == u'}' || text[next] == u']')) {
-                out += text[next]; // an empty container stays on one line
-                i = next;
-                continue;
-            }
-            ++depth;
-            newline();
-        } else if (c == u'}' || c == u']') {
-            --depth;
-            newline();
-            out += c;
-        } else if (c == u',') {
-            out += c;
-            newline();
-        } else if (c == u':') {
-            out += c;
-            if (indent > 0)
-                out += u' ';
-        } else {
-            out += c;
-        }
-    }
-    return out;
+    return QString::fromUtf8(json::relayout(text.toUtf8(), indent));
 }
 
 QString oneLine(const QString &text)

@@ -43,6 +43,8 @@ class TestJsonHighlighter final : public QObject
 private Q_SLOTS:
     void tokens_data();
     void tokens();
+    void partialInput_data();
+    void partialInput();
     void readableOnLightAndDark_data();
     void readableOnLightAndDark();
 };
@@ -81,6 +83,54 @@ void TestJsonHighlighter::tokens()
     const int position = int(document.toPlainText().indexOf(fragment));
     QVERIFY(position >= 0);
     const QColor expected = highlighter.format(token).foreground().color();
+    for (int i = 0; i < fragment.size(); ++i)
+        QCOMPARE(colorAt(document, position + i), expected);
+}
+
+void TestJsonHighlighter::partialInput_data()
+{
+    QTest::addColumn<QString>("line"); // as the user is typing it
+    QTest::addColumn<QString>("fragment"); // its first occurrence in the line
+    QTest::addColumn<int>("token"); // a JsonHighlighter::Token, or -1: left uncoloured
+
+    const auto row = [](const char *name, const QString &line, const QString &fragment, int token) {
+        QTest::newRow(name) << line << fragment << token;
+    };
+    const int none = -1;
+    row("unterminated string runs to the end", QStringLiteral(u"{\"name\": \"caf"),
+        QStringLiteral(u"\"caf"), int(JsonHighlighter::Token::String));
+    row("unterminated key is a string", QStringLiteral(u"{\"na"), QStringLiteral(u"\"na"),
+        int(JsonHighlighter::Token::String));
+    row("key once the colon is typed", QStringLiteral(u"{\"name\":"), QStringLiteral(u"\"name\""),
+        int(JsonHighlighter::Token::Key));
+    row("string ending in a backslash", QStringLiteral(u"{\"a\": \"b\\"), QStringLiteral(u"\"b\\"),
+        int(JsonHighlighter::Token::String));
+    row("half a keyword", QStringLiteral(u"{\"t\": tru"), QStringLiteral(u"tru"), none);
+    row("keyword inside a longer word", QStringLiteral(u"[truex]"), QStringLiteral(u"truex"), none);
+    row("half a number", QStringLiteral(u"[-1."), QStringLiteral(u"-1."),
+        int(JsonHighlighter::Token::Number));
+    row("half a placeholder is punctuation", QStringLiteral(u"[{{coun"), QStringLiteral(u"{"),
+        int(JsonHighlighter::Token::Punctuation));
+    row("placeholder in an unterminated string", QStringLiteral(u"[\"{{now}}"),
+        QStringLiteral(u"{{now}}"), int(JsonHighlighter::Token::Placeholder));
+    row("after a character outside strings", QStringLiteral(u"[é, 😀 true"), QStringLiteral(u"true"),
+        int(JsonHighlighter::Token::Keyword));
+}
+
+void TestJsonHighlighter::partialInput()
+{
+    QFETCH(QString, line);
+    QFETCH(QString, fragment);
+    QFETCH(int, token);
+
+    QTextDocument document;
+    document.setPlainText(line);
+    JsonHighlighter highlighter(&document, paletteWithBase(Qt::white));
+    const int position = int(line.indexOf(fragment));
+    QVERIFY(position >= 0);
+    const QColor expected = token < 0
+        ? QColor()
+        : highlighter.format(JsonHighlighter::Token(token)).foreground().color();
     for (int i = 0; i < fragment.size(); ++i)
         QCOMPARE(colorAt(document, position + i), expected);
 }
