@@ -38,6 +38,14 @@ private Q_SLOTS:
     void faultRulesBadgeTheStreamsTheyTouch();
 
 private:
+    /// Who consumes the model decides how it is fetched: the paging tests need a lazy consumer
+    /// (a view fetches a page when asked), while QAbstractItemModelTester fetches every page it
+    /// can (an eager view). Each test makes the model it needs first.
+    enum class Consumer {
+        Lazy,
+        EagerTester
+    };
+    void makeModel(Consumer consumer);
     QModelIndex serviceIndex(const QString &sid);
     void loadAll(const QModelIndex &parent);
     QStringList childSids(const QModelIndex &parent) const;
@@ -72,11 +80,13 @@ void TestConnectionTreeModel::init()
         QVERIFY(stream);
         m_streamSids.append(stream->sid);
     }
+}
+
+void TestConnectionTreeModel::makeModel(Consumer consumer)
+{
     m_model = std::make_unique<ConnectionTreeModel>();
     m_model->setPageSize(50);
-    // QAbstractItemModelTester fetches every page it can (an eager view); the paging tests need
-    // a lazy consumer, so the tester gets a scenario of its own below.
-    if (QByteArrayView(QTest::currentTestFunction()) == "holdsUnderModelTesterAsAnEagerView")
+    if (consumer == Consumer::EagerTester)
         new QAbstractItemModelTester(
             m_model.get(), QAbstractItemModelTester::FailureReportingMode::Fatal, m_model.get());
     m_model->addConnection(m_backend.get());
@@ -124,6 +134,7 @@ QStringList TestConnectionTreeModel::childSids(const QModelIndex &parent) const
 
 void TestConnectionTreeModel::connectionPagesServicesLazily()
 {
+    makeModel(Consumer::Lazy);
     const QModelIndex connection = m_model->connectionIndex(m_backend.get());
     QVERIFY(connection.isValid());
     // Nothing is listed until asked (the model tester asks at once, as a view would on expand).
@@ -142,6 +153,7 @@ void TestConnectionTreeModel::connectionPagesServicesLazily()
 
 void TestConnectionTreeModel::streamsPageWithALoadMoreRow()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     m_model->fetchMore(service); // a no-op if the tester already asked
     QTRY_COMPARE(m_model->rowCount(service), 51); // one page and the "load more" row
@@ -161,6 +173,7 @@ void TestConnectionTreeModel::streamsPageWithALoadMoreRow()
 
 void TestConnectionTreeModel::refreshKeepsSurvivingRowsAndSelection()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     m_model->fetchMore(service);
     QTRY_COMPARE(m_model->rowCount(service), 51);
@@ -186,6 +199,7 @@ void TestConnectionTreeModel::refreshKeepsSurvivingRowsAndSelection()
 
 void TestConnectionTreeModel::streamDeletedThroughRestDisappears()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     m_model->fetchMore(service);
     QTRY_COMPARE(m_model->rowCount(service), 51);
@@ -204,6 +218,7 @@ void TestConnectionTreeModel::streamDeletedThroughRestDisappears()
 
 void TestConnectionTreeModel::addedStreamAppearsOnceAfterPaging()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     m_model->fetchMore(service);
     QTRY_COMPARE(m_model->rowCount(service), 51);
@@ -219,6 +234,7 @@ void TestConnectionTreeModel::addedStreamAppearsOnceAfterPaging()
 
 void TestConnectionTreeModel::failedLoadOffersRetryAndDoesNotLoop()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     // The service vanishes before its streams are listed: the page request fails.
     QVERIFY(await(m_backend->deleteService(m_serviceSid)));
@@ -238,6 +254,7 @@ void TestConnectionTreeModel::failedLoadOffersRetryAndDoesNotLoop()
 
 void TestConnectionTreeModel::filterMatchesNamesAndSids()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     m_model->fetchMore(service);
     QTRY_COMPARE(m_model->rowCount(service), 51);
@@ -267,6 +284,7 @@ void TestConnectionTreeModel::holdsUnderModelTesterAsAnEagerView()
 {
     // The tester checks the model's invariants after every change and fetches every page, in
     // batches that must never exceed a page.
+    makeModel(Consumer::EagerTester);
     const QModelIndex connection = m_model->connectionIndex(m_backend.get());
     QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
@@ -310,6 +328,7 @@ void TestConnectionTreeModel::holdsUnderModelTesterAsAnEagerView()
 
 void TestConnectionTreeModel::streamCreatedInAnUnlistedServiceAppears()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     QCOMPARE(m_model->rowCount(service), 0);
     auto created = await(m_backend->createStream(m_serviceSid, {QStringLiteral("fresh"), {}}));
@@ -336,6 +355,7 @@ QStringList TestConnectionTreeModel::badgedSids(const QModelIndex &parent) const
 
 void TestConnectionTreeModel::faultRulesBadgeTheStreamsTheyTouch()
 {
+    makeModel(Consumer::Lazy);
     const QPersistentModelIndex service = serviceIndex(m_serviceSid);
     m_model->fetchMore(service);
     QTRY_COMPARE(m_model->rowCount(service), 51);
