@@ -24,28 +24,13 @@
 
 const http = require("node:http");
 const { Engine, listAllStreams, request, sleep, sqlite } = require("./lib/engine");
+const { parseArgs } = require("../support/loadclient.js");
 
-function parseArgs(argv) {
-  const options = { kills: 20, clients: 8, minUpMs: 100, maxUpMs: 1500, maxDownMs: 3000, seed: null, json: false };
-  const positional = [];
-  for (let i = 0; i < argv.length; ++i) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return Number(argv[++i]);
-    };
-    if (arg === "--kills") options.kills = value();
-    else if (arg === "--clients") options.clients = value();
-    else if (arg === "--min-up-ms") options.minUpMs = value();
-    else if (arg === "--max-up-ms") options.maxUpMs = value();
-    else if (arg === "--max-down-ms") options.maxDownMs = value();
-    else if (arg === "--seed") options.seed = value();
-    else if (arg === "--json") options.json = true;
-    else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);
-    else positional.push(arg);
-  }
-  if (positional.length !== 1) throw new Error("usage: kill9.js ENGINE_BINARY [--kills N] [--clients C] ...");
-  options.binary = positional[0];
+function parseOptions(argv) {
+  const options = parseArgs(argv,
+    { kills: 20, clients: 8, minUpMs: 100, maxUpMs: 1500, maxDownMs: 3000, seed: null, json: false },
+    { usage: "kill9.js ENGINE_BINARY [--kills N] [--clients C] ...", positional: 1 });
+  options.binary = options.positional[0];
   return options;
 }
 
@@ -62,7 +47,7 @@ function rng(seed) {
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = rng(seed);
   const between = (lo, hi) => lo + random() * (hi - lo);

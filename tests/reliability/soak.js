@@ -28,43 +28,37 @@
 
 const http = require("node:http");
 const os = require("node:os");
-const { Worker, isMainThread, parentPort, workerData } = require("node:worker_threads");
+const { isMainThread, parentPort, workerData } = require("node:worker_threads");
 const { Engine, percentile, processUsage, request, sleep } = require("./lib/engine");
-const { TwilsockSubscriber, loadInterop } = require("./lib/twilsock");
+// The twilsock client, worker threads and command line, shared with the benchmarks.
+const { TwilsockSocket, askWorkers, connectInLanes, loadInterop, parseArgs, startWorkers } = require("../support/loadclient.js");
 
 // ---------------------------------------------------------------------------------------------
 // Worker: a slice of the subscribers.
 
 async function runWorker() {
-  const WebSocket = loadInterop("ws");
   const { url, host, assignments, hotSids } = workerData;
   const received = new Array(hotSids.length).fill(0);
   let unexpectedCloses = 0;
   let firstClose = null;
-  const subscribers = [];
-  let failures = 0;
-  let firstError = null;
-  let next = 0;
-  async function lane() {
-    while (next < assignments.length) {
-      const { token, hot } = assignments[next++];
-      const subscriber = new TwilsockSubscriber(WebSocket, url, host,
-        () => received[hot]++,
-        (code) => {
-          unexpectedCloses++;
-          firstClose = firstClose || `subscriber of hot stream ${hot} closed with ${code}`;
-        });
-      try {
-        await subscriber.open(token);
-        await subscriber.subscribe(hotSids[hot]);
-        subscribers.push(subscriber);
-      } catch (error) {
-        failures++;
-        firstError = firstError || error.message;
-      }
+  const { connected: subscribers, failures, firstError } = await connectInLanes(assignments, 25, async ({ token, hot }) => {
+    const subscriber = new TwilsockSocket(url, {
+      sdk: "soak",
+      onMessage: () => received[hot]++,
+      onClose: (code) => {
+        unexpectedCloses++;
+        firstClose = firstClose || `subscriber of hot stream ${hot} closed with ${code}`;
+      },
+    });
+    try {
+      await subscriber.open(token);
+      await subscriber.subscribe(host, hotSids[hot]);
+    } catch (error) {
+      subscriber.close();
+      throw error;
     }
-  }
-  await Promise.all(Array.from({ length: 25 }, lane));
+    return subscriber;
+  });
   parentPort.postMessage({ type: "ready", connected: subscribers.length, failures, firstError });
   parentPort.on("message", (command) => {
     if (command === "stats") {
@@ -79,30 +73,13 @@ async function runWorker() {
 // ---------------------------------------------------------------------------------------------
 // Main.
 
-function parseArgs(argv) {
-  const options = { seconds: 600, clients: 200, rate: 400, subscribers: 1000, hotStreams: 20, ttl: null, workers: 2, json: false };
-  const positional = [];
-  for (let i = 0; i < argv.length; ++i) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      const number = Number(argv[++i]);
-      if (!Number.isFinite(number) || number < 0) throw new Error(`${arg} needs a non-negative number`);
-      return number;
-    };
-    if (arg === "--seconds") options.seconds = value();
-    else if (arg === "--clients") options.clients = value();
-    else if (arg === "--rate") options.rate = value();
-    else if (arg === "--subscribers") options.subscribers = value();
-    else if (arg === "--hot-streams") options.hotStreams = Math.max(1, value());
-    else if (arg === "--ttl") options.ttl = value();
-    else if (arg === "--workers") options.workers = Math.max(1, value());
-    else if (arg === "--json") options.json = true;
-    else if (arg.startsWith("--")) throw new Error(`unknown option ${arg}`);
-    else positional.push(arg);
-  }
-  if (positional.length !== 1) throw new Error("usage: soak.js ENGINE_BINARY [--seconds S] [--clients C] [--rate R] ...");
-  options.binary = positional[0];
+function parseOptions(argv) {
+  const options = parseArgs(argv,
+    { seconds: 600, clients: 200, rate: 400, subscribers: 1000, hotStreams: 20, ttl: null, workers: 2, json: false },
+    { usage: "soak.js ENGINE_BINARY [--seconds S] [--clients C] [--rate R] ...", positional: 1 });
+  options.binary = options.positional[0];
+  options.hotStreams = Math.max(1, options.hotStreams);
+  options.workers = Math.max(1, options.workers);
   if (options.ttl === null) options.ttl = Math.round(Math.min(120, Math.max(10, options.seconds / 5)));
   return options;
 }
@@ -123,7 +100,7 @@ function slope(points) {
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const twilio = loadInterop("twilio");
   const engine = new Engine(options.binary);
   const tag = Date.now().toString(36);
@@ -160,36 +137,19 @@ async function main() {
       return { token: mint(`soak-${i}`), hot: i % options.hotStreams };
     });
     const connectStarted = Date.now();
-    const ready = [];
-    for (let w = 0; w < options.workers; ++w) {
-      const worker = new Worker(__filename, {
-        workerData: {
-          url: `ws://127.0.0.1:${engine.port}/v3/wsconnect`,
-          host: `127.0.0.1:${engine.port}`,
-          assignments: assignments.filter((_, i) => i % options.workers === w),
-          hotSids: hot.map((s) => s.sid),
-        },
-      });
-      workers.push(worker);
-      ready.push(new Promise((resolve, reject) => {
-        worker.once("message", resolve);
-        worker.once("error", reject);
-      }));
-    }
-    const readiness = await Promise.all(ready);
+    const started = await startWorkers(__filename, options.workers, (w) => ({
+      url: `ws://127.0.0.1:${engine.port}/v3/wsconnect`,
+      host: `127.0.0.1:${engine.port}`,
+      assignments: assignments.filter((_, i) => i % options.workers === w),
+      hotSids: hot.map((s) => s.sid),
+    }));
+    workers.push(...started.workers);
+    const readiness = started.readiness;
     const connected = readiness.reduce((n, r) => n + r.connected, 0);
     for (const r of readiness) if (r.failures) error(`subscriber failed to connect: ${r.firstError}`);
     const connectSeconds = (Date.now() - connectStarted) / 1000;
     console.log(`${connected} twilsock subscribers on ${options.hotStreams} streams, connected in ${connectSeconds.toFixed(1)} s`);
-    const ask = (command, type) => Promise.all(workers.map((w) => new Promise((resolve) => {
-      const onMessage = (message) => {
-        if (message.type !== type) return;
-        w.off("message", onMessage);
-        resolve(message);
-      };
-      w.on("message", onMessage);
-      w.postMessage(command);
-    })));
+    const ask = (command, type) => askWorkers(workers, command, type);
 
     // Sampling.
     const samples = [];

@@ -23,6 +23,7 @@
 #include "ui/stream/pagebanner.h"
 #include "ui/stream/streampage.h"
 #include "ui/tree/connectiontreemodel.h"
+#include "waits.h"
 
 #include <QAbstractItemModelTester>
 #include <QAbstractProxyModel>
@@ -400,8 +401,9 @@ void TestRemoteConsole::refusedSecretFailsOnTheNode()
     QVERIFY(node.data(Qt::ToolTipRole).toString().contains(u"20003"));
     QVERIFY(!node.data(Qt::DecorationRole).isNull());
     QVERIFY(!modalShown());
-    // Refused credentials are not retried on their own.
-    QTest::qWait(300);
+    // Refused credentials are not retried on their own: the state must not move.
+    QSignalSpy changed(remote, &Backend::stateChanged);
+    QVERIFY(noSignalFor(changed, 300));
     QCOMPARE(remote->state(), Backend::State::Failed);
 }
 

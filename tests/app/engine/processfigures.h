@@ -8,6 +8,7 @@
 #include <QHostAddress>
 #include <QRegularExpression>
 #include <QSet>
+#include <QTest>
 #include <QtEndian>
 
 namespace streams::testing {
@@ -77,6 +78,24 @@ inline bool holdsConnectionTo(qint64 pid, const QHostAddress &peer, quint16 port
 inline qint64 residentKib(qint64 pid)
 {
     return statusKib(pid, "VmRSS");
+}
+
+/// The resident size once it has stopped moving (what the process frees after its work, such as
+/// deferred deletes of closed connections, is freed): the same figure three times in a row,
+/// 50 ms apart, or the last one read after `timeoutMs`.
+inline qint64 settledResidentKib(qint64 pid, int timeoutMs = 10000)
+{
+    qint64 last = residentKib(pid);
+    int same = 1;
+    (void)QTest::qWaitFor(
+        [&] {
+            const qint64 now = residentKib(pid);
+            same = now == last ? same + 1 : 1;
+            last = now;
+            return same >= 3;
+        },
+        timeoutMs);
+    return last;
 }
 
 inline qint64 peakResidentKib(qint64 pid)

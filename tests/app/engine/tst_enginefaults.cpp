@@ -227,6 +227,7 @@ void TestEngineFaults::slowSubscribersAreClosedWithoutSlowingAnyoneElse()
     RawWebSocket slow(loopbackSource(5, 1), 4096);
     RawWebSocket deaf(loopbackSource(5, 2), 4096);
     for (RawWebSocket *client : {&normal, &slow, &deaf}) {
+        client->keepMessageFrames(false); // thousands of messages: their SIDs are enough
         QVERIFY(client->connectTo(engine.port()));
         QVERIFY(client->upgrade());
         const auto ready = client->init(token(engine, str("reader")));
@@ -282,9 +283,10 @@ void TestEngineFaults::slowSubscribersAreClosedWithoutSlowingAnyoneElse()
     // Bounded: the engine held back what did not fit instead of queueing without end.
     QVERIFY2(slow.bytesReceived() < 8 * 1024 * 1024, QByteArray::number(slow.bytesReceived()));
 
-    // Keep publishing a little after both are gone; then the keeping-up subscriber must have
-    // every message, in order.
-    (void)waitUntil([] { return false; }, 500);
+    // Keep publishing a little after both are gone (a hundred more messages); then the
+    // keeping-up subscriber must have every message, in order.
+    const qsizetype publishedWhenGone = publisher.sids().size();
+    QVERIFY(waitUntil([&] { return publisher.sids().size() >= publishedWhenGone + 100; }, 20000));
     QVERIFY(publisher.stop());
     QCOMPARE(publisher.failures(), 0);
     QVERIFY(
@@ -448,8 +450,7 @@ void TestEngineFaults::droppedConnectionsLeaveNothingBehind()
     // leak grows with connections; the first round allows two, not 200.
     QVERIFY(churn(200));
     QVERIFY2(settled(descriptorsBefore + 2), descriptorsNow().constData());
-    QTest::qWait(500);
-    const qint64 residentWarm = residentKib(pid);
+    const qint64 residentWarm = settledResidentKib(pid);
     descriptorsBefore = openDescriptors(pid);
     describedBefore = describeDescriptors(pid);
 
@@ -459,8 +460,7 @@ void TestEngineFaults::droppedConnectionsLeaveNothingBehind()
     const qint64 churnMs = clock.elapsed();
     // Every one of 1,000 connections went: back to the warm count exactly.
     QVERIFY2(settled(descriptorsBefore), descriptorsNow().constData());
-    QTest::qWait(500);
-    const qint64 residentAfter = residentKib(pid);
+    const qint64 residentAfter = settledResidentKib(pid);
 
     // The engine still serves, and its websocket endpoint has nobody left subscribed: a new
     // subscriber gets a publish exactly once.

@@ -603,8 +603,9 @@ void TestEngineHttp::requestHeadsArrivingInPiecesAreAnswered()
         {qsizetype(10), qsizetype(60), request.size() - 1, request.size() - 3}) {
         socket.write(request.first(cut));
         QVERIFY(socket.flush());
-        QTest::qWait(50); // the engine reads the first piece alone
-        QVERIFY2(socket.bytesAvailable() == 0, qPrintable(u"answered at %1 bytes"_s.arg(cut)));
+        // Not answered while it is not whole (the wait also lets the engine read the first
+        // piece alone).
+        QVERIFY2(!socket.waitForReadyRead(50), qPrintable(u"answered at %1 bytes"_s.arg(cut)));
         socket.write(request.sliced(cut));
         QVERIFY(socket.flush());
         const HttpResponse reply = readHttpResponse(socket, buffer);
@@ -637,7 +638,9 @@ void TestEngineHttp::connectionUpgradesAfterAKeptPage()
     const QByteArray upgrade = upgradeRequest("/v3/wsconnect", m_engine.port());
     socket.write(upgrade.first(40));
     QVERIFY(socket.flush());
-    QTest::qWait(50);
+    // Not answered while it is not whole (the wait also lets the engine read the first piece
+    // alone).
+    QVERIFY(!socket.waitForReadyRead(50));
     socket.write(upgrade.sliced(40));
     QVERIFY(socket.flush());
     QVERIFY(QTest::qWaitFor(
@@ -665,7 +668,8 @@ void TestEngineHttp::bodyLikeARequestIsOnlyABody()
     QVERIFY(socket.waitForConnected(5000));
     socket.write(post.first(post.size() - smuggled.size())); // the head
     QVERIFY(socket.flush());
-    QTest::qWait(50);
+    // Not answered before its body (the wait also lets the engine read the head alone).
+    QVERIFY(!socket.waitForReadyRead(50));
     socket.write(smuggled);
     QVERIFY(socket.flush());
     QByteArray buffer;

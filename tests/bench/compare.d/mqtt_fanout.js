@@ -21,14 +21,11 @@
 "use strict";
 
 const net = require("node:net");
-const { Worker, isMainThread, parentPort, workerData } = require("node:worker_threads");
-const { performance } = require("node:perf_hooks");
-// Every thread collects its garbage before the measured window (below).
-require("node:v8").setFlagsFromString("--expose-gc");
-const collectGarbage = require("node:vm").runInNewContext("gc");
-const fs = require("node:fs");
+const { isMainThread, parentPort, workerData } = require("node:worker_threads");
+// The latency histogram, the subscriber workers and the paced run, shared with
+// ../twilsock_fanout.js (and the reliability scripts).
+const { cpuSeconds, fanoutRun, now, parseArgs, runFanoutWorker, startWorkers } = require("../../support/loadclient.js");
 
-const now = () => performance.timeOrigin + performance.now();
 const TOPIC = "bench/fanout";
 
 // ---------------------------------------------------------------------------------------------
@@ -146,268 +143,71 @@ class MqttSocket {
   }
 }
 
-// Latency histogram: the same buckets as twilsock_fanout.js (10 us up to 1 s, then 1 ms).
-const FINE_BUCKETS = 100000;
-const COARSE_BUCKETS = 99000;
-const newHistogram = () => new Float64Array(FINE_BUCKETS + COARSE_BUCKETS + 1);
-function record(histogram, ms) {
-  const us = Math.max(0, ms * 1000);
-  let index = us < 1e6 ? Math.floor(us / 10) : FINE_BUCKETS + Math.floor((us - 1e6) / 1000);
-  if (index >= histogram.length) index = histogram.length - 1;
-  histogram[index]++;
-}
-const bucketMs = (index) => (index < FINE_BUCKETS ? (index + 0.5) / 100 : 1000 + (index - FINE_BUCKETS + 0.5));
-function percentile(histogram, total, p) {
-  if (total === 0) return NaN;
-  const rank = Math.ceil(total * p);
-  let seen = 0;
-  for (let i = 0; i < histogram.length; i++) {
-    seen += histogram[i];
-    if (seen >= rank) return bucketMs(i);
-  }
-  return bucketMs(histogram.length - 1);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Worker: a slice of the subscribers.
 
-async function runWorker() {
+function runWorker() {
   const { port, ids, connectConcurrency } = workerData;
-  const histogram = newHistogram();
-  const subscribers = [];
-  let received = 0;
-  let warmups = 0;
-  let outOfOrder = 0;
-  let lastDelivery = 0;
-  const SEQ = /"seq":(-?\d+),"t":([0-9.]+)/;
-
-  async function connectOne(id) {
-    const state = { lastSeq: -Infinity };
-    state.socket = new MqttSocket(port, (payload) => {
-      const match = SEQ.exec(payload);
-      if (!match) return;
-      const seq = Number(match[1]);
-      const at = now();
-      if (seq < 0) {
-        warmups++;
-        return;
-      }
-      if (seq <= state.lastSeq) outOfOrder++;
-      state.lastSeq = seq;
-      received++;
-      lastDelivery = at;
-      record(histogram, at - Number(match[2]));
-    });
-    await state.socket.open(id);
-    await state.socket.subscribe(TOPIC);
-    subscribers.push(state);
-  }
-
-  let failures = 0;
-  let firstError = null;
-  let next = 0;
-  async function lane() {
-    while (next < ids.length) {
-      const id = ids[next++];
-      try {
-        await connectOne(id);
-      } catch (error) {
-        failures++;
-        firstError = firstError || error.message;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: connectConcurrency }, lane));
-  parentPort.postMessage({ type: "ready", connected: subscribers.length, failures, firstError });
-
-  parentPort.on("message", (command) => {
-    if (command === "stats") {
-      const closed = subscribers.filter((s) => s.socket.closed).length;
-      parentPort.postMessage({ type: "stats", received, warmups, closed });
-    } else if (command === "collect") {
-      collectGarbage();
-      parentPort.postMessage({ type: "collected" });
-    } else if (command === "finish") {
-      parentPort.postMessage({ type: "histogram", histogram, received, outOfOrder, lastDelivery }, [histogram.buffer]);
-      for (const s of subscribers) s.socket.close();
-      setTimeout(() => process.exit(0), 200);
-    }
+  return runFanoutWorker(ids, connectConcurrency, async (id, onPayload) => {
+    const socket = new MqttSocket(port, onPayload);
+    await socket.open(id);
+    await socket.subscribe(TOPIC);
+    return socket;
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main: subscribers, paced publisher, figures.
 
-function parseArgs(argv) {
-  const options = { port: 0, subscribers: 1000, rate: 100, seconds: 10, workers: 2, size: 0, brokerPid: 0, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
-      return Number(argv[++i]);
-    };
-    if (arg === "--port") options.port = value();
-    else if (arg === "--subscribers") options.subscribers = value();
-    else if (arg === "--rate") options.rate = value();
-    else if (arg === "--seconds") options.seconds = value();
-    else if (arg === "--workers") options.workers = value();
-    else if (arg === "--size") options.size = value();
-    else if (arg === "--broker-pid") options.brokerPid = value();
-    else if (arg === "--json") options.json = true;
-    else throw new Error(`unknown option ${arg}`);
-  }
-  for (const key of ["port", "subscribers", "rate", "seconds", "workers", "size", "brokerPid"]) {
-    if (!Number.isFinite(options[key]) || options[key] < 0) throw new Error(`--${key} must be a non-negative number`);
-  }
-  if (!options.port) throw new Error("usage: mqtt_fanout.js --port P [--subscribers N] [--rate R] [--seconds S] [--workers W] [--size B] [--broker-pid PID] [--json]");
+const USAGE = "mqtt_fanout.js --port P [--subscribers N] [--rate R] [--seconds S] [--workers W] [--size B] [--broker-pid PID] [--json]";
+
+function parseOptions(argv) {
+  const options = parseArgs(argv,
+    { port: 0, subscribers: 1000, rate: 100, seconds: 10, workers: 2, size: 0, brokerPid: 0, json: false },
+    { usage: USAGE });
+  if (!options.port) throw new Error(`usage: ${USAGE}`);
   options.workers = Math.max(1, Math.min(options.workers, options.subscribers || 1));
   return options;
 }
 
-function cpuSeconds(pid) {
-  if (!pid) return NaN;
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
-  const workers = [];
+  const options = parseOptions(process.argv.slice(2));
   const ids = Array.from({ length: options.subscribers }, (_, i) => `sub-${process.pid}-${i}`);
-  const ready = [];
   const connectStarted = now();
-  for (let w = 0; w < options.workers; w++) {
-    const worker = new Worker(__filename, {
-      workerData: { port: options.port, ids: ids.filter((_, i) => i % options.workers === w), connectConcurrency: 25 },
-    });
-    workers.push(worker);
-    ready.push(new Promise((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-    }));
-  }
+  const { workers, readiness } = await startWorkers(__filename, options.workers, (w) => ({
+    port: options.port, ids: ids.filter((_, i) => i % options.workers === w), connectConcurrency: 25,
+  }));
   try {
-    const readiness = await Promise.all(ready);
     const connected = readiness.reduce((n, r) => n + r.connected, 0);
     const connectFailures = readiness.reduce((n, r) => n + r.failures, 0);
     const connectMs = now() - connectStarted;
     if (connectFailures > 0) console.error(`warning: ${connectFailures} subscribers failed to connect: ${readiness.find((r) => r.firstError).firstError}`);
     if (connected === 0) throw new Error("no subscriber connected");
-    const stats = async () => {
-      const replies = await Promise.all(workers.map((w) => new Promise((resolve) => {
-        w.once("message", resolve);
-        w.postMessage("stats");
-      })));
-      return {
-        received: replies.reduce((n, r) => n + r.received, 0),
-        warmups: replies.reduce((n, r) => n + r.warmups, 0),
-        closed: replies.reduce((n, r) => n + r.closed, 0),
-      };
-    };
 
     const publisher = new MqttSocket(options.port);
     await publisher.open(`pub-${process.pid}`);
-    const padding = options.size > 40 ? "x".repeat(options.size - 40) : null;
-    const dataFor = (seq, t) => JSON.stringify(padding ? { seq, t, pad: padding } : { seq, t });
-
-    const WARMUPS = 5;
-    for (let i = 1; i <= WARMUPS; i++) publisher.publish(dataFor(-i, now()));
-    const warmDeadline = now() + 30000;
-    while ((await stats()).warmups < WARMUPS * connected && now() < warmDeadline) await sleep(50);
-
-    const total = Math.round(options.rate * options.seconds);
-    const intervalMs = 1000 / options.rate;
-    // A full collection now, in every thread, of what setting up the subscribers left behind,
-    // so that no heap calls for one (10-15 ms in the publisher's, seen with --trace-gc) while
-    // the publisher paces.
-    await Promise.all(workers.map((w) => new Promise((resolve) => {
-      w.once("message", resolve);
-      w.postMessage("collect");
-    })));
-    collectGarbage();
-    const cpuBefore = cpuSeconds(options.brokerPid);
-    const start = now() + 20;
-    let sent = 0;
-    let maxLagMs = 0;
-    await new Promise((resolve) => {
-      const tick = () => {
-        const t = now();
-        while (sent < total && start + sent * intervalMs <= t) {
-          const due = start + sent * intervalMs;
-          maxLagMs = Math.max(maxLagMs, t - due);
-          publisher.publish(dataFor(sent, due));
-          sent++;
-        }
-        if (sent >= total) resolve();
-        else setTimeout(tick, Math.max(0, Math.min(5, start + sent * intervalMs - now())));
-      };
-      setTimeout(tick, 20);
+    const run = await fanoutRun({
+      workers,
+      connected,
+      publish: (data) => publisher.publish(JSON.stringify(data)),
+      rate: options.rate,
+      seconds: options.seconds,
+      size: options.size,
+      cpuSeconds: () => cpuSeconds(options.brokerPid),
     });
-    const publishEnd = now();
-
-    const expected = total * connected;
-    let last = -1;
-    let lastChange = now();
-    let current = await stats();
-    while (current.received < expected && now() - lastChange < 3000) {
-      await sleep(50);
-      current = await stats();
-      if (current.received !== last) {
-        last = current.received;
-        lastChange = now();
-      }
-    }
-    const cpuAfter = cpuSeconds(options.brokerPid);
-
-    const histogram = newHistogram();
-    let received = 0;
-    let outOfOrder = 0;
-    let lastDelivery = 0;
-    for (const worker of workers) {
-      const result = await new Promise((resolve) => {
-        worker.once("message", resolve);
-        worker.postMessage("finish");
-      });
-      for (let i = 0; i < histogram.length; i++) histogram[i] += result.histogram[i];
-      received += result.received;
-      outOfOrder += result.outOfOrder;
-      lastDelivery = Math.max(lastDelivery, result.lastDelivery);
-    }
     publisher.close();
-    const windowS = (Math.max(lastDelivery, publishEnd) - start) / 1000;
+
+    const { sent, received, outOfOrder } = run;
     const figures = {
       subscribers: connected,
       connectFailures,
       connectSeconds: +(connectMs / 1000).toFixed(2),
-      offeredRate: options.rate,
-      seconds: options.seconds,
-      published: sent,
-      achievedPublishRate: +(sent / ((publishEnd - start) / 1000)).toFixed(1),
-      publisherMaxLagMs: +maxLagMs.toFixed(2),
-      expectedDeliveries: expected,
-      deliveries: received,
-      lost: Math.max(0, expected - received),
-      outOfOrder,
-      closedSubscribers: current.closed,
-      deliveriesPerSecond: Math.round(received / windowS),
-      latencyMs: {
-        p50: +percentile(histogram, received, 0.5).toFixed(2),
-        p90: +percentile(histogram, received, 0.9).toFixed(2),
-        p99: +percentile(histogram, received, 0.99).toFixed(2),
-        p999: +percentile(histogram, received, 0.999).toFixed(2),
-        max: +percentile(histogram, received, 1).toFixed(2),
-      },
-      brokerCpuPercent: +(((cpuAfter - cpuBefore) / windowS) * 100).toFixed(1),
+      ...run.figures,
+      brokerCpuPercent: run.cpuPercent,
     };
     console.log(`mqtt fan-out: ${connected} QoS 0 subscribers (connected in ${figures.connectSeconds} s, ${connectFailures} failed)`);
     console.log(`  offered ${options.rate} msg/s for ${options.seconds} s: ${sent} published (${figures.achievedPublishRate}/s, max lag ${figures.publisherMaxLagMs} ms)`);
-    console.log(`  deliveries ${received} of ${expected} (lost ${figures.lost}, out of order ${outOfOrder}, closed subscribers ${current.closed}): ${figures.deliveriesPerSecond} deliveries/s`);
+    console.log(`  deliveries ${received} of ${figures.expectedDeliveries} (lost ${figures.lost}, out of order ${outOfOrder}, closed subscribers ${run.closed}): ${figures.deliveriesPerSecond} deliveries/s`);
     console.log(`  publish->deliver latency ms: p50 ${figures.latencyMs.p50}  p90 ${figures.latencyMs.p90}  p99 ${figures.latencyMs.p99}  p99.9 ${figures.latencyMs.p999}  max ${figures.latencyMs.max}`);
     console.log(`  broker CPU ${figures.brokerCpuPercent}% of one core over the run`);
     if (options.json) console.log(JSON.stringify(figures));

@@ -4,6 +4,7 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QTest>
+#include <QThread>
 
 using namespace streams;
 
@@ -139,7 +140,10 @@ void TestSid::generateOrderedSortsByTime()
 {
     QString previous = sid::generateOrdered(SidKind::Stream);
     for (int i = 0; i < 5; ++i) {
-        QTest::qSleep(2);
+        // The next one is of a later millisecond than the previous one (at most 1 ms away).
+        const qint64 previousMs = QDateTime::currentMSecsSinceEpoch();
+        while (QDateTime::currentMSecsSinceEpoch() <= previousMs)
+            QThread::yieldCurrentThread();
         const QString next = sid::generateOrdered(SidKind::Stream);
         QVERIFY2(previous < next, qPrintable(previous + u' ' + next));
         previous = next;

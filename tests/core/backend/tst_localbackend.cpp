@@ -202,7 +202,10 @@ void TestLocalBackend::destroyingASubscriptionUnderLoadIsSafe()
     host.run(pump->step);
     for (int round = 0; round < 50; ++round) {
         auto subscription = m_backend->subscribe(m_serviceSid, stream->sid);
-        QTest::qWait(1); // let a few wake-ups queue up against it
+        // Destroyed once wake-ups reach it: the first batch of messages has come, and more are
+        // queued against it.
+        QSignalSpy received(subscription.get(), &LiveSubscription::messagesReceived);
+        QVERIFY(received.wait(10000));
     }
     pump->stop = true;
     QTRY_VERIFY(pump->stopped);

@@ -7,6 +7,7 @@
 #include "backend/remotebackend.h"
 #include "faultserver.h"
 #include "remote/restclient.h"
+#include "waits.h"
 
 #include <QElapsedTimer>
 #include <QFutureWatcher>
@@ -155,7 +156,8 @@ void TestRemoteFaults::resetPostIsNotRepeated()
     QVERIFY(created);
     QVERIFY(!*created);
     QVERIFY2(created->error().isConnectionFailure(), qPrintable(describe(created->error())));
-    QTest::qWait(300); // a (wrong) retry would come within the 20-100 ms back-off
+    // No (wrong) retry comes; it would within the 20-100 ms back-off.
+    QVERIFY(holdsFor([&] { return retrying.isEmpty() && server.requestCount("POST") == 1; }, 300));
     QCOMPARE(retrying.size(), 0); // RestClient does not repeat it, and neither does Qt's HTTP
     // layer, which re-sends a request whose body it can rewind when the connection is reset after
     // it went out: a server that crashed after committing would get the create twice.
@@ -167,7 +169,8 @@ void TestRemoteFaults::resetPostIsNotRepeated()
     QVERIFY(published);
     QVERIFY(!*published);
     QVERIFY(published->error().isConnectionFailure());
-    QTest::qWait(300);
+    QVERIFY(holdsFor(
+        [&] { return retrying.isEmpty() && server.requestCount("POST") - before == 1; }, 300));
     QCOMPARE(retrying.size(), 0);
     QCOMPARE(server.requestCount("POST") - before, 1);
 }

@@ -8,6 +8,7 @@
 #include "httpclient.h"
 #include "live/livesubscription.h"
 #include "remote/synclivechannel.h"
+#include "waits.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -193,10 +194,13 @@ void TestSyncLiveChannel::receivesRestAndTwilsockPublishesInOrder()
         QCOMPARE(otherFeed.messages[i].streamSid, stream);
         QCOMPARE(otherFeed.messages[i].serviceSid, m_service);
     }
-    // Nothing more (the publisher's own messages are not delivered twice).
-    QTest::qWait(200);
-    QCOMPARE(ownFeed.messages.size(), 5);
-    QCOMPARE(otherFeed.messages.size(), 5);
+    // Nothing more (the publisher's own messages are not delivered twice): a message published
+    // after them all is the next one both receive.
+    const QString lastSid = restPublish(m_engine, m_service, stream, numbered(6));
+    QTRY_COMPARE_WITH_TIMEOUT(ownFeed.messages.size(), 6, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(otherFeed.messages.size(), 6, kWaitMs);
+    QCOMPARE(ownFeed.messages.last().sid, lastSid);
+    QCOMPARE(otherFeed.messages.last().sid, lastSid);
 }
 
 void TestSyncLiveChannel::arrivalsAreBatched()

@@ -8,6 +8,7 @@
 #include "remote/twilsockclient.h"
 #include "twilsock/accesstoken.h"
 #include "twilsock/framecodec.h"
+#include "waits.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -225,7 +226,7 @@ void TestTwilsockClient::connectsAndInitialises()
     client.close();
     QCOMPARE(client.state(), TwilsockClient::State::Disconnected);
     // Closed means closed: nothing reconnects behind the caller's back.
-    QTest::qWait(300);
+    QVERIFY(noSignalFor(states, 300));
     QCOMPARE(client.state(), TwilsockClient::State::Disconnected);
     QCOMPARE(connected.size(), 1);
 }
@@ -291,9 +292,7 @@ void TestTwilsockClient::deniedWithWrongSecret()
     QCOMPARE(later.error().code(), 20101);
 
     // Denied is terminal: no retry however long one waits for the back-off.
-    const qsizetype changes = states.size();
-    QTest::qWait(400);
-    QCOMPARE(states.size(), changes);
+    QVERIFY(noSignalFor(states, 400));
     QCOMPARE(client.state(), TwilsockClient::State::Denied);
 }
 
@@ -508,8 +507,8 @@ void TestTwilsockClient::initRefusals()
         QCOMPARE(server.count(str("init")), 2);
     } else {
         QCOMPARE(client.state(), expected);
-        QTest::qWait(200); // ten times the back-off: terminal states do not retry
-        QCOMPARE(server.count(str("init")), 1);
+        // Terminal states do not retry: no second init for ten times the back-off.
+        QVERIFY(holdsFor([&] { return server.count(str("init")) == 1; }, 200));
     }
 }
 
@@ -582,8 +581,8 @@ void TestTwilsockClient::serverClose()
     } else {
         QCOMPARE(client.state(), expected);
         QCOMPARE(client.lastError(), reason);
-        QTest::qWait(300); // longer than the back-off: terminal states do not retry
-        QCOMPARE(server.accepted(), 1);
+        // Terminal states do not retry: no second connection for longer than the back-off.
+        QVERIFY(holdsFor([&] { return server.accepted() == 1; }, 300));
     }
 }
 

@@ -3,7 +3,9 @@
 // 100-continue bodies, HEAD, Connection: close, the limits (413, 431, 400) and time limits (408,
 // idle), absolute-form targets, and websocket handshakes handed over unread.
 #include "httpclient.h"
+#include "server/httpconnection.h"
 #include "server/httpserver.h"
+#include "waits.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -65,6 +67,33 @@ struct RawClient
     {
         socket.write(bytes);
         socket.flush();
+    }
+    /// Sends `bytes` and returns once `server` has read them from its end of this connection
+    /// (serverEnd()), so that they arrive as a piece of their own.
+    bool sendAlone(const QByteArray &bytes, HttpServer &server)
+    {
+        QTcpSocket *end = serverEnd(server);
+        if (!end)
+            return false;
+        QSignalSpy read(end, &QIODevice::readyRead);
+        send(bytes);
+        return read.wait(5000);
+    }
+    /// The server's end of this connection, once the server has taken it.
+    QTcpSocket *serverEnd(HttpServer &server)
+    {
+        QTcpSocket *found = nullptr;
+        (void)QTest::qWaitFor(
+            [&] {
+                for (const HttpConnection *connection : server.findChildren<HttpConnection *>()) {
+                    if (connection->socket()
+                        && connection->socket()->peerPort() == socket.localPort())
+                        found = connection->socket();
+                }
+                return found != nullptr;
+            },
+            5000);
+        return found;
     }
     /// The next whole response off what was received (waits up to 5 s).
     testing::HttpResponse next()
@@ -151,8 +180,8 @@ void TestHttpServer::pipelinedAnswersKeepRequestOrder()
     QTRY_COMPARE(m_handler->requests.size(), 3);
     // The last one answered first, then the first: answers still go out in request order.
     m_handler->deferred.value("/defer/c").respond({200, "\"c\""});
-    QTest::qWait(50); // nothing may arrive while the first is unanswered
-    QVERIFY(client.received.isEmpty());
+    // Nothing may arrive while the first is unanswered.
+    QVERIFY(testing::holdsFor([&] { return client.received.isEmpty(); }, 50));
     m_handler->deferred.value("/defer/a").respond({200, "\"a\""});
     QCOMPARE(client.next().body, QByteArray("\"a\""));
     QCOMPARE(client.next().json().value(u"path").toString(), QStringLiteral("/now/b"));
@@ -338,10 +367,8 @@ void TestHttpServer::requestSplitAtEveryByteIsOneRequest()
     const QByteArray request = "POST /split?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 7\r\n\r\n"
                                "a=b&c=d";
     RawClient client(m_port);
-    for (const char c : request) {
-        client.send(QByteArray(1, c));
-        QTest::qWait(1);
-    }
+    for (const char c : request)
+        QVERIFY(client.sendAlone(QByteArray(1, c), *m_server));
     const QJsonObject seen = client.next().json();
     QCOMPARE(seen.value(u"body").toString(), QStringLiteral("a=b&c=d"));
     QCOMPARE(m_handler->requests.size(), 1);
@@ -353,8 +380,7 @@ void TestHttpServer::requestSplitAtEveryByteIsOneRequest()
 void TestHttpServer::requestLineBeforeTheRestOfTheHead()
 {
     RawClient client(m_port);
-    client.send("GET /first?a=1 HTTP/1.1\r\nHo");
-    QTest::qWait(50);
+    QVERIFY(client.sendAlone("GET /first?a=1 HTTP/1.1\r\nHo", *m_server));
     client.send("st: h:1\r\n\r\n" + get("/second"));
     QCOMPARE(client.next().json().value(u"path").toString(), QStringLiteral("/first"));
     QCOMPARE(client.next().json().value(u"path").toString(), QStringLiteral("/second"));
@@ -368,8 +394,7 @@ void TestHttpServer::requestLineBeforeTheRestOfTheHead()
             }});
     const QByteArray handshake = get("/ws", "Connection: Upgrade\r\nUpgrade: websocket\r\n");
     RawClient upgrading(m_port);
-    upgrading.send(handshake.first(30));
-    QTest::qWait(50);
+    QVERIFY(upgrading.sendAlone(handshake.first(30), *m_server));
     upgrading.send(handshake.sliced(30));
     QTRY_COMPARE(handedOver.size(), 1);
     QCOMPARE(handedOver.at(0), handshake);
@@ -438,8 +463,8 @@ void TestHttpServer::websocketHandshakeIsHandedOverUnread()
             "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
     QTRY_COMPARE(m_handler->requests.size(), 1);
-    QTest::qWait(50);
-    QCOMPARE(handedOver.size(), 1);
+    // Not handed over while the request before it is unanswered.
+    QVERIFY(testing::holdsFor([&] { return handedOver.size() == 1; }, 50));
     m_handler->deferred.value("/defer/first").respond({200, "\"first\""});
     QCOMPARE(raw.next().body, QByteArray("\"first\""));
     QTRY_COMPARE(handedOver.size(), 2);

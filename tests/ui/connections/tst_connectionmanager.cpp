@@ -134,9 +134,11 @@ void TestConnectionManager::localEngineFirstAndFixed()
 void TestConnectionManager::keychainStateIsShown()
 {
     if (keyringMode()) {
-        // The probe the dialog makes finds the throwaway keyring: nothing to warn about.
-        QTest::qWait(200);
-        QTRY_VERIFY(m_secrets->keychainAvailable());
+        // The probe the dialog makes finds the throwaway keyring: nothing to warn about. The
+        // same question asked here gets the same answer once the keyring has given it.
+        const auto probed = await(m_secrets->read(ConnectionProfile::localEngine().secretKey()));
+        QVERIFY(probed || probed.error().kind == SecretStore::Error::Kind::NotFound);
+        QVERIFY(m_secrets->keychainAvailable());
         QVERIFY(!m_manager->keychainNote()->isVisible());
     } else {
         QTRY_VERIFY_WITH_TIMEOUT(!m_secrets->keychainAvailable(), 10000);
