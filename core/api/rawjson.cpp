@@ -81,7 +81,7 @@ QString keyText(QByteArrayView quoted)
 struct PointerFinder
 {
     const Scanner &scanner;
-    qsizetype offset;
+    qsizetype offset = 0;
     QStringList path;
     std::optional<QStringList> found;
 
