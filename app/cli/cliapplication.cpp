@@ -24,8 +24,8 @@ QString restBase(const RemoteConnection &connection)
 } // namespace
 
 CliApplication::CliApplication(
-    QStringList arguments, QProcessEnvironment environment, QObject *parent)
-    : QObject(parent), m_arguments(std::move(arguments)), m_environment(std::move(environment))
+    QStringList arguments, const QProcessEnvironment &environment, QObject *parent)
+    : QObject(parent), m_arguments(std::move(arguments)), m_environment(environment)
 { }
 
 CliApplication::~CliApplication() = default;

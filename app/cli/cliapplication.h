@@ -26,7 +26,7 @@ class CliApplication final : public QObject
 
 public:
     CliApplication(
-        QStringList arguments, QProcessEnvironment environment, QObject *parent = nullptr);
+        QStringList arguments, const QProcessEnvironment &environment, QObject *parent = nullptr);
     ~CliApplication() override;
 
     /// Starts the run; finished() follows, possibly before run() returns.

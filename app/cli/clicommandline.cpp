@@ -423,7 +423,7 @@ std::expected<void, QString> CliCommandLine::readCommand(
         }
     }
     if (used == 0) {
-        const QString first = words.first();
+        const QString &first = words.first();
         if (first == u"services" || first == u"streams" || first == u"profiles"
             || first == u"engine")
             return std::unexpected(

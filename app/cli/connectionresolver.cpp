@@ -29,8 +29,8 @@ QFuture<ConnectionResolver::Result> ready(ConnectionResolver::Result result)
 }
 } // namespace
 
-ConnectionResolver::ConnectionResolver(QProcessEnvironment environment, QObject *parent)
-    : QObject(parent), m_environment(std::move(environment))
+ConnectionResolver::ConnectionResolver(const QProcessEnvironment &environment, QObject *parent)
+    : QObject(parent), m_environment(environment)
 { }
 
 ConnectionResolver::~ConnectionResolver() = default;
@@ -122,7 +122,7 @@ QFuture<ConnectionResolver::Result> ConnectionResolver::fromProfile(const QStrin
 
     if (!m_secrets)
         m_secrets = new SecretStore(QStringLiteral("sync-streams-console"), this);
-    const ConnectionProfile found = *profile;
+    const ConnectionProfile &found = *profile;
     return m_secrets->read(found.secretKey())
         .then(this, [this, found](std::expected<QString, SecretStore::Error> secret) -> Result {
             if (secret && !secret->isEmpty())

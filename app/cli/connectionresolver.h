@@ -30,7 +30,7 @@ class ConnectionResolver final : public QObject
 public:
     using Result = std::expected<RemoteConnection, CliFailure>;
 
-    explicit ConnectionResolver(QProcessEnvironment environment, QObject *parent = nullptr);
+    explicit ConnectionResolver(const QProcessEnvironment &environment, QObject *parent = nullptr);
     ~ConnectionResolver() override;
 
     /// Where the Local engine profile points: the port streams-console's embedded engine and a

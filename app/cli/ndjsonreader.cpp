@@ -92,7 +92,7 @@ void NdjsonReader::finishLine()
     }
     m_skippingOversized = false;
     m_queuedBytes += line.text.size();
-    m_lines.enqueue(std::move(line));
+    m_lines.enqueue(line);
 }
 
 void NdjsonReader::endOfInput()

@@ -27,11 +27,11 @@ QString secretVariable(const ConnectionProfile &profile)
 } // namespace
 
 ProfileCommand::ProfileCommand(const ResourcePrinter &printer, CliInvocation invocation,
-    QProcessEnvironment environment, QObject *parent)
+    const QProcessEnvironment &environment, QObject *parent)
     : QObject(parent),
       m_printer(printer),
       m_invocation(std::move(invocation)),
-      m_environment(std::move(environment)),
+      m_environment(environment),
       m_store(new ProfileStore(QString(), this))
 { }
 

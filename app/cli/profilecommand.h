@@ -24,7 +24,7 @@ class ProfileCommand final : public QObject
 
 public:
     ProfileCommand(const ResourcePrinter &printer, CliInvocation invocation,
-        QProcessEnvironment environment, QObject *parent = nullptr);
+        const QProcessEnvironment &environment, QObject *parent = nullptr);
     ~ProfileCommand() override;
 
     void start();

@@ -63,7 +63,7 @@ struct Scanner
 struct PointerFinder
 {
     const Scanner &scanner;
-    qsizetype offset;
+    qsizetype offset = 0;
     QStringList path;
     std::optional<QStringList> found;
 

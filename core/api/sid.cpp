@@ -57,14 +57,14 @@ QString withHexTail(SidKind kind, const std::array<quint32, 4> &words)
 
 QString generate(SidKind kind)
 {
-    std::array<quint32, 4> words;
+    std::array<quint32, 4> words{};
     QRandomGenerator::system()->fillRange(words.data(), words.size());
     return withHexTail(kind, words);
 }
 
 QString generateOrdered(SidKind kind)
 {
-    std::array<quint32, 4> words;
+    std::array<quint32, 4> words{};
     QRandomGenerator::system()->fillRange(words.data(), words.size());
     // 48 bits of milliseconds, big-endian so that the hex sorts as the number does (until
     // the year 10889); the remaining 80 bits stay random.

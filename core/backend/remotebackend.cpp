@@ -18,7 +18,8 @@ namespace {
 class UnavailableLiveSubscription final : public LiveSubscription
 {
 public:
-    UnavailableLiveSubscription(const QString &serviceSid, const QString &streamSid, ApiError why)
+    UnavailableLiveSubscription(
+        const QString &serviceSid, const QString &streamSid, const ApiError &why)
         : LiveSubscription(serviceSid, streamSid)
     {
         // Queued, so the caller has connected its slots before the subscription ends.
@@ -81,11 +82,9 @@ template<typename T>
 QFuture<ApiResult<T>> RemoteBackend::observed(QFuture<ApiResult<T>> future)
 {
     return future.then(this, [this](const ApiResult<T> &result) {
-        if (result) {
-            setState(State::Connected);
-        } else if (isAuthFailure(result.error())) {
+        if (!result && isAuthFailure(result.error())) {
             setState(State::Failed);
-        } else if (!result.error().isConnectionFailure()) {
+        } else if (result || !result.error().isConnectionFailure()) {
             // Any other answer (404, 409, 429…) came through with the credentials accepted.
             setState(State::Connected);
         }

@@ -42,8 +42,12 @@ bool EngineCredentials::accepts(QByteArrayView user, QByteArrayView password) co
     const QByteArray account = accountSid.toUtf8(), token = authToken.toUtf8();
     const QByteArray key = apiKeySid.toUtf8(), secret = apiKeySecret.toUtf8();
     // Evaluate both pairs every time so timing does not reveal which one matched.
-    const bool byToken = equalInConstantTime(user, account) & equalInConstantTime(password, token);
-    const bool byKey = equalInConstantTime(user, key) & equalInConstantTime(password, secret);
+    const bool accountMatches = equalInConstantTime(user, account);
+    const bool tokenMatches = equalInConstantTime(password, token);
+    const bool keyMatches = equalInConstantTime(user, key);
+    const bool secretMatches = equalInConstantTime(password, secret);
+    const bool byToken = accountMatches & tokenMatches;
+    const bool byKey = keyMatches & secretMatches;
     return (byToken | byKey) && !token.isEmpty() && !secret.isEmpty();
 }
 

@@ -306,9 +306,7 @@ int StreamStore::writeProbe(const QString &dir)
     if (fd < 0)
         return errno;
     int problem = 0;
-    if (::write(fd, "x", 1) != 1)
-        problem = errno;
-    else if (::fsync(fd) != 0)
+    if (::write(fd, "x", 1) != 1 || ::fsync(fd) != 0)
         problem = errno;
     ::close(fd);
     ::unlink(path.constData());
@@ -551,7 +549,7 @@ void StreamStore::settleBatch()
     m_batchWriter->drain();
 }
 
-StreamStore::SettledBatch StreamStore::settled(StreamBatchWriter::Settled &&report) const
+StreamStore::SettledBatch StreamStore::settled(StreamBatchWriter::Settled report) const
 {
     SettledBatch settled{report.batch, std::move(report.stored), {}};
     for (const Stream &stream : std::as_const(report.duplicates))

@@ -147,7 +147,7 @@ private:
     /// A failed call on the C API (the INSERT of a create, the batch writer's transaction).
     ApiError storageError(const StreamBatchWriter::Failure &failure) const;
     /// The report of a batch the writer settled, with its failures as the caller sees them.
-    SettledBatch settled(StreamBatchWriter::Settled &&report) const;
+    SettledBatch settled(StreamBatchWriter::Settled report) const;
 
     /// A statement prepared once per distinct SQL text (lists build a few shapes).
     QSqlQuery *prepared(const QString &sql);

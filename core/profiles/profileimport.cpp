@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <ranges>
 
 namespace streams::profileimport {
 
@@ -182,8 +183,7 @@ private:
 /// separated them, working backwards so earlier offsets stay valid.
 void cutMembers(QByteArray &text, const QList<Member> &members, const QList<qsizetype> &indexes)
 {
-    for (auto it = indexes.crbegin(); it != indexes.crend(); ++it) {
-        const qsizetype i = *it;
+    for (const qsizetype i : std::views::reverse(indexes)) {
         qsizetype begin = 0;
         qsizetype end = 0;
         if (i + 1 < members.size()) {

@@ -79,7 +79,7 @@ QFuture<std::expected<QString, SecretStore::Error>> SecretStore::read(const QStr
             return;
         }
         classifyFailure(finished->error(), finished->errorString(),
-            [promise](Error error) { resolve<QString>(promise, std::unexpected(error)); });
+            [promise](const Error &error) { resolve<QString>(promise, std::unexpected(error)); });
     });
     job->start();
     return future;
@@ -101,7 +101,7 @@ QFuture<std::expected<void, SecretStore::Error>> SecretStore::write(
                 return;
             }
             classifyFailure(finished->error(), finished->errorString(),
-                [this, promise, key, secret](Error error) {
+                [this, promise, key, secret](const Error &error) {
                     if (error.kind == Error::Kind::NoKeychain)
                         m_session.insert(key, secret);
                     resolve<void>(promise, std::unexpected(error));
@@ -122,7 +122,7 @@ QFuture<std::expected<void, SecretStore::Error>> SecretStore::remove(const QStri
             resolve<void>(promise, {});
             return;
         }
-        classifyFailure(finished->error(), finished->errorString(), [promise](Error error) {
+        classifyFailure(finished->error(), finished->errorString(), [promise](const Error &error) {
             // Removing what is not there leaves the keychain as the caller wants it.
             if (error.kind == Error::Kind::NotFound)
                 resolve<void>(promise, {});

@@ -113,12 +113,12 @@ QJsonObject EngineFaultRule::toJson() const
 }
 
 EngineControlClient::EngineControlClient(
-    QUrl engineBase, RemoteCredentials credentials, QObject *parent)
-    : EngineControlClient(std::move(engineBase), std::move(credentials), Options(), parent)
+    const QUrl &engineBase, RemoteCredentials credentials, QObject *parent)
+    : EngineControlClient(engineBase, std::move(credentials), Options(), parent)
 { }
 
 EngineControlClient::EngineControlClient(
-    QUrl engineBase, RemoteCredentials credentials, Options options, QObject *parent)
+    const QUrl &engineBase, RemoteCredentials credentials, Options options, QObject *parent)
     : QObject(parent),
       m_base(engineBase.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment)),
       m_credentials(std::move(credentials)),

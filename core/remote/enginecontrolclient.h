@@ -83,9 +83,10 @@ public:
     };
 
     /// `engineBase`: scheme://host:port of the engine (any path is ignored).
-    EngineControlClient(QUrl engineBase, RemoteCredentials credentials, QObject *parent = nullptr);
     EngineControlClient(
-        QUrl engineBase, RemoteCredentials credentials, Options options, QObject *parent = nullptr);
+        const QUrl &engineBase, RemoteCredentials credentials, QObject *parent = nullptr);
+    EngineControlClient(const QUrl &engineBase, RemoteCredentials credentials, Options options,
+        QObject *parent = nullptr);
     /// Settles every pending future with a connection failure.
     ~EngineControlClient() override;
 

@@ -392,7 +392,7 @@ QFuture<RestClient::Result<T>> RestClient::call(
         return future;
     }
     send(std::move(method), *url, std::move(form),
-        [resolve, parse](const Result<Response> &response) {
+        [resolve, parse = std::move(parse)](const Result<Response> &response) {
             if (!response)
                 return resolve(std::unexpected(response.error()));
             if (response->status < 200 || response->status > 299)

@@ -479,11 +479,11 @@ void SyncLiveChannel::onDisconnected(const ApiError &reason)
     if (state == TwilsockClient::State::Denied || state == TwilsockClient::State::Failed)
         return; // onClientState ended every subscription
     QList<QPointer<Subscription>> cut;
-    for (auto it = m_streams.begin(); it != m_streams.end(); ++it) {
-        if (it->status == StreamEntry::Status::Gone)
+    for (StreamEntry &entry : m_streams) {
+        if (entry.status == StreamEntry::Status::Gone)
             continue;
-        it->status = StreamEntry::Status::Pending;
-        for (Subscription *subscription : std::as_const(it->subscriptions)) {
+        entry.status = StreamEntry::Status::Pending;
+        for (Subscription *subscription : std::as_const(entry.subscriptions)) {
             // Only a live feed has a gap; one still subscribing simply waits longer.
             if (subscription->state() == LiveSubscription::State::Active)
                 cut.append(subscription);

@@ -194,7 +194,7 @@ quint64 HttpConnection::enqueue(bool headersOnly, bool close)
     return id;
 }
 
-void HttpConnection::respond(quint64 id, HttpResponse response)
+void HttpConnection::respond(quint64 id, const HttpResponse &response)
 {
     if (!m_device || m_exchanges.empty() || id < m_exchanges.front().id
         || id - m_exchanges.front().id >= m_exchanges.size())
@@ -273,7 +273,7 @@ void HttpConnection::upgradeWhenAnswered()
         m_headBytesTaken = 0;
         m_closing = true;
         refusal->close = true;
-        respond(enqueue(false, true), std::move(*refusal));
+        respond(enqueue(false, true), *refusal);
         return;
     }
     handOver(*upgrade);
@@ -311,7 +311,7 @@ void HttpConnection::openTunnelWhenAnswered()
         m_tunnelRequest.reset();
         m_closing = true;
         refusal->close = true;
-        respond(enqueue(false, true), std::move(*refusal));
+        respond(enqueue(false, true), *refusal);
         return;
     }
     m_tunnelOpening = true;
@@ -348,8 +348,8 @@ void HttpConnection::refuse(int status, QString reason)
     m_continueOwed = false;
     m_closing = true;
     // Twilio's codes for HTTP errors are the status plus 20000 (20400, 20413, ...).
-    respond(
-        enqueue(false, true), HttpResponse::fromError(ApiError(20000 + status, status, reason)));
+    respond(enqueue(false, true),
+        HttpResponse::fromError(ApiError(20000 + status, status, std::move(reason))));
 }
 
 void HttpConnection::setDeadline()
@@ -357,7 +357,7 @@ void HttpConnection::setDeadline()
     if (m_lingering)
         return; // its own limit, from when the engine ended it
     if (m_closing || !m_device)
-        m_deadlineMs = 0;
+        m_deadlineMs = 0; // NOLINT(bugprone-branch-clone): another case than the last one's
     else if (m_parser)
         return; // the request's own limit, set when its first byte came
     else if (m_exchanges.empty())

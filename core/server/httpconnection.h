@@ -34,7 +34,7 @@ public:
     ~HttpConnection() override;
 
     /// Answers request `id`, at most once; answers are written in request order.
-    void respond(quint64 id, HttpResponse response);
+    void respond(quint64 id, const HttpResponse &response);
     /// The connection ends with request `id`'s answer; nothing after it is read.
     void closeAfter(quint64 id);
     /// The connection's socket; null when it is another device, or handed over.

@@ -17,10 +17,10 @@ HttpExchange::HttpExchange(HttpConnection *connection, quint64 id)
     : m_connection(connection), m_id(id)
 { }
 
-void HttpExchange::respond(HttpResponse response) const
+void HttpExchange::respond(const HttpResponse &response) const
 {
     if (m_connection)
-        m_connection->respond(m_id, std::move(response));
+        m_connection->respond(m_id, response);
 }
 
 void HttpExchange::closeAfter() const
@@ -58,7 +58,7 @@ bool HttpExchange::sameConnection(const HttpExchange &other) const
 }
 
 HttpServer::HttpServer(HttpHandler &handler, HttpServerOptions options, QObject *parent)
-    : QObject(parent), m_handler(handler), m_options(std::move(options))
+    : QObject(parent), m_handler(handler), m_options(options)
 {
     // Time limits are checked by one sweep over the connections rather than a timer per
     // connection re-armed on every request: a request costs a clock read, not a timer.
@@ -118,9 +118,9 @@ void HttpServer::serve(QIODevice *device)
     new HttpConnection(device, *this);
 }
 
-void HttpServer::addUpgrade(const QByteArray &path, HttpUpgrade upgrade)
+void HttpServer::addUpgrade(const QByteArray &path, const HttpUpgrade &upgrade)
 {
-    m_upgrades.insert(path, std::move(upgrade));
+    m_upgrades.insert(path, upgrade);
 }
 
 void HttpServer::setTunnel(HttpTunnel tunnel)

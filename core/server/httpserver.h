@@ -50,7 +50,7 @@ public:
     HttpExchange() = default;
     HttpExchange(HttpConnection *connection, quint64 id);
 
-    void respond(HttpResponse response) const;
+    void respond(const HttpResponse &response) const;
     /// The connection ends with this request's answer: nothing after it is read or answered.
     void closeAfter() const;
     bool isConnected() const;
@@ -120,7 +120,7 @@ public:
     void serve(QIODevice *device);
     /// A websocket endpoint: upgrade requests for exactly `path` go to `upgrade`; upgrade
     /// requests for other paths are ordinary requests.
-    void addUpgrade(const QByteArray &path, HttpUpgrade upgrade);
+    void addUpgrade(const QByteArray &path, const HttpUpgrade &upgrade);
     /// Opens CONNECT tunnels with `tunnel`; without one, CONNECT is answered 405.
     void setTunnel(HttpTunnel tunnel);
 

@@ -23,7 +23,7 @@ RestServer::RestServer(Engine &engine, HttpServerOptions options, QObject *paren
       m_api(engine),
       m_control(engine, m_api),
       m_creates(engine),
-      m_http(*this, std::move(options)),
+      m_http(*this, options),
       m_proxy(std::make_unique<SyncHostsProxy>(
           m_http, [this](const QString &host) { return serverIdentity(host); }))
 { }
@@ -147,7 +147,7 @@ void RestServer::handleRequest(const HttpExchange &exchange, HttpRequest request
         HttpResponse refused = HttpResponse::fromError(error);
         refused.headers.append({QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")});
         refused.close = true;
-        exchange.respond(std::move(refused));
+        exchange.respond(refused);
         return;
     }
     if (admission.wait.count() > 0) {

@@ -206,6 +206,7 @@ void TwilsockConnection::deliver(const QString &streamSid)
     const auto it = m_subscriptions.constFind(streamSid);
     if (it == m_subscriptions.cend() || m_state == State::Closing)
         return;
+    // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): owned, to outlive remove() below
     const std::shared_ptr<Subscription> subscription = *it;
     Subscription::Batch batch = subscription->drain();
     Outbox &outbox = m_outboxes[streamSid];
@@ -773,7 +774,7 @@ void TwilsockConnection::noteRequest(const Frame &frame, qint64 bytes)
         entry.method = method.left(32).toLatin1();
         entry.path = QByteArrayLiteral("/v3/wsconnect");
     }
-    m_noted.insert(frame.id(), std::move(noted));
+    m_noted.insert(frame.id(), noted);
 }
 
 void TwilsockConnection::logAnswer(const QString &id, int status, int errorCode, qint64 bytesOut)

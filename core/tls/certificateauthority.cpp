@@ -286,7 +286,7 @@ std::expected<std::unique_ptr<CertificateAuthority>, QString> CertificateAuthori
         if (auto written = writePublicFile(certificatePath, certificateText); !written)
             return std::unexpected(written.error());
     } else {
-        struct stat status;
+        struct stat status = {};
         if (::stat(QFile::encodeName(keyPath).constData(), &status) != 0)
             return std::unexpected(
                 QStringLiteral("%1 is missing: the CA certificate %2 is useless without it")

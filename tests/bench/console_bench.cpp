@@ -94,7 +94,7 @@ Memory readMemory()
     for (const QByteArray &line : lines) {
         const auto field = [&line](const char *name, qint64 &out) {
             if (line.startsWith(name))
-                out = line.mid(qstrlen(name)).trimmed().split(' ').value(0).toLongLong();
+                out = line.mid(qsizetype(qstrlen(name))).trimmed().split(' ').value(0).toLongLong();
         };
         field("VmRSS:", m.rss);
         field("VmHWM:", m.hwm);
@@ -351,8 +351,8 @@ struct Sample
 class FirehoseRun final : public QObject
 {
 public:
-    FirehoseRun(const FirehoseOptions &options, LocalBackend &backend, MainWindow &window)
-        : m_options(options), m_backend(backend), m_window(window)
+    FirehoseRun(FirehoseOptions options, LocalBackend &backend, MainWindow &window)
+        : m_options(std::move(options)), m_backend(backend), m_window(window)
     {
         m_tick.setTimerType(Qt::PreciseTimer);
         m_tick.setInterval(int(kTickNs / 1'000'000));
@@ -710,12 +710,13 @@ std::optional<QJsonObject> runChild(
     QByteArray buffer;
     const auto consume = [&] {
         buffer += child.readAllStandardOutput();
-        qsizetype newline;
+        qsizetype newline = 0;
         while ((newline = buffer.indexOf('\n')) >= 0) {
             const QByteArray line = buffer.left(newline);
             buffer.remove(0, newline + 1);
             if (line.startsWith(kResultPrefix))
-                result = QJsonDocument::fromJson(line.mid(qstrlen(kResultPrefix))).object();
+                result =
+                    QJsonDocument::fromJson(line.mid(qsizetype(qstrlen(kResultPrefix)))).object();
             else if (echo)
                 std::printf("    %s\n", line.constData());
         }

@@ -141,6 +141,7 @@ HubRun runHub(int subscriberCount, qint64 messageCount, const Options &options,
     };
 
     std::vector<std::thread> consumers;
+    consumers.reserve(size_t(options.consumers));
     for (int c = 0; c < options.consumers; ++c)
         consumers.emplace_back(consume, std::ref(counts[size_t(c)]));
 

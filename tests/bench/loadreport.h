@@ -42,8 +42,6 @@
 #include <utility>
 #include <vector>
 
-extern char **environ;
-
 namespace loadbench {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -89,7 +87,7 @@ inline int64_t cpuClockNs(clockid_t clock)
 /// /proc schedstat run times where the clock cannot be read.
 inline int64_t processCpuNs(pid_t pid)
 {
-    clockid_t clock;
+    clockid_t clock = 0;
     if (clock_getcpuclockid(pid, &clock) == 0) {
         if (const int64_t ns = cpuClockNs(clock); ns >= 0)
             return ns;
@@ -386,6 +384,7 @@ public:
         }
         const auto pointers = [](std::vector<std::string> &strings) {
             std::vector<char *> list;
+            list.reserve(strings.size() + 1);
             for (std::string &text : strings)
                 list.push_back(text.data());
             list.push_back(nullptr);
@@ -860,6 +859,7 @@ inline bool printSummary(const LoadOptions &options, const char *tool,
         const auto names = runs.front().spread();
         for (size_t i = 0; i < names.size(); ++i) {
             std::vector<double> values;
+            values.reserve(runs.size());
             for (const RunFigures &figures : runs)
                 values.push_back(figures.spread()[i].second);
             const Spread spread = spreadOf(values);

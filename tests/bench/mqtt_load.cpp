@@ -665,7 +665,8 @@ public:
             fcntl(mosquitto_socket(m_client), F_GETFL) | O_NONBLOCK);
         const auto deadline = SteadyClock::now() + 10s;
         while (m_connack < 0 && SteadyClock::now() < deadline) {
-            if ((rc = service(10ms)) != MOSQ_ERR_SUCCESS)
+            rc = service(10ms);
+            if (rc != MOSQ_ERR_SUCCESS)
                 throw Failure("publisher connect: " + mosquittoError(rc));
         }
         if (m_connack != 0)
@@ -896,6 +897,7 @@ int runBenchmark(const Options &options)
         figures.server = "broker";
         const auto prepareStarted = SteadyClock::now();
         std::vector<std::future<PrepareResult>> prepared;
+        prepared.reserve(threads.size());
         for (const auto &thread : threads)
             prepared.push_back(thread->prepare(topic, previousTopic));
         for (auto &future : prepared) {
@@ -933,6 +935,7 @@ int runBenchmark(const Options &options)
         drainDeliveries(figures.expected, [&] { return total(&ClientThread::received); });
         const CpuSample after = sampleCpu(broker, threads);
         std::vector<ThreadResult> results;
+        results.reserve(threads.size());
         for (const auto &thread : threads)
             results.push_back(thread->collect());
         figures.complete(options.saturate, results, before, after);

@@ -27,7 +27,7 @@ using namespace streams;
 namespace {
 
 template<typename T>
-T wait(QFuture<T> future)
+T wait(const QFuture<T> &future)
 {
     QEventLoop loop;
     QFutureWatcher<T> watcher;

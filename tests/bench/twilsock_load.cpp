@@ -88,6 +88,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -98,13 +99,11 @@
 #include <optional>
 #include <pthread.h>
 #include <random>
-#include <signal.h>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <sys/resource.h>
 #include <thread>
-#include <time.h>
 #include <tuple>
 #include <unistd.h>
 #include <unordered_map>
@@ -194,8 +193,8 @@ public:
         environment.push_back("TWILIO_AUTH_TOKEN=" + credentials.authToken);
         environment.push_back("TWILIO_API_KEY=" + credentials.apiKeySid);
         environment.push_back("TWILIO_API_SECRET=" + credentials.apiKeySecret);
-        environment.push_back("NO_PROXY=127.0.0.1,localhost");
-        environment.push_back("no_proxy=127.0.0.1,localhost");
+        environment.emplace_back("NO_PROXY=127.0.0.1,localhost");
+        environment.emplace_back("no_proxy=127.0.0.1,localhost");
         m_process.start(std::move(arguments), std::move(environment),
             [this, seen = std::string(), found = false](
                 std::string_view chunk) mutable { readStdout(chunk, seen, found); });
@@ -461,7 +460,7 @@ struct Subscriber
     QString pendingId; // the request whose reply the set-up waits for
     bool establishReplied = false;
     bool establishNotified = false;
-    std::array<int64_t, kMaxConnections> lastSeq; // per publisher connection
+    std::array<int64_t, kMaxConnections> lastSeq{}; // per publisher connection
 };
 
 /// One thread, one io_context, a slice of the subscribers. Every member below is touched only on
@@ -869,8 +868,8 @@ struct PublishPlan
 class Publisher
 {
 public:
-    Publisher(const RestTarget &target, std::string path, int connections, int size)
-        : m_target(target), m_path(std::move(path)), m_size(size)
+    Publisher(RestTarget target, std::string path, int connections, int size)
+        : m_target(std::move(target)), m_path(std::move(path)), m_size(size)
     {
         for (int i = 0; i < connections; ++i)
             m_lanes.push_back(std::make_unique<Lane>(m_io));
@@ -1176,6 +1175,7 @@ int runBenchmark(const Options &options)
         figures.server = "engine";
         const auto prepareStarted = SteadyClock::now();
         std::vector<std::future<PrepareResult>> prepared;
+        prepared.reserve(threads.size());
         for (const auto &thread : threads)
             prepared.push_back(thread->prepare(streamSid, previousStream));
         for (auto &future : prepared) {
@@ -1217,6 +1217,7 @@ int runBenchmark(const Options &options)
         drainDeliveries(figures.expected, [&] { return total(&ClientThread::received); });
         const CpuSample after = sampleCpu(engine, threads);
         std::vector<ThreadResult> results;
+        results.reserve(threads.size());
         for (const auto &thread : threads)
             results.push_back(thread->collect());
         figures.complete(options.saturate, results, before, after);

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ranges>
 
 using namespace streams;
 
@@ -88,8 +89,8 @@ public:
     void answerLate()
     {
         // Last first: answers still go out in request order.
-        for (auto it = late.crbegin(); it != late.crend(); ++it)
-            it->first.respond(answer(it->second));
+        for (const auto &[exchange, number] : std::views::reverse(late))
+            exchange.respond(answer(number));
         late.clear();
     }
     static HttpResponse answer(int number)

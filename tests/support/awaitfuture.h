@@ -9,7 +9,7 @@ namespace streams::testing {
 /// Waits for a Backend future while the event loop keeps running (its continuations land on this
 /// thread), then returns its result. Ten seconds at most; a test then fails on the result.
 template<typename T>
-T await(QFuture<T> future)
+T await(const QFuture<T> &future)
 {
     QFutureWatcher<T> watcher;
     QSignalSpy finished(&watcher, &QFutureWatcherBase::finished);

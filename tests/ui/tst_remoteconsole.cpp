@@ -37,6 +37,7 @@
 #include <QTest>
 #include <QTreeView>
 #include <QUuid>
+#include <tuple>
 
 using namespace streams;
 using namespace streams::testing;
@@ -221,7 +222,8 @@ QString TestRemoteConsole::saveProfile(const QString &name, const QString &secre
         qWarning("profile not saved: %s", qPrintable(saved.error()));
         return {};
     }
-    await(m_secrets->write(saved->secretKey(), secret)); // the keychain, or this session
+    // The keychain, or this session (NoKeychain, ignored) when the test runs without one.
+    std::ignore = await(m_secrets->write(saved->secretKey(), secret));
     return saved->id;
 }
 
@@ -552,7 +554,8 @@ void TestRemoteConsole::faultyServerNeverFreezesTheWindow()
     profile.engineUrl = QUrl(server.baseUrl());
     const auto saved = m_profiles->save(profile);
     QVERIFY(saved);
-    await(m_secrets->write(saved->secretKey(), m_engine.apiKeySecret()));
+    // The keychain, or this session (NoKeychain, ignored) when the test runs without one.
+    std::ignore = await(m_secrets->write(saved->secretKey(), m_engine.apiKeySecret()));
 
     const StallMonitor stalls;
     Backend *remote = openProfile(saved->id);

@@ -20,7 +20,7 @@ QString tr(const char *text)
 struct Unit
 {
     std::array<QLatin1StringView, 5> names;
-    qint64 seconds;
+    qint64 seconds = 0;
 };
 
 // Largest first: the index is the rank that enforces "largest to smallest, each once".

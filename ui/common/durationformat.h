@@ -13,7 +13,7 @@ namespace streams::durationformat {
 /// h/hr/hours, d/days, w/weeks), or "never"/"0" for no expiry (0). The range is the contract's
 /// (validation::parseTtl decides it): anything above limits::kMaxTtlSeconds is an error that
 /// names the limit. Errors are sentences meant to be shown next to the field.
-std::expected<qint64, QString> parse(QStringView text);
+std::expected<qint64, QString> parse(QStringView input);
 
 /// A compact, exact duration: "45s", "1h 30m", "1d 2h 3m 4s", "365d". 0 (or less) is "0s".
 QString format(qint64 seconds);

@@ -361,7 +361,7 @@ void ConnectionManagerDialog::save(const ConnectionProfile &profile, const QStri
             tr("“%1” was not saved: %2").arg(profile.name, stored.error()));
         return;
     }
-    const ConnectionProfile saved = *stored;
+    const ConnectionProfile &saved = *stored;
     reload();
     selectProfile(saved.id);
     const QString reopen = m_openIds.contains(saved.id)
@@ -416,7 +416,7 @@ void ConnectionManagerDialog::removeSelected()
     box->setDefaultButton(QMessageBox::Cancel);
     box->setAttribute(Qt::WA_DeleteOnClose);
     m_question = box;
-    const ConnectionProfile removed = *profile;
+    const ConnectionProfile &removed = *profile;
     connect(box, &QMessageBox::finished, this, [this, box, removed](int) {
         if (box->clickedButton() != box->button(QMessageBox::Yes))
             return;
@@ -448,7 +448,7 @@ void ConnectionManagerDialog::testSelected()
     m_test->setEnabled(false);
     m_testResult->setText(tr("Testing…"));
     const quint64 generation = ++m_testGeneration;
-    const ConnectionProfile tested = *profile;
+    const ConnectionProfile &tested = *profile;
     m_secrets.read(tested.secretKey())
         .then([this, guard = QPointer(this), tested, generation](
                   const std::expected<QString, SecretStore::Error> &secret) {

@@ -31,7 +31,6 @@ ConnectionStatusWidget::ConnectionStatusWidget(QWidget *parent)
       m_apiKey(new QLabel(this)),
       m_secret(new QLabel(this)),
       m_reveal(new QToolButton(this)),
-      m_copySecret(nullptr),
       m_useFromCode(new QToolButton(this))
 {
     auto *layout = new QHBoxLayout(this);

@@ -45,7 +45,7 @@ private:
     QToolButton *m_copyApiKey = nullptr;
     QLabel *m_secret;
     QToolButton *m_reveal;
-    QToolButton *m_copySecret;
+    QToolButton *m_copySecret = nullptr;
     QToolButton *m_useFromCode;
     QPointer<ProxyEnvironmentDialog> m_proxyEnvironment;
     bool m_revealed = false;

@@ -57,8 +57,8 @@ ProfileEditor::ProfileEditor(
     // An existing profile is checked whole from the start; a new one field by field as the user
     // gets there, so an empty form does not open as a wall of red.
     if (!isNewProfile()) {
-        for (auto it = m_rows.begin(); it != m_rows.end(); ++it)
-            it->touched = true;
+        for (FieldRow &row : m_rows)
+            row.touched = true;
     }
     updateKind();
     validate();
@@ -456,8 +456,8 @@ void ProfileEditor::finishTest(bool ok, const QString &message)
 void ProfileEditor::testConnection()
 {
     if (!m_problems.isEmpty()) {
-        for (auto it = m_rows.begin(); it != m_rows.end(); ++it)
-            it->touched = true;
+        for (FieldRow &row : m_rows)
+            row.touched = true;
         validate();
         finishTest(false, tr("Fix the fields marked first."));
         return;

@@ -184,9 +184,8 @@ void EngineMenu::save()
                 [self, path, services, streams, bytes = reply->body] {
                     QSaveFile file(path);
                     QString error;
-                    if (!file.open(QIODevice::WriteOnly))
-                        error = file.errorString();
-                    else if (file.write(bytes) != bytes.size() || !file.commit())
+                    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size()
+                        || !file.commit())
                         error = file.errorString();
                     QMetaObject::invokeMethod(
                         self,
@@ -234,8 +233,8 @@ void EngineMenu::load()
     });
 }
 
-void EngineMenu::loadRead(
-    QPointer<Backend> target, const QString &path, const QByteArray &bytes, const QString &error)
+void EngineMenu::loadRead(const QPointer<Backend> &target, const QString &path,
+    const QByteArray &bytes, const QString &error)
 {
     if (!error.isEmpty()) {
         Q_EMIT message(tr("Cannot read %1: %2").arg(path, error));

@@ -60,7 +60,7 @@ private:
     void advance(qint64 seconds);
     void save();
     void load();
-    void loadRead(QPointer<Backend> target, const QString &path, const QByteArray &bytes,
+    void loadRead(const QPointer<Backend> &target, const QString &path, const QByteArray &bytes,
         const QString &error);
     void resetEngine();
     void showFaults();

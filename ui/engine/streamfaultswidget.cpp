@@ -154,7 +154,7 @@ void StreamFaultsWidget::setStream(const Stream &stream)
 }
 
 void StreamFaultsWidget::addRule(
-    const QJsonObject &rule, std::function<void(const QJsonObject &)> added)
+    const QJsonObject &rule, const std::function<void(const QJsonObject &)> &added)
 {
     if (!m_backend)
         return;

@@ -60,7 +60,7 @@ Q_SIGNALS:
 private:
     void setDelivery();
     void removeDelivery();
-    void addRule(const QJsonObject &rule, std::function<void(const QJsonObject &)> added);
+    void addRule(const QJsonObject &rule, const std::function<void(const QJsonObject &)> &added);
     void showRules(const QList<QJsonObject> &rules);
     void showDeliveryValues(const QJsonObject &rule);
 

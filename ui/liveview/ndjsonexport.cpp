@@ -90,7 +90,8 @@ std::optional<NdjsonExport::Result> writeRecords(
                 return std::unexpected(file.errorString());
             chunk.clear();
         }
-        if (++written % NdjsonExport::kProgressStep == 0 && !step(written))
+        ++written;
+        if (written % NdjsonExport::kProgressStep == 0 && !step(written))
             return std::nullopt;
     }
     if (!chunk.isEmpty() && file.write(chunk) != chunk.size())

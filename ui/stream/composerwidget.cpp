@@ -539,7 +539,7 @@ void ComposerWidget::Private::validate()
             meter->setBytes(-1);
             problem = tr("Line %1, column %2: %3").arg(p.line).arg(p.column).arg(reasonOf(p));
             // Underline the spot too, so the eye finds it in a long document.
-            const QByteArray utf8 = payloadTemplate.utf8();
+            const QByteArray &utf8 = payloadTemplate.utf8();
             const int position = int(QString::fromUtf8(utf8.left(p.offset)).size());
             QTextEdit::ExtraSelection mark;
             mark.cursor = QTextCursor(editor->document());
@@ -780,7 +780,7 @@ void ComposerWidget::Private::rebuildTemplatesMenu()
         return;
     templatesMenu->addSeparator();
     for (auto it = templates.cbegin(); it != templates.cend(); ++it) {
-        const QString name = it.key();
+        const QString &name = it.key();
         QAction *load = templatesMenu->addAction(oneLine(name));
         load->setData(name);
         load->setToolTip(it.value().toString());
@@ -790,7 +790,7 @@ void ComposerWidget::Private::rebuildTemplatesMenu()
     QMenu *remove = templatesMenu->addMenu(tr("Delete"));
     remove->setObjectName(QStringLiteral("deleteTemplates"));
     for (auto it = templates.cbegin(); it != templates.cend(); ++it) {
-        const QString name = it.key();
+        const QString &name = it.key();
         QAction *action = remove->addAction(oneLine(name));
         action->setData(name);
         QObject::connect(action, &QAction::triggered, q, [this, name] { q->removeTemplate(name); });

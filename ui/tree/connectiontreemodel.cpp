@@ -489,7 +489,7 @@ void ConnectionTreeModel::refresh(const QModelIndex &index)
     auto collector = std::make_shared<Collector>();
     auto step = std::make_shared<std::function<void(std::optional<QString>)>>();
     *step = [this, backend = QPointer<Backend>(backend), collector, step, id, generation, wanted,
-                services, serviceSid](std::optional<QString> token) {
+                services, serviceSid](const std::optional<QString> &token) {
         Node *n = m_live.value(id);
         if (!n || n->generation != generation || !backend) {
             *step = nullptr; // break the self-reference

@@ -74,7 +74,7 @@ void NewStreamDialog::accept()
     if (!m_uniqueName->text().isEmpty())
         create.uniqueName = m_uniqueName->text();
     if (const auto ttl = m_ttl->ttlSeconds(); ttl && *ttl > 0)
-        create.ttlSeconds = *ttl;
+        create.ttlSeconds = ttl;
     m_busy = true;
     m_error->hide();
     validate();

@@ -172,7 +172,7 @@ void TestCli::usageErrorsExitTwo_data()
 {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QByteArray>("message");
-    const auto row = [](const char *name, QStringList arguments, const QByteArray &message) {
+    const auto row = [](const char *name, const QStringList &arguments, const QByteArray &message) {
         QTest::addRow("%s", name) << arguments << message;
     };
     row("no command", {}, "no command given");
@@ -751,8 +751,9 @@ void TestCli::subscribeEndsWhenTheStreamIsRemoved()
         at({QStringLiteral("subscribe"), QStringLiteral("default/cli-removed")}));
     QVERIFY(subscriber.waitForStarted());
     QByteArray err;
-    QTRY_VERIFY2_WITH_TIMEOUT((err += subscriber.readAllStandardError()).contains("subscribed to")
-            || subscriber.state() == QProcess::NotRunning,
+    const auto errSoFar = [&] { return err += subscriber.readAllStandardError(); };
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        errSoFar().contains("subscribed to") || subscriber.state() == QProcess::NotRunning,
         err.constData(), 20000);
     QVERIFY2(subscriber.state() == QProcess::Running, err.constData());
 

@@ -55,7 +55,7 @@ QStringList outboundConnections(qint64 pid)
             const QList<QByteArray> fields = file.readLine().simplified().split(' ');
             if (fields.size() < 10 || !inodes.contains(fields.at(9)))
                 continue;
-            const QByteArray remote = fields.at(2); // address:port, hex
+            const QByteArray &remote = fields.at(2); // address:port, hex
             const QByteArray address = remote.first(qMax<qsizetype>(0, remote.indexOf(':')));
             const bool local = address == "0100007F" || address == "00000000"
                 || address == "00000000000000000000000001000000"

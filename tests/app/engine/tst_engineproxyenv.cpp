@@ -20,7 +20,7 @@ QString str(const char *text)
 
 int modeOf(const QString &path)
 {
-    struct stat status;
+    struct stat status = {};
     if (::stat(QFile::encodeName(path).constData(), &status) != 0)
         return -1;
     return int(status.st_mode & 0777);

@@ -98,7 +98,7 @@ inline void checkFaultMarks(
     QVERIFY(await(backend.control("POST", u"/_engine/faults"_s,
         R"({"service":"default","stream":"marked","drop":0.5,"delay_ms":200,"jitter_ms":50})")));
     QTRY_COMPARE(backend.faultMarks().size(), 1);
-    QVERIFY(changed.size() >= 1);
+    QVERIFY(!changed.isEmpty());
     const QList<Backend::FaultMark> marks = backend.faultsOn(*stream, u"default"_s);
     QCOMPARE(marks.size(), 1);
     QCOMPARE(marks.front().summary, u"drop 50% · delay 200±50 ms"_s);

@@ -23,9 +23,9 @@ using namespace Qt::StringLiterals;
 
 namespace QTest {
 template<>
-char *toString(const std::optional<qint64> &value)
+char *toString(const std::optional<qint64> &t)
 {
-    return value ? QTest::toString(*value) : qstrdup("nullopt");
+    return t ? QTest::toString(*t) : qstrdup("nullopt");
 }
 } // namespace QTest
 
@@ -214,7 +214,7 @@ void TestEngine::defaultService()
     QCOMPARE(engine->fetchStream(byName->sid, u"s").value(), *stream);
 
     // The same default service after a restart, not a new one.
-    const Service before = *byName;
+    const Service &before = *byName;
     engine.reset();
     m_clock->advanceMs(3'600'000);
     engine = open();

@@ -61,7 +61,7 @@ private Q_SLOTS:
     void exportOnExitWritesTheSnapshot();
 
 private:
-    std::unique_ptr<Engine> open(const QString &dataDir, EngineOptions extra = {});
+    std::unique_ptr<Engine> open(const QString &dataDir, EngineOptions options = {});
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<ManualClock> m_clock;

@@ -42,9 +42,8 @@ qint64 writeRows(sqlite3 *db, const QString &walPath, int commits, int rowsEach,
             sqlite3_step(insert);
             sqlite3_reset(insert);
         }
-        if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
-            largestWal = -1;
-        else if (afterCommit && !afterCommit())
+        if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK
+            || (afterCommit && !afterCommit()))
             largestWal = -1;
         else
             largestWal = std::max(largestWal, QFileInfo(walPath).size());

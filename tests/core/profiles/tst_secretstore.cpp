@@ -28,7 +28,7 @@ using ErrorKind = SecretStore::Error::Kind;
 /// A QFuture's result once it finishes while the event loop runs (the keychain answers
 /// through it), or nothing after 20 s.
 template<typename T>
-std::optional<T> settle(QFuture<T> future)
+std::optional<T> settle(const QFuture<T> &future)
 {
     if (!future.isFinished()) {
         QFutureWatcher<T> watcher;

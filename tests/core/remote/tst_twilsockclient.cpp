@@ -151,7 +151,7 @@ private:
     AccessTokenClaims claims(qint64 issuedAt, qint64 lifetimeSeconds) const;
     /// Fresh tokens for the engine's API key, counting the calls.
     TwilsockClient::TokenSource freshTokens(
-        int lifetimeSeconds = 3600, std::shared_ptr<int> calls = {}) const;
+        int lifetimeSeconds = 3600, const std::shared_ptr<int> &calls = {}) const;
     /// Any syntactically fine token (for servers that do not check).
     static TwilsockClient::TokenSource dummyTokens();
 
@@ -190,7 +190,7 @@ AccessTokenClaims TestTwilsockClient::claims(qint64 issuedAt, qint64 lifetimeSec
 }
 
 TwilsockClient::TokenSource TestTwilsockClient::freshTokens(
-    int lifetimeSeconds, std::shared_ptr<int> calls) const
+    int lifetimeSeconds, const std::shared_ptr<int> &calls) const
 {
     return [this, lifetimeSeconds, calls]() -> std::expected<TwilsockClient::Token, QString> {
         if (calls)

@@ -37,7 +37,7 @@ QString errorOf(const std::expected<T, QString> &result)
 
 int fileMode(const QString &path)
 {
-    struct stat status;
+    struct stat status = {};
     if (::stat(QFile::encodeName(path).constData(), &status) != 0)
         return -1;
     return int(status.st_mode & 0777);

@@ -103,7 +103,7 @@ AccessTokenClaims claimsFor(const QString &identity, qint64 issuedAt = kIssuedAt
     return claims;
 }
 
-AccessToken::SecretLookup lookupReturning(std::optional<QByteArray> secret)
+AccessToken::SecretLookup lookupReturning(const std::optional<QByteArray> &secret)
 {
     return [secret](const QString &apiKeySid) -> std::optional<QByteArray> {
         return apiKeySid == kKey ? secret : std::nullopt;

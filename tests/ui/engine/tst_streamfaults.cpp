@@ -123,7 +123,7 @@ void TestStreamFaults::failsTheNextPublishes()
     QCOMPARE(httpExchange(port, "POST", path, authorization, "Data=%7B%7D").status, 201);
     QTRY_VERIFY2(m_widget->failState()->text().contains(u"2 publish(es) failed"_s),
         qPrintable(m_widget->failState()->text()));
-    await(m_backend->control("DELETE", u"/_engine/faults"_s));
+    QVERIFY(await(m_backend->control("DELETE", u"/_engine/faults"_s)));
 }
 
 void TestStreamFaults::disconnectActsOnceAndLeavesNoRule()
@@ -157,7 +157,7 @@ void TestStreamFaults::rulesSetElsewhereAreShown()
     QTest::mouseClick(m_widget->deliveryOff(), Qt::LeftButton);
     QTRY_COMPARE(rules().size(), 2);
     QTRY_VERIFY(m_widget->deliveryState()->text().startsWith(u"Off"_s));
-    await(m_backend->control("DELETE", u"/_engine/faults"_s));
+    QVERIFY(await(m_backend->control("DELETE", u"/_engine/faults"_s)));
     QTRY_VERIFY(!m_widget->otherRules()->isVisible());
 }
 

@@ -275,8 +275,8 @@ void TestLiveViewWidget::exportWritesExactlyTheShownRows()
     const QString path = m_dir.filePath(u"shown.ndjson"_s);
     QSignalSpy finished(m_widget.get(), &LiveViewWidget::exportFinished);
     action("exportAction")->trigger();
-    QFileDialog *dialog = nullptr;
-    QTRY_VERIFY((dialog = m_widget->findChild<QFileDialog *>()) != nullptr);
+    QTRY_VERIFY(m_widget->findChild<QFileDialog *>() != nullptr);
+    auto *dialog = m_widget->findChild<QFileDialog *>();
     QCOMPARE(dialog->acceptMode(), QFileDialog::AcceptSave);
     dialog->selectFile(path);
     static_cast<QDialog *>(dialog)->accept(); // the Save button

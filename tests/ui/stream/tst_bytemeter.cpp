@@ -139,7 +139,7 @@ void TestByteMeter::paintsTheBar()
     meter.setBytes(5000); // full bar, red
     const QImage image = meter.grab().toImage();
     // The middle of the bar is filled with the level's colour.
-    const QColor middle = image.pixelColor(40 * image.devicePixelRatio(), image.height() / 2);
+    const QColor middle = image.pixelColor(int(40 * image.devicePixelRatio()), image.height() / 2);
     QCOMPARE(middle.rgb(), meter.barColor().rgb());
     QVERIFY(meter.sizeHint().width() > 140 + meter.fontMetrics().horizontalAdvance(meter.text()));
 }

@@ -219,7 +219,7 @@ void TestRepeatPublisher::missingStreamAbortsTheRun()
     QVERIFY(publisher.abortError().has_value());
     QCOMPARE(publisher.abortError()->code(), int(ApiError::NotFound));
     // Reported, not swallowed: the failure is counted and the rest is shown as not sent.
-    QVERIFY(failed.size() >= 1);
+    QVERIFY(!failed.isEmpty());
     QCOMPARE(failed.first().at(1).value<ApiError>().code(), int(ApiError::NotFound));
     QCOMPARE(publisher.sent(), 0);
     QVERIFY(publisher.remaining() > 0);
@@ -247,7 +247,7 @@ void TestRepeatPublisher::budgetAndWarningFollowTheLimit()
     QSignalSpy budget(&limited, &RepeatPublisher::budgetChanged);
     limited.noteExternalPublish(false);
     QVERIFY(limited.budgetAvailable() < 19.5);
-    QVERIFY(budget.size() >= 1);
+    QVERIFY(!budget.isEmpty());
     // ...and a 429 empties it, after which it refills at the stream's rate.
     limited.noteExternalPublish(true);
     QVERIFY(limited.budgetAvailable() < 1.0);
