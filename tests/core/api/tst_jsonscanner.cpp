@@ -202,6 +202,13 @@ void TestJsonScanner::decodedString_data()
     QTest::addRow("unterminated") << QByteArray(R"("ab)") << u"ab"_s;
     QTest::addRow("unterminated after a backslash") << QByteArray("\"ab\\") << u"ab\\"_s;
     QTest::addRow("empty") << QByteArray(R"("")") << QString();
+    // As Qt's parser reads them: U+FEFF is kept after an escape, dropped at a string's start.
+    QTest::addRow("U+FEFF after an escape") << QByteArray("\"\\t\xEF\xBB\xBF"
+                                                          "data\"")
+                                            << QString(u"\t"_s + QChar(0xFEFF) + u"data"_s);
+    QTest::addRow("U+FEFF starting a string") << QByteArray("\"\xEF\xBB\xBF"
+                                                            "a\"")
+                                              << u"a"_s;
 }
 
 void TestJsonScanner::decodedString()
