@@ -1,12 +1,11 @@
 // libFuzzer target: AccessToken::verify must never crash on any token. A random token can
 // hardly carry a valid HMAC, so besides raw tokens the input can also be signed by the harness
 // (first byte selects): that drives the fuzzer past the signature into claim parsing.
+#include "require.h"
 #include "twilsock/accesstoken.h"
 
 #include <QMessageAuthenticationCode>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace streams::twilsock;
 
@@ -21,14 +20,6 @@ const QByteArray kPayload =
     R"("data_sync":{"service_sid":"IS22222222222222222222222222222222"}},"iat":1795327506,)"
     R"("exp":1795331106,"iss":"SK11111111111111111111111111111111",)"
     R"("sub":"AC00000000000000000000000000000000"})";
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 QByteArray base64Url(const QByteArray &bytes)
 {

@@ -5,23 +5,15 @@
 // and whatever it refuses is a 400 that says which field.
 #include "engine/enginesnapshot.h"
 #include "engine/faultrules.h"
+#include "require.h"
 
 #include <QJsonDocument>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 
 using namespace streams;
 
 namespace {
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
-
 const QString kAccount = QStringLiteral("AC00000000000000000000000000000001");
 constexpr qint64 kNow = 1'795'000'000;
 } // namespace

@@ -3,25 +3,16 @@
 // decoder that silently drops or replaces bytes lets two spellings name one object), and
 // re-encoding the decoded fields must decode to the same fields.
 #include "api/hexdigit.h"
+#include "require.h"
 #include "server/formdecoder.h"
 
 #include <QStringDecoder>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 // The bytes a component stands for, or nullopt for a malformed escape: the reference the decoder
 // is checked against, kept as plain as possible.

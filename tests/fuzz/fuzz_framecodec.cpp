@@ -1,26 +1,13 @@
 // libFuzzer target: FrameCodec::decode on arbitrary bytes must never crash, and whatever it
 // accepts must survive encode/decode unchanged. A broken invariant aborts, which libFuzzer
 // reports like a crash and saves as a reproducer.
+#include "require.h"
 #include "twilsock/framecodec.h"
 
 #include <QJsonValue>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace streams::twilsock;
-
-namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

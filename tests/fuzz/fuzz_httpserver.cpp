@@ -2,9 +2,9 @@
 // HttpServer's connection (HttpConnection, HttpRequestParser, HttpResponse) on a device fed from
 // memory, with a handler that answers every request with its number, some of them late and out
 // of order. The first input byte picks which requests are answered late; the rest is what a
-// client sent. It is delivered three times: whole, a byte at a time (up to 128 bytes), and in pieces
-// cut at pseudo-random offsets (so a head's first lines can come before the rest of it). Besides
-// never crashing, every way:
+// client sent. It is delivered three times: whole, a byte at a time (up to 128 bytes), and in
+// pieces cut at pseudo-random offsets (so a head's first lines can come before the rest of it).
+// Besides never crashing, every way:
 // - every request the handler got has exactly one answer, in request order, whatever order the
 //   handler answered in;
 // - after those, at most one more answer: the refusal of a malformed, oversized or unexpected
@@ -15,6 +15,7 @@
 //   where the whole input was refused too (in pieces, a malformed head may be refused for
 //   another reason, or not yet: the parser waits for the end of a head that came a few bytes at
 //   a time).
+#include "require.h"
 #include "server/httpserver.h"
 
 #include <QCoreApplication>
@@ -23,20 +24,11 @@
 #include <QJsonObject>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <ranges>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 // A connection whose peer is this program: feed() is what arrives, written() what was sent.
 class MemoryConnection final : public QIODevice

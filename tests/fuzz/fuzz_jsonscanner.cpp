@@ -12,24 +12,15 @@
 //   fuzz_messagedata's oracle);
 // - pretty-printing changes no token: compact(relayout(x, 4)) == compact(x), refusals included.
 #include "api/jsonscanner.h"
+#include "require.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 void checkTokens(QByteArrayView json)
 {

@@ -7,28 +7,19 @@
 // more when refused as too large).
 #include "api/limits.h"
 #include "api/validation.h"
+#include "require.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonParseError>
 #include <QStringDecoder>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 // Whether compact JSON text holds a \u escape of a UTF-16 surrogate (pairs are sent as UTF-8, a
 // lone one is refused: none may be left).

@@ -11,26 +11,17 @@
 // object, as the Message pane shows it: a pointer it names there must resolve in Qt's parse.
 #include "api/jsonpointer.h"
 #include "api/rawjson.h"
+#include "require.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonParseError>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 // Whether any key of the object at the top of `json` is written with an escape. A coarse test
 // is enough: a backslash anywhere before a colon outside nested values is rare in seeds, and a

@@ -5,24 +5,15 @@
 // a 405's Allow header says), and a route must survive being spelled again from its decoded ids.
 #include "api/limits.h"
 #include "api/validation.h"
+#include "require.h"
 #include "server/formdecoder.h"
 #include "server/restrouter.h"
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 bool allows(const QByteArray &allowed, QByteArrayView method)
 {

@@ -8,25 +8,16 @@
 #include "api/limits.h"
 #include "api/sid.h"
 #include "api/validation.h"
+#include "require.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 
 using namespace streams;
 
 namespace {
-
-void require(bool condition, const char *what)
-{
-    if (!condition) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 bool isAsciiDigits(QStringView text)
 {
