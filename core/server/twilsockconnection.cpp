@@ -336,28 +336,29 @@ void TwilsockConnection::writeWire(const QList<QByteArray> &frames)
 
 void TwilsockConnection::batchReads()
 {
-#ifdef Q_OS_UNIX
-    if (m_readsBatched || m_server.options().readBatchWindow.count() <= 0)
-        return;
-    const int lowWater = kBatchedReadBytes;
-    if (::setsockopt(
-            int(m_wire->socketDescriptor()), SOL_SOCKET, SO_RCVLOWAT, &lowWater, sizeof lowWater)
-        == 0) {
+    if (!m_readsBatched && setReadLowWater(kBatchedReadBytes)) {
         m_readsBatched = true;
         m_server.countReadBatch();
         m_shard.readPromptlyLater(this);
     }
-#endif
 }
 
 void TwilsockConnection::readPromptly()
 {
+    if (std::exchange(m_readsBatched, false))
+        setReadLowWater(1);
+}
+
+bool TwilsockConnection::setReadLowWater(int bytes)
+{
 #ifdef Q_OS_UNIX
-    if (!std::exchange(m_readsBatched, false) || !m_wire)
-        return;
-    const int lowWater = 1;
-    ::setsockopt(
-        int(m_wire->socketDescriptor()), SOL_SOCKET, SO_RCVLOWAT, &lowWater, sizeof lowWater);
+    return m_wire
+        && ::setsockopt(
+               int(m_wire->socketDescriptor()), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes)
+        == 0;
+#else
+    Q_UNUSED(bytes);
+    return false;
 #endif
 }
 

@@ -111,6 +111,8 @@ private:
     /// gather in the kernel (SO_RCVLOWAT) until kBatchedReadBytes, or until the shard's read-batch
     /// window ends (readPromptly()), so that many acknowledgements are read at once.
     void batchReads();
+    /// SO_RCVLOWAT on the plain socket under the websocket: the reader wakes once `bytes` wait.
+    bool setReadLowWater(int bytes);
     void authorizeInit(const twilsock::Frame &frame);
     void onTextMessage();
     void onDisconnected();
