@@ -168,6 +168,11 @@ void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire
     if (movable) {
         shard = m_ioShards[m_nextShard++ % m_ioShards.size()].second;
         wire->setParent(socket.get());
+        // After the handshake the websocket server stays connected to the socket's
+        // disconnected(), to deleteLater() it from this thread (Qt 6.4 to 6.8). On an I/O
+        // thread the connection deletes the socket itself, possibly before that queued call
+        // ran here, which would then post to a deleted object: cut that tie before the move.
+        QObject::disconnect(wire, nullptr, m_websockets, nullptr);
     }
     {
         QMutexLocker lock(&m_registryMutex);

@@ -100,6 +100,7 @@ private Q_SLOTS:
     void inProcessPublishReachesTwilsockSubscribers();
     void everyIoThreadDeliversInOrder_data();
     void everyIoThreadDeliversInOrder();
+    void peersVanishingFromIoThreadsLeaveNothingBehind();
     void readsAreBatchedOnceAcknowledging();
     void batchedReadsEndWithTheWindow();
     void subscriptionFailsAndCancels();
@@ -629,6 +630,44 @@ void TestTwilsockServer::everyIoThreadDeliversInOrder()
         QCOMPARE(client->closeCode(), quint16(QWebSocketProtocol::CloseCodeGoingAway));
     }
     QTRY_COMPARE(m_twilsock->counters().open, quint64(0));
+}
+
+void TestTwilsockServer::peersVanishingFromIoThreadsLeaveNothingBehind()
+{
+    // Many subscribers drop at once, as when a load test ends. Each connection is deleted on its
+    // I/O thread at once, while this thread runs what was queued to it by their sockets: none
+    // of that may reach a socket an I/O thread deletes (the engine crashed at the end of a soak,
+    // about one run in three, before the websocket server's tie to the socket was cut).
+    TwilsockOptions options;
+    options.pingInterval = 1h;
+    options.ioThreads = 2;
+    startEngine(options);
+    std::vector<std::unique_ptr<RawWebSocket>> clients;
+    const auto subscribe = [&](int count, const QString &sid) {
+        for (int i = 0; i < count; ++i) {
+            clients.push_back(readyClient());
+            if (!clients.back() || !clients.back()->subscribe(sid))
+                return false;
+        }
+        return true;
+    };
+    auto creator = readyClient();
+    QVERIFY(creator);
+    const QString sid = createStream(*creator, str("vanishing")).value(str("sid")).toString();
+    for (int round = 0; round < 3; ++round) {
+        QVERIFY(subscribe(100, sid));
+        QCOMPARE(m_twilsock->counters().open, quint64(clients.size() + 1));
+        for (const auto &client : clients)
+            client->socket().abort();
+        QVERIFY(waitUntil([&] { return m_twilsock->counters().open == 1; }, kTimeoutMs));
+        clients.clear();
+    }
+
+    // Still serving, on every I/O thread.
+    QVERIFY(subscribe(4, sid));
+    QVERIFY(m_engine->publish(u"default", sid, QByteArrayView(R"({"after":true})")));
+    for (const auto &client : clients)
+        QTRY_COMPARE_WITH_TIMEOUT(client->count(str("notification")), 1, kTimeoutMs);
 }
 
 void TestTwilsockServer::readsAreBatchedOnceAcknowledging()
