@@ -23,15 +23,13 @@
 // Needs: npm ci --prefix tests/interop (npm twilio for tokens, ws for sockets).
 "use strict";
 
-const path = require("node:path");
 const { isMainThread, workerData } = require("node:worker_threads");
+const { makeCredentials, startEngine } = require("../support/engineprocess.js");
 // The twilsock client, the latency histogram, the subscriber workers and the paced run, shared
 // with compare.d/mqtt_fanout.js and the reliability scripts.
 const {
   TwilsockSocket, cpuSeconds, fanoutRun, loadInterop: load, newHistogram, now, parseArgs, percentile, record, runFanoutWorker, startWorkers, upstream,
 } = require("../support/loadclient.js");
-
-const interopDir = path.join(__dirname, "..", "interop");
 
 // ---------------------------------------------------------------------------------------------
 // Worker: a slice of the subscribers.
@@ -61,23 +59,9 @@ function parseOptions(argv) {
   return options;
 }
 
-/** The engine's process, found by its unique data dir. */
-function enginePid(dataDir) {
-  const fs = require("node:fs");
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dataDir)) return Number(pid);
-    } catch {
-      // the process went away or is not ours
-    }
-  }
-  return 0;
-}
-
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const twilio = load("twilio");
-  const { makeCredentials, startEngine } = require(path.join(interopDir, "engine_process.js"));
   const credentials = makeCredentials();
   const engine = await startEngine(options.binary, credentials,
     ["--publish-rate", "unlimited", "--subscriber-buffer", "8192"]);
@@ -149,7 +133,6 @@ async function main() {
       };
     }
 
-    const pid = enginePid(engine.dataDir);
     const run = await fanoutRun({
       workers,
       connected,
@@ -157,7 +140,7 @@ async function main() {
       rate: options.rate,
       seconds: options.seconds,
       size: options.size,
-      cpuSeconds: () => cpuSeconds(pid),
+      cpuSeconds: () => cpuSeconds(engine.pid),
       beforeMeasure() {
         // The warm-up's publishes do not count.
         outcome.ok = outcome.failed = 0;

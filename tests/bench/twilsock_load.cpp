@@ -28,7 +28,7 @@
 //     --json                     also print one JSON line with every figure
 //
 // The engine runs with --listen 127.0.0.1:0, a fresh temporary --data-dir, generated TWILIO_*
-// credentials in its environment (as tests/interop/engine_process.js starts it), and
+// credentials in its environment (as tests/support/engineprocess.js starts it), and
 // --publish-rate unlimited --subscriber-buffer 8192 (see twilsock_fanout.js: at the default
 // 512 KiB it cuts a subscriber that a saturation run puts that far behind). Its port comes from
 // its "listening on http://127.0.0.1:PORT" line; stdout is drained and never shown, stderr is

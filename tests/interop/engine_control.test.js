@@ -19,7 +19,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
 const { describe, it, before, afterEach } = require("node:test");
-const { makeCredentials, startEngine } = require("./engine_process");
+const { makeCredentials, startEngine } = require("../support/engineprocess.js");
 const { assertTwilioError, basic, controlPlane } = require("./control_plane");
 
 const ENGINE_BINARY = process.argv[2];

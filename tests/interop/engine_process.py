@@ -1,5 +1,5 @@
 """Starts and stops a real streams-engine process for the Python interop tests (the counterpart of
-engine_process.js), and talks to its control plane (`/_engine/...`) over plain HTTP.
+tests/support/engineprocess.js), and talks to its control plane (`/_engine/...`) over plain HTTP.
 
 The engine prints credentials on stdout, so stdout is parsed for the port and then drained
 without being shown. stderr is kept and shown only when something goes wrong."""

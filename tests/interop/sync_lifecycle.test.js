@@ -17,7 +17,7 @@ try {
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const { describe, it, before, after } = require("node:test");
-const { makeCredentials, startEngine } = require("./engine_process");
+const { makeCredentials, startEngine } = require("../support/engineprocess.js");
 
 const ENGINE_BINARY = process.argv[2];
 const TWILIO_VERSION = require("twilio/package.json").version;

@@ -9,7 +9,7 @@
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const { describe, it, before, after } = require("node:test");
-const { makeCredentials, startEngine } = require("./engine_process");
+const { makeCredentials, startEngine } = require("../support/engineprocess.js");
 const sdk = require("./sync_sdk");
 const { STEP_MS, SYNC_VERSION, TWILSOCK_VERSION, twilio, within, connected, established, streamLogs, expectSyncError } = sdk;
 

@@ -20,7 +20,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { describe, it, before, after } = require("node:test");
-const { makeCredentials, startEngine } = require("./engine_process");
+const { makeCredentials, startEngine } = require("../support/engineprocess.js");
 
 const ENGINE_BINARY = process.argv[2];
 

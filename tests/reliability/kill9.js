@@ -22,8 +22,12 @@
 // Needs the sqlite3 CLI (Debian package sqlite3).
 "use strict";
 
+const fs = require("node:fs");
 const http = require("node:http");
-const { Engine, listAllStreams, request, sleep, sqlite } = require("./lib/engine");
+const os = require("node:os");
+const path = require("node:path");
+const { accountAuthorization, listAllStreams, request, sleep, sqlite } = require("./lib/engine");
+const { freePort, makeCredentials, startEngine } = require("../support/engineprocess.js");
 const { parseArgs } = require("../support/loadclient.js");
 
 function parseOptions(argv) {
@@ -51,7 +55,14 @@ async function main() {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = rng(seed);
   const between = (lo, hi) => lo + random() * (hi - lo);
-  const engine = new Engine(options.binary);
+  // Every start on the same port and data directory: a restart after a crash.
+  const credentials = makeCredentials();
+  const authorization = accountAuthorization(credentials);
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "streams-reliability-"));
+  const dbPath = path.join(dataDir, "streams.sqlite");
+  const start = () => startEngine(options.binary, credentials, [], { port, dataDir });
+  let engine = null;
   const tag = Date.now().toString(36);
 
   const failures = [];
@@ -111,7 +122,7 @@ async function main() {
         const createdRound = round;
         let response;
         try {
-          response = await request(agent, engine.port, engine.authorization, "POST",
+          response = await request(agent, port, authorization, "POST",
             "/v1/Services/default/Streams", form, 10000);
         } catch {
           stats.createsNoAnswer++;
@@ -139,18 +150,18 @@ async function main() {
 
   async function verify(killedAt, restartedAt, lastRound) {
     // Rows as stored, and the verdict of SQLite on the file.
-    const integrity = sqlite(engine.dbPath, "PRAGMA integrity_check");
+    const integrity = sqlite(dbPath, "PRAGMA integrity_check");
     stats.integrityChecks++;
     if (integrity !== "ok") fail(`integrity_check after restart ${stats.restarts}: ${integrity}`);
 
     const listStartedAt = Date.now();
-    const listed = await listAllStreams(new http.Agent({ keepAlive: true }), engine);
+    const listed = await listAllStreams(new http.Agent({ keepAlive: true }), port, authorization);
     const listEndedAt = Date.now();
-    const stored = new Set(sqlite(engine.dbPath, "SELECT sid FROM streams").split("\n").filter(Boolean));
+    const stored = new Set(sqlite(dbPath, "SELECT sid FROM streams").split("\n").filter(Boolean));
     // The expiry sweep at start-up and the timer since: nothing more than a moment past its
     // expiry may remain in the file.
     const nowSeconds = Math.floor(Date.now() / 1000);
-    const lingering = Number(sqlite(engine.dbPath,
+    const lingering = Number(sqlite(dbPath,
       `SELECT COUNT(*) FROM streams WHERE date_expires IS NOT NULL AND date_expires <= ${nowSeconds - 2}`));
     if (lingering !== 0) fail(`${lingering} expired rows still stored after restart ${stats.restarts}`);
 
@@ -189,12 +200,12 @@ async function main() {
     const worker = async () => {
       while (toFetch.length > 0) {
         const stream = toFetch.pop();
-        const bySid = await request(agent, engine.port, engine.authorization, "GET",
+        const bySid = await request(agent, port, authorization, "GET",
           `/v1/Services/default/Streams/${stream.sid}`);
         if (bySid.status !== 200 || bySid.json.date_expires !== stream.dateExpires)
           fail(`fetch ${stream.sid}: ${bySid.status} ${bySid.body}`);
         if (stream.uniqueName) {
-          const byName = await request(agent, engine.port, engine.authorization, "GET",
+          const byName = await request(agent, port, authorization, "GET",
             `/v1/Services/default/Streams/${encodeURIComponent(stream.uniqueName)}`);
           if (byName.status !== 200 || byName.json.sid !== stream.sid)
             fail(`fetch by name ${stream.uniqueName}: ${byName.status} ${byName.body}`);
@@ -213,7 +224,7 @@ async function main() {
 
   const runStarted = Date.now();
   try {
-    await engine.start();
+    engine = await start();
     const clients = Array.from({ length: options.clients }, (_, i) => client(i));
     let killedAt = 0;
     for (let kill = 1; kill <= options.kills; ++kill) {
@@ -230,13 +241,13 @@ async function main() {
       await sleep(downMs);
       if (kill % 2 === 0) {
         // The file exactly as the crash left it (hot WAL included), before the engine recovers it.
-        const integrity = sqlite(engine.dbPath, "PRAGMA integrity_check");
+        const integrity = sqlite(dbPath, "PRAGMA integrity_check");
         stats.integrityChecksWhileDown++;
         if (integrity !== "ok") fail(`integrity_check while down after kill ${kill}: ${integrity}`);
       }
       const restartStarted = Date.now();
       closeGate();
-      await engine.start();
+      engine = await start();
       const restartMs = Date.now() - restartStarted;
       stats.restarts++;
       stats.restartMsMax = Math.max(stats.restartMsMax, restartMs);
@@ -251,12 +262,13 @@ async function main() {
     await Promise.all(clients);
     const stop = await engine.stop();
     if (stop.code !== 0) fail(`clean stop exited with ${JSON.stringify(stop)}`);
-    const integrity = sqlite(engine.dbPath, "PRAGMA integrity_check");
+    const integrity = sqlite(dbPath, "PRAGMA integrity_check");
     stats.integrityChecks++;
     if (integrity !== "ok") fail(`integrity_check after the clean stop: ${integrity}`);
   } finally {
     stopping = true;
-    engine.cleanup();
+    if (engine) engine.killNow();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
   const seconds = (Date.now() - runStarted) / 1000;

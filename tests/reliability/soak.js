@@ -29,7 +29,8 @@
 const http = require("node:http");
 const os = require("node:os");
 const { isMainThread, parentPort, workerData } = require("node:worker_threads");
-const { Engine, percentile, processUsage, request, sleep } = require("./lib/engine");
+const { accountAuthorization, percentile, processUsage, request, sleep } = require("./lib/engine");
+const { makeCredentials, startEngine } = require("../support/engineprocess.js");
 // The twilsock client, worker threads and command line, shared with the benchmarks.
 const { TwilsockSocket, askWorkers, connectInLanes, loadInterop, parseArgs, startWorkers } = require("../support/loadclient.js");
 
@@ -102,16 +103,17 @@ function slope(points) {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const twilio = loadInterop("twilio");
-  const engine = new Engine(options.binary);
+  const credentials = makeCredentials();
+  const authorization = accountAuthorization(credentials);
+  const engine = await startEngine(options.binary, credentials);
   const tag = Date.now().toString(36);
   const workers = [];
   const errors = new Map(); // message -> count
   const error = (message) => errors.set(message, (errors.get(message) || 0) + 1);
 
   try {
-    await engine.start();
     const admin = new http.Agent({ keepAlive: true });
-    const call = (method, path, form) => request(admin, engine.port, engine.authorization, method, path, form);
+    const call = (method, path, form) => request(admin, engine.port, authorization, method, path, form);
     const service = await call("GET", "/v1/Services/default");
     if (service.status !== 200) throw new Error(`default service: ${service.status} ${service.body}`);
     const serviceSid = service.json.sid;
@@ -125,9 +127,9 @@ async function main() {
     if (limited.status !== 201) throw new Error(`over-limit stream: ${limited.status} ${limited.body}`);
 
     // Subscribers.
-    const { accountSid, apiKeySid, apiKeySecret } = engine.credentials;
+    const { accountSid, apiKey, apiSecret } = credentials;
     const mint = (identity) => {
-      const token = new twilio.jwt.AccessToken(accountSid, apiKeySid, apiKeySecret, { identity, ttl: 3600 + options.seconds });
+      const token = new twilio.jwt.AccessToken(accountSid, apiKey, apiSecret, { identity, ttl: 3600 + options.seconds });
       token.addGrant(new twilio.jwt.AccessToken.SyncGrant({ serviceSid }));
       return token.toJwt();
     };
@@ -232,7 +234,7 @@ async function main() {
         }
         let response;
         try {
-          response = await request(agent, engine.port, engine.authorization, method, path, form, 30000);
+          response = await request(agent, engine.port, authorization, method, path, form, 30000);
         } catch (e) {
           error(`${op}: no answer (${e.code || e.message})`);
           record(op, "no answer", 30000);
@@ -361,8 +363,7 @@ async function main() {
   } finally {
     for (const worker of workers) await worker.terminate();
     const stopped = await engine.stop();
-    if (stopped && stopped.signal) console.error(`streams-engine ended by ${stopped.signal}:\n${engine.output.slice(-4000)}`);
-    engine.cleanup();
+    if (stopped && stopped.signal) console.error(`streams-engine ended by ${stopped.signal}; stderr:\n${engine.stderr().slice(-4000)}`);
   }
 }
 

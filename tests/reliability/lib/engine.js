@@ -1,150 +1,17 @@
-// Shared by the reliability scripts: a real streams-engine process on a fixed loopback port, and a
-// small keep-alive HTTP client for its REST API. Node's standard library only.
+// Shared by the reliability scripts: a small keep-alive HTTP client for a streams-engine's REST
+// API, and what they read from its data file and /proc. The engine itself is started by
+// tests/support/engineprocess.js. Node's standard library only.
 "use strict";
 
-const { spawn, execFileSync } = require("node:child_process");
-const crypto = require("node:crypto");
+const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
-const net = require("node:net");
-const os = require("node:os");
-const path = require("node:path");
-
-const hex = (bytes) => crypto.randomBytes(bytes).toString("hex");
-
-/** Fixed credentials for one run, passed through TWILIO_* so restarts keep them. */
-function makeCredentials() {
-  return {
-    accountSid: "AC" + hex(16),
-    authToken: hex(16),
-    apiKeySid: "SK" + hex(16),
-    apiKeySecret: hex(16),
-  };
-}
-
-/** A free loopback port (released again; the engine binds it next). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-class Engine {
-  constructor(binary, { dataDir, port, credentials, extraArgs = [], logFile = null } = {}) {
-    this.binary = binary;
-    this.dataDir = dataDir || fs.mkdtempSync(path.join(os.tmpdir(), "streams-reliability-"));
-    this.ownsDataDir = !dataDir;
-    this.port = port || 0;
-    this.credentials = credentials || makeCredentials();
-    this.extraArgs = extraArgs;
-    this.logFile = logFile;
-    this.child = null;
-    this.output = "";
-    this.exited = null;
-  }
-
-  get authorization() {
-    const { accountSid, authToken } = this.credentials;
-    return "Basic " + Buffer.from(`${accountSid}:${authToken}`).toString("base64");
-  }
-
-  get dbPath() {
-    return path.join(this.dataDir, "streams.sqlite");
-  }
-
-  /** Starts the engine and resolves once it prints its "listening on" line. */
-  async start(timeoutMs = 20000) {
-    if (!this.port) this.port = await freePort();
-    const deadline = Date.now() + timeoutMs;
-    // Right after a kill the port can be refused for a moment while the kernel tears the old
-    // socket down: retry the bind until the deadline.
-    for (;;) {
-      const started = await this.launch(Math.max(1000, deadline - Date.now()));
-      if (started) return;
-      if (Date.now() > deadline) throw new Error(`streams-engine did not start:\n${this.output}`);
-      await sleep(100);
-    }
-  }
-
-  launch(timeoutMs) {
-    return new Promise((resolve) => {
-      const env = {
-        ...process.env,
-        TWILIO_ACCOUNT_SID: this.credentials.accountSid,
-        TWILIO_AUTH_TOKEN: this.credentials.authToken,
-        TWILIO_API_KEY: this.credentials.apiKeySid,
-        TWILIO_API_SECRET: this.credentials.apiKeySecret,
-      };
-      const args = ["--listen", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, ...this.extraArgs];
-      const child = spawn(this.binary, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-      this.child = child;
-      this.exited = null;
-      this.output = "";
-      let settled = false;
-      const settle = (value) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        settle(false);
-      }, timeoutMs);
-      const onData = (chunk) => {
-        const text = chunk.toString();
-        this.output += text;
-        if (this.output.length > 65536) this.output = this.output.slice(-32768); // a long soak
-        if (this.logFile) fs.appendFileSync(this.logFile, text);
-        if (/listening on http:\/\//.test(this.output)) settle(true);
-      };
-      child.stdout.on("data", onData);
-      child.stderr.on("data", onData);
-      child.on("exit", (code, signal) => {
-        this.exited = { code, signal };
-        settle(false);
-      });
-      child.on("error", () => settle(false));
-    });
-  }
-
-  get pid() {
-    return this.child ? this.child.pid : 0;
-  }
-
-  running() {
-    return this.child && !this.exited;
-  }
-
-  /** SIGKILL (a crash) and wait for the process to be gone. */
-  kill9() {
-    return this.signal("SIGKILL");
-  }
-
-  /** SIGTERM (a clean shutdown) and wait. */
-  stop() {
-    return this.signal("SIGTERM");
-  }
-
-  signal(name) {
-    return new Promise((resolve) => {
-      if (!this.running()) return resolve(this.exited);
-      this.child.once("exit", (code, signal) => resolve({ code, signal }));
-      this.child.kill(name);
-    });
-  }
-
-  cleanup() {
-    if (this.running()) this.child.kill("SIGKILL");
-    if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
-  }
+/** The Authorization header of the engine's account: HTTP Basic with its SID and auth token. */
+function accountAuthorization({ accountSid, authToken }) {
+  return "Basic " + Buffer.from(`${accountSid}:${authToken}`).toString("base64");
 }
 
 /** sqlite3 CLI on the engine's data file; read-only so it never checkpoints or rewrites it. */
@@ -201,11 +68,11 @@ function request(agent, port, authorization, method, pathAndQuery, form, timeout
 }
 
 /** Every stream of a service, through the list pages (PageSize 100, the maximum). */
-async function listAllStreams(agent, engine, service = "default") {
+async function listAllStreams(agent, port, authorization, service = "default") {
   const streams = new Map();
   let next = `/v1/Services/${service}/Streams?PageSize=100`;
   while (next) {
-    const response = await request(agent, engine.port, engine.authorization, "GET", next);
+    const response = await request(agent, port, authorization, "GET", next);
     if (response.status !== 200) throw new Error(`list: HTTP ${response.status} ${response.body}`);
     for (const stream of response.json.streams) streams.set(stream.sid, stream);
     const url = response.json.meta.next_page_url;
@@ -229,10 +96,8 @@ function processUsage(pid) {
 }
 
 module.exports = {
-  Engine,
-  freePort,
+  accountAuthorization,
   listAllStreams,
-  makeCredentials,
   percentile,
   processUsage,
   request,
