@@ -23,7 +23,8 @@
 // descriptors vary by at most 8, and RSS's least-squares trend over the second half adds up to
 // less than 5% of its mean (or 4 MiB, whichever is larger) across that half.
 // Every accepted hot publish must reach every subscriber of its stream (checked after a drain).
-// Exit 0 when there were no errors, no lost deliveries, and RSS and descriptors were flat.
+// Exit 0 when there were no errors, no lost deliveries, RSS and descriptors were flat, and the
+// engine, stopped with SIGTERM right after every subscriber dropped at once, exited with 0.
 "use strict";
 
 const http = require("node:http");
@@ -357,13 +358,18 @@ async function main() {
       for (const [message, count] of [...errors.entries()].slice(0, 20)) console.log(`    ${count} x ${message}`);
     }
     if (options.json) console.log(JSON.stringify(figures));
-    const passed = errorCount === 0 && flat && received === expected;
+    // The subscribers all go at once, then the engine is stopped: it must exit cleanly.
+    for (const worker of workers.splice(0)) await worker.terminate();
+    const stopped = await engine.stop();
+    const stoppedCleanly = stopped.code === 0;
+    if (!stoppedCleanly)
+      console.log(`  streams-engine did not stop cleanly (${JSON.stringify(stopped)}); stderr:\n${engine.stderr().slice(-4000)}`);
+    const passed = errorCount === 0 && flat && received === expected && stoppedCleanly;
     console.log(passed ? "soak: PASS" : "soak: FAIL");
     return passed ? 0 : 1;
   } finally {
     for (const worker of workers) await worker.terminate();
-    const stopped = await engine.stop();
-    if (stopped && stopped.signal) console.error(`streams-engine ended by ${stopped.signal}; stderr:\n${engine.stderr().slice(-4000)}`);
+    engine.killNow();
   }
 }
 
