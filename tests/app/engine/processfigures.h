@@ -2,6 +2,7 @@
 
 // What /proc says about a process (Linux): open descriptors and resident memory.
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -85,16 +86,14 @@ inline qint64 residentKib(qint64 pid)
 /// 50 ms apart, or the last one read after `timeoutMs`.
 inline qint64 settledResidentKib(qint64 pid, int timeoutMs = 10000)
 {
+    const QDeadlineTimer deadline(timeoutMs);
     qint64 last = residentKib(pid);
-    int same = 1;
-    (void)QTest::qWaitFor(
-        [&] {
-            const qint64 now = residentKib(pid);
-            same = now == last ? same + 1 : 1;
-            last = now;
-            return same >= 3;
-        },
-        timeoutMs);
+    for (int same = 1; same < 3 && !deadline.hasExpired();) {
+        QTest::qWait(50); // the interval between two readings, not a wait for a result
+        const qint64 now = residentKib(pid);
+        same = now == last ? same + 1 : 1;
+        last = now;
+    }
     return last;
 }
 
