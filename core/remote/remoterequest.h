@@ -12,11 +12,9 @@
 class QNetworkAccessManager;
 class QNetworkReply;
 
-namespace streams {
-
 /// The HTTP plumbing RestClient and EngineControlClient share: how a request is made, sent and
 /// bounded in time. What each does with the answer (retries, error bodies) stays with it.
-namespace remoterequest {
+namespace streams::remoterequest {
 
 /// "sync-streams-console/<version> (Qt <version>; <OS>)".
 QByteArray userAgent();
@@ -51,6 +49,4 @@ std::function<bool()> flagTimeout(std::weak_ptr<Call> call)
     };
 }
 
-} // namespace remoterequest
-
-} // namespace streams
+} // namespace streams::remoterequest
