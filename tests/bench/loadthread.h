@@ -284,7 +284,8 @@ struct PublishPlan
     double rate = 0; // latency mode
 };
 
-/// One run's publisher, made for the run's target.
+/// One run's publisher, made for the run's target. The measured messages go out on a thread of
+/// their own, so that the main thread is free to watch the deliveries.
 class LoadPublisher
 {
 public:
@@ -297,9 +298,27 @@ public:
     virtual void warmUp(int count) = 0;
     /// Readies the measured publishing: after the warm-up reached everyone, before the CPU sample.
     virtual void connect() = 0;
-    virtual void start(const PublishPlan &plan) = 0;
-    /// Waits for the last message to be written out (or answered).
-    virtual PublishOutcome finish() = 0;
+
+    void start(const PublishPlan &plan)
+    {
+        m_plan = plan;
+        m_thread = std::thread([this] { publish(); });
+    }
+
+    /// Waits until publish() returns: the last message written out (or answered).
+    PublishOutcome finish()
+    {
+        m_thread.join();
+        return std::move(m_outcome);
+    }
+
+protected:
+    /// The measured messages (m_plan), on the publisher's thread, counted in m_outcome.
+    virtual void publish() = 0;
+
+    std::thread m_thread;
+    PublishPlan m_plan;
+    PublishOutcome m_outcome;
 };
 
 /// What the run loop needs of a tool besides its server and threads.
@@ -314,6 +333,18 @@ struct LoadTool
     std::function<std::string(int run)> openRun;
     std::function<std::unique_ptr<LoadPublisher>(const std::string &target)> publisher;
 };
+
+/// The first line's description of the load, the same in both tools: "N subscribers on T threads,
+/// saturate M messages, B-byte messages" (or "R msg/s for S s").
+inline std::string describeLoad(const LoadOptions &options)
+{
+    return std::to_string(options.subscribers) + " subscribers on "
+        + std::to_string(options.threads) + " thread" + (options.threads == 1 ? "" : "s") + ", "
+        + (options.saturate
+                ? "saturate " + std::to_string(options.messages) + " messages"
+                : fixed(options.rate, 0) + " msg/s for " + fixed(options.seconds, 1) + " s")
+        + ", " + std::to_string(options.size) + "-byte messages";
+}
 
 /// Every run: subscribers set up on a fresh target, warm-up, measured window, drain, report;
 /// then the summary, the threads stopped, and the exit status (1 if the server died or a run was

@@ -487,20 +487,9 @@ public:
 
     void connect() override { } // connected for the warm-up
 
-    void start(const PublishPlan &plan) override
-    {
-        m_plan = plan;
-        m_thread = std::thread([this] { m_plan.saturate ? saturate() : paced(); });
-    }
-
-    /// Waits until the last message is written out.
-    PublishOutcome finish() override
-    {
-        m_thread.join();
-        return std::move(m_outcome);
-    }
-
 private:
+    void publish() override { m_plan.saturate ? saturate() : paced(); }
+
     /// Connects and waits for the CONNACK (on the calling thread).
     void open()
     {
@@ -650,9 +639,6 @@ private:
     const int m_size;
     mosquitto *m_client = nullptr;
     int m_connack = -1;
-    std::thread m_thread;
-    PublishPlan m_plan;
-    PublishOutcome m_outcome;
     bool m_failed = false;
 };
 
@@ -701,14 +687,8 @@ int runBenchmark(const Options &options)
         return std::make_unique<ClientThread>(t, config, slice);
     });
 
-    std::printf("bench_mqtt_load: mosquitto pid %d on port %u; %d subscribers on %d thread%s, "
-                "%s, %d-byte messages, QoS 0, 1 publisher connection\n",
-        int(broker.pid()), unsigned(broker.port()), options.subscribers, options.threads,
-        options.threads == 1 ? "" : "s",
-        options.saturate
-            ? ("saturate " + std::to_string(options.messages) + " messages").c_str()
-            : (fixed(options.rate, 0) + " msg/s for " + fixed(options.seconds, 1) + " s").c_str(),
-        options.size);
+    std::printf("bench_mqtt_load: mosquitto pid %d on port %u; %s, QoS 0, 1 publisher connection\n",
+        int(broker.pid()), unsigned(broker.port()), describeLoad(options).c_str());
     std::fflush(stdout);
 
     QJsonObject fields{{key("qos"), 0}, {key("connections"), 1}};

@@ -95,11 +95,9 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <pthread.h>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -741,37 +739,27 @@ public:
         }
     }
 
-    void start(const PublishPlan &plan) override
-    {
-        m_plan = plan;
-        m_thread = std::thread([this] {
-            if (m_plan.saturate) {
-                m_outcome.startMs = wallMs();
-                for (size_t i = 0; i < m_lanes.size(); ++i) {
-                    m_lanes[i]->nextSeq = int64_t(i);
-                    sendNext(*m_lanes[i]);
-                }
-            } else {
-                m_startSteady = SteadyClock::now() + 20ms;
-                m_outcome.startMs = wallMs() + 20;
-                m_timer.expires_at(m_startSteady);
-                m_timer.async_wait([this](const error_code &error) {
-                    if (!error)
-                        schedule();
-                });
-            }
-            m_io.run();
-        });
-    }
-
-    /// Waits for the last reply.
-    PublishOutcome finish() override
-    {
-        m_thread.join();
-        return std::move(m_outcome);
-    }
-
 private:
+    void publish() override
+    {
+        if (m_plan.saturate) {
+            m_outcome.startMs = wallMs();
+            for (size_t i = 0; i < m_lanes.size(); ++i) {
+                m_lanes[i]->nextSeq = int64_t(i);
+                sendNext(*m_lanes[i]);
+            }
+        } else {
+            m_startSteady = SteadyClock::now() + 20ms;
+            m_outcome.startMs = wallMs() + 20;
+            m_timer.expires_at(m_startSteady);
+            m_timer.async_wait([this](const error_code &error) {
+                if (!error)
+                    schedule();
+            });
+        }
+        m_io.run();
+    }
+
     struct Lane
     {
         explicit Lane(asio::io_context &io) : socket(io.get_executor()) { }
@@ -890,9 +878,6 @@ private:
     asio::io_context m_io{1};
     asio::steady_timer m_timer{m_io};
     std::vector<std::unique_ptr<Lane>> m_lanes;
-    std::thread m_thread;
-    PublishPlan m_plan;
-    PublishOutcome m_outcome;
     SteadyClock::time_point m_startSteady;
     int64_t m_scheduled = 0;
 };
@@ -977,15 +962,10 @@ int runBenchmark(const Options &options)
         return std::make_unique<ClientThread>(t, config, std::move(slices[size_t(t)]));
     });
 
-    std::printf("bench_twilsock_load: engine pid %d on port %u; %d subscribers on %d thread%s, "
-                "%s, %d-byte messages over %d publisher connection%s%s\n",
-        int(engine.pid()), unsigned(rest.port), options.subscribers, options.threads,
-        options.threads == 1 ? "" : "s",
-        options.saturate
-            ? ("saturate " + std::to_string(options.messages) + " messages").c_str()
-            : (fixed(options.rate, 0) + " msg/s for " + fixed(options.seconds, 1) + " s").c_str(),
-        options.size, options.connections, options.connections == 1 ? "" : "s",
-        options.ack ? ", acks on" : "");
+    std::printf(
+        "bench_twilsock_load: engine pid %d on port %u; %s over %d publisher connection%s%s\n",
+        int(engine.pid()), unsigned(rest.port), describeLoad(options).c_str(), options.connections,
+        options.connections == 1 ? "" : "s", options.ack ? ", acks on" : "");
     std::fflush(stdout);
 
     const std::string servicePath = "/v1/Services/" + serviceSid;
