@@ -5,8 +5,8 @@
 // 3.1.1 QoS 0 subscribers of one topic, against a mosquitto it starts itself, while a publisher
 // on its own thread publishes into that topic; it prints deliveries/s, publish->deliver latency
 // and what a delivery costs the broker's CPU and the client's, in the same shape as
-// bench_twilsock_load (tests/bench/loadreport.h holds what the two share). The Node counterpart
-// is tests/bench/compare.d/mqtt_fanout.js.
+// bench_twilsock_load (tests/bench/loadreport.h and loadthread.h hold what the two share). The
+// Node counterpart is tests/bench/compare.d/mqtt_fanout.js.
 //
 //   bench_mqtt_load MOSQUITTO_BINARY [options]
 //     --mode saturate|latency    (saturate)
@@ -60,16 +60,15 @@
 // with max_queued_messages (1000 by default) packets unwritten: a loss, then, not a slow run.
 
 #include "loadreport.h"
+#include "loadthread.h"
 
 #include <arpa/inet.h>
 #include <array>
 #include <deque>
-#include <future>
 #include <memory>
 #include <mosquitto.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -185,35 +184,6 @@ struct ClientConfig
     int connectConcurrency = 50; // on this thread
 };
 
-struct PrepareResult
-{
-    int ready = 0;
-    int failed = 0;
-    std::string firstError;
-};
-
-enum class SubscriberState {
-    Idle,
-    Connecting,
-    Subscribing,
-    Live,
-    Failed,
-    Closed
-};
-
-const char *describe(SubscriberState state)
-{
-    switch (state) {
-    case SubscriberState::Idle: return "not started";
-    case SubscriberState::Connecting: return "waiting for CONNACK";
-    case SubscriberState::Subscribing: return "waiting for SUBACK";
-    case SubscriberState::Live: return "live";
-    case SubscriberState::Failed: return "failed";
-    case SubscriberState::Closed: return "closed";
-    }
-    return "?";
-}
-
 class ClientThread;
 
 struct Subscriber
@@ -230,14 +200,14 @@ struct Subscriber
     std::array<int64_t, 1> lastSeq{-1}; // one publisher connection: one order lane
 };
 
-/// One thread, one epoll set, a slice of the subscribers. Every member below is touched only on
-/// that thread, except the atomics the main thread polls and the task queue; the main thread
-/// reaches the rest through onThread().
-class ClientThread
+/// One thread, one epoll set, a slice of the subscribers (LoadThread: the set-up and the tally).
+/// The main thread's tasks come through a queue and an eventfd in the epoll set.
+class ClientThread final : public LoadThread<Subscriber>
 {
 public:
     ClientThread(int index, ClientConfig config, int subscribers)
-        : m_config(config),
+        : LoadThread(config.connectConcurrency),
+          m_config(config),
           m_epoll(epoll_create1(EPOLL_CLOEXEC)),
           m_wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
     {
@@ -255,82 +225,15 @@ public:
             m_subscribers.push_back(std::move(subscriber));
         }
     }
-    ClientThread(const ClientThread &) = delete;
-    ClientThread &operator=(const ClientThread &) = delete;
-    ~ClientThread()
+    ~ClientThread() override
     {
         stop();
         close(m_epoll);
         close(m_wake);
     }
 
-    void start()
-    {
-        m_thread = std::thread([this] { run(); });
-        if (pthread_getcpuclockid(m_thread.native_handle(), &m_cpuClock) != 0)
-            m_cpuClock = -1;
-    }
-
-    /// Disconnects every subscriber and joins the thread.
-    void stop()
-    {
-        if (!m_thread.joinable())
-            return;
-        post([this] {
-            m_stopping = true;
-            for (auto &subscriber : m_subscribers) {
-                if (subscriber->client)
-                    mosquitto_destroy(subscriber->client);
-                subscriber->client = nullptr;
-            }
-        });
-        m_thread.join();
-    }
-
-    int64_t cpuNs() const { return m_cpuClock == clockid_t(-1) ? 0 : cpuClockNs(m_cpuClock); }
-    uint64_t received() const { return m_tally.received(); }
-    uint64_t warmups() const { return m_tally.warmups(); }
-
-    /// Connects (the first time) and subscribes every subscriber to `topic`, unsubscribing it
-    /// from `previousTopic`, at most connectConcurrency at once.
-    std::future<PrepareResult> prepare(std::string topic, std::string previousTopic)
-    {
-        auto promise = std::make_shared<std::promise<PrepareResult>>();
-        auto future = promise->get_future();
-        post([this, promise, topic, previousTopic]() mutable {
-            m_prepared = std::move(promise);
-            m_topic = std::move(topic);
-            m_previousTopic = std::move(previousTopic);
-            m_prepareResult = {};
-            m_next = 0;
-            m_inFlight = 0;
-            m_done = 0;
-            m_deadline = SteadyClock::now() + 30s + 20ms * int64_t(m_subscribers.size());
-            if (m_subscribers.empty())
-                completePrepare();
-            else
-                pump();
-        });
-        return future;
-    }
-
-    /// Zeroes the counters before a run's warm-up.
-    void reset()
-    {
-        onThread([this] {
-            m_tally.reset();
-            for (auto &subscriber : m_subscribers)
-                subscriber->lastSeq.fill(-1);
-        });
-    }
-
-    ThreadResult collect()
-    {
-        return onThread([this] { return m_tally.result(); });
-    }
-
 private:
-    void post(std::function<void()> task)
+    void post(std::function<void()> task) override
     {
         {
             std::lock_guard lock(m_tasksMutex);
@@ -340,16 +243,26 @@ private:
         [[maybe_unused]] const ssize_t written = write(m_wake, &one, sizeof one);
     }
 
-    template<typename Function>
-    auto onThread(Function function) -> decltype(function())
+    void disconnectAll() override
     {
-        std::packaged_task<decltype(function())()> task(std::move(function));
-        auto future = task.get_future();
-        post([&task] { task(); });
-        return future.get();
+        for (auto &subscriber : m_subscribers) {
+            if (subscriber->client)
+                mosquitto_destroy(subscriber->client);
+            subscriber->client = nullptr;
+        }
     }
 
-    void run()
+    const char *describeStep(SubscriberState state) const override
+    {
+        switch (state) {
+        case SubscriberState::Connecting: return "waiting for CONNACK";
+        case SubscriberState::Subscribing: return "waiting for SUBACK";
+        default: return "?";
+        }
+    }
+
+    // The set-up's deadline is checked here, between waits, rather than by a timer.
+    void run() override
     {
         std::vector<epoll_event> events(256);
         auto nextMisc = SteadyClock::now() + 1s;
@@ -371,8 +284,8 @@ private:
                     watch(*s);
             }
             const auto now = SteadyClock::now();
-            if (m_prepared && now >= m_deadline)
-                onDeadline();
+            if (now >= m_deadline)
+                onDeadline(); // nothing unless a set-up is in progress
             if (now >= nextMisc) {
                 nextMisc = now + 1s;
                 for (auto &subscriber : m_subscribers) {
@@ -432,14 +345,7 @@ private:
         }
         s.fd = -1;
         s.connected = false;
-        if (s.preparing) {
-            finishPrepare(s, why);
-            return;
-        }
-        if (m_stopping || s.state != SubscriberState::Live)
-            return;
-        s.state = SubscriberState::Closed;
-        m_tally.closed(why);
+        connectionLost(s, why, why);
     }
 
     // EPOLLOUT only while libmosquitto has something to write.
@@ -457,20 +363,12 @@ private:
 
     // --- set-up ---------------------------------------------------------------------------
 
-    void pump()
-    {
-        while (m_inFlight < m_config.connectConcurrency && m_next < m_subscribers.size()) {
-            ++m_inFlight;
-            begin(*m_subscribers[m_next++]);
-        }
-    }
-
-    void begin(Subscriber &s)
+    void begin(Subscriber &s) override
     {
         s.preparing = true;
         if (s.connected) {
-            if (!m_previousTopic.empty())
-                mosquitto_unsubscribe(s.client, nullptr, m_previousTopic.c_str());
+            if (!m_previousTarget.empty())
+                mosquitto_unsubscribe(s.client, nullptr, m_previousTarget.c_str());
             subscribe(s);
             if (s.client)
                 watch(s);
@@ -521,7 +419,7 @@ private:
     {
         s.state = SubscriberState::Subscribing;
         // Called from libmosquitto's connect callback too: no mosquitto_destroy here.
-        const int rc = mosquitto_subscribe(s.client, &s.pendingMid, m_topic.c_str(), 0);
+        const int rc = mosquitto_subscribe(s.client, &s.pendingMid, m_target.c_str(), 0);
         if (rc != MOSQ_ERR_SUCCESS)
             finishPrepare(s, "subscribe: " + mosquittoError(rc));
     }
@@ -554,92 +452,23 @@ private:
             s.lastSeq);
     }
 
-    void finishPrepare(Subscriber &s, const std::string &error)
-    {
-        if (!s.preparing)
-            return;
-        s.preparing = false;
-        if (error.empty()) {
-            s.state = SubscriberState::Live;
-            ++m_prepareResult.ready;
-        } else {
-            s.state = SubscriberState::Failed;
-            ++m_prepareResult.failed;
-            if (m_prepareResult.firstError.empty())
-                m_prepareResult.firstError = error;
-        }
-        --m_inFlight;
-        if (++m_done == m_subscribers.size())
-            completePrepare();
-        else
-            pump();
-    }
-
-    void completePrepare()
-    {
-        if (auto prepared = std::exchange(m_prepared, nullptr))
-            prepared->set_value(m_prepareResult);
-    }
-
-    void onDeadline()
-    {
-        const size_t unstarted = m_subscribers.size() - m_next;
-        m_next = m_subscribers.size();
-        m_done += unstarted;
-        m_prepareResult.failed += int(unstarted);
-        for (auto &subscriber : m_subscribers) {
-            if (subscriber->preparing)
-                finishPrepare(
-                    *subscriber, std::string("timed out while ") + describe(subscriber->state));
-        }
-        if (m_prepareResult.firstError.empty())
-            m_prepareResult.firstError = "timed out before connecting";
-        if (m_done == m_subscribers.size())
-            completePrepare();
-    }
-
     const ClientConfig m_config;
     const int m_epoll;
     const int m_wake;
-    std::vector<std::unique_ptr<Subscriber>> m_subscribers;
-    std::thread m_thread;
-    clockid_t m_cpuClock = clockid_t(-1);
-    bool m_stopping = false;
     std::mutex m_tasksMutex;
     std::deque<std::function<void()>> m_tasks;
-
-    // The set-up in progress.
-    std::shared_ptr<std::promise<PrepareResult>> m_prepared;
-    SteadyClock::time_point m_deadline;
-    std::string m_topic;
-    std::string m_previousTopic;
-    PrepareResult m_prepareResult;
-    size_t m_next = 0;
-    int m_inFlight = 0;
-    size_t m_done = 0;
-
-    DeliveryTally m_tally;
 };
 
 // ---------------------------------------------------------------------------------------------
 // The publisher: one libmosquitto client, driven with poll on the thread that uses it.
 
-struct PublishPlan
-{
-    bool saturate = true;
-    int64_t messages = 0;
-    double rate = 0; // latency mode
-};
-
-class Publisher
+class Publisher final : public LoadPublisher
 {
 public:
     Publisher(uint16_t port, std::string topic, int size)
         : m_port(port), m_topic(std::move(topic)), m_size(size)
     { }
-    Publisher(const Publisher &) = delete;
-    Publisher &operator=(const Publisher &) = delete;
-    ~Publisher()
+    ~Publisher() override
     {
         if (m_thread.joinable())
             m_thread.join();
@@ -647,8 +476,22 @@ public:
             mosquitto_destroy(m_client);
     }
 
+    /// Connects (the warm-up's messages and the measured ones share the connection), then
+    /// publishes each warm-up message and waits until it is written out.
+    void warmUp(int count) override
+    {
+        open();
+        for (int i = 1; i <= count; ++i)
+            publishNow(-i);
+    }
+
+    void connect() override { } // connected for the warm-up
+
+private:
+    void publish() override { m_plan.saturate ? saturate() : paced(); }
+
     /// Connects and waits for the CONNACK (on the calling thread).
-    void connect()
+    void open()
     {
         m_client = mosquitto_new(("pub-" + std::to_string(getpid())).c_str(), true, this);
         if (!m_client)
@@ -675,7 +518,7 @@ public:
                         + mosquitto_connack_string(m_connack));
     }
 
-    /// Publishes one message and waits until it is written out (warm-ups, on the calling thread).
+    /// Publishes one message and waits until it is written out (on the calling thread).
     void publishNow(int64_t seq)
     {
         const std::string payload = messageJson(seq, wallMs(), m_size);
@@ -687,20 +530,6 @@ public:
             throw Failure("warm-up publish: " + mosquittoError(rc));
     }
 
-    void start(const PublishPlan &plan)
-    {
-        m_plan = plan;
-        m_thread = std::thread([this] { m_plan.saturate ? saturate() : paced(); });
-    }
-
-    /// Waits until the last message is written out.
-    PublishOutcome finish()
-    {
-        m_thread.join();
-        return std::move(m_outcome);
-    }
-
-private:
     // Waits up to `timeout` for the socket (writable only while something waits to be written)
     // and lets libmosquitto read, write and keep alive.
     int service(std::chrono::nanoseconds timeout)
@@ -810,9 +639,6 @@ private:
     const int m_size;
     mosquitto *m_client = nullptr;
     int m_connack = -1;
-    std::thread m_thread;
-    PublishPlan m_plan;
-    PublishOutcome m_outcome;
     bool m_failed = false;
 };
 
@@ -843,15 +669,6 @@ Options parseOptions(int argc, char **argv)
     return options;
 }
 
-CpuSample sampleCpu(
-    const BrokerProcess &broker, const std::vector<std::unique_ptr<ClientThread>> &threads)
-{
-    int64_t threadNs = 0;
-    for (const auto &thread : threads)
-        threadNs += thread->cpuNs();
-    return loadbench::sampleCpu(broker.cpuNs(), threadNs);
-}
-
 int runBenchmark(const Options &options)
 {
     // Three descriptors per libmosquitto client (its socket and a wake-up socket pair), one per
@@ -862,88 +679,17 @@ int runBenchmark(const Options &options)
     BrokerProcess broker;
     broker.start(options.server, options.brokerConfig);
 
-    std::vector<std::unique_ptr<ClientThread>> threads;
-    for (int t = 0; t < options.threads; ++t) {
+    auto threads = startThreads<ClientThread>(options.threads, [&](int t) {
         const int slice =
             options.subscribers / options.threads + (t < options.subscribers % options.threads);
         ClientConfig config{
             broker.port(), std::max(1, options.connectConcurrency / options.threads)};
-        threads.push_back(std::make_unique<ClientThread>(t, config, slice));
-        threads.back()->start();
-    }
-    const auto total = [&threads](uint64_t (ClientThread::*count)() const) {
-        uint64_t sum = 0;
-        for (const auto &thread : threads)
-            sum += (thread.get()->*count)();
-        return sum;
-    };
+        return std::make_unique<ClientThread>(t, config, slice);
+    });
 
-    std::printf("bench_mqtt_load: mosquitto pid %d on port %u; %d subscribers on %d thread%s, "
-                "%s, %d-byte messages, QoS 0, 1 publisher connection\n",
-        int(broker.pid()), unsigned(broker.port()), options.subscribers, options.threads,
-        options.threads == 1 ? "" : "s",
-        options.saturate
-            ? ("saturate " + std::to_string(options.messages) + " messages").c_str()
-            : (fixed(options.rate, 0) + " msg/s for " + fixed(options.seconds, 1) + " s").c_str(),
-        options.size);
+    std::printf("bench_mqtt_load: mosquitto pid %d on port %u; %s, QoS 0, 1 publisher connection\n",
+        int(broker.pid()), unsigned(broker.port()), describeLoad(options).c_str());
     std::fflush(stdout);
-
-    std::vector<RunFigures> runs;
-    std::string previousTopic;
-    for (int run = 1; run <= options.runs; ++run) {
-        const std::string topic =
-            "bench/load/" + std::to_string(getpid()) + "/" + std::to_string(run);
-        RunFigures figures;
-        figures.server = "broker";
-        const auto prepareStarted = SteadyClock::now();
-        std::vector<std::future<PrepareResult>> prepared;
-        prepared.reserve(threads.size());
-        for (const auto &thread : threads)
-            prepared.push_back(thread->prepare(topic, previousTopic));
-        for (auto &future : prepared) {
-            const PrepareResult result = future.get();
-            figures.subscribers += result.ready;
-            if (result.failed > 0)
-                throw Failure(std::to_string(result.failed) + " subscribers failed to subscribe; "
-                    + "the first: " + result.firstError);
-        }
-        figures.prepareSeconds =
-            std::chrono::duration<double>(SteadyClock::now() - prepareStarted).count();
-        previousTopic = topic;
-        for (const auto &thread : threads)
-            thread->reset();
-
-        Publisher publisher(broker.port(), topic, options.size);
-        publisher.connect();
-        // Warm-up: every subscriber must have seen every warm-up message before the clock starts.
-        for (int i = 1; i <= options.warmups; ++i)
-            publisher.publishNow(-i);
-        const uint64_t warmupsExpected = uint64_t(options.warmups) * uint64_t(figures.subscribers);
-        if (!waitFor([&] { return total(&ClientThread::warmups) >= warmupsExpected; }, 30s, 5ms))
-            throw Failure("the warm-up did not reach every subscriber within 30 s: "
-                + std::to_string(total(&ClientThread::warmups)) + " of "
-                + std::to_string(warmupsExpected) + " deliveries");
-
-        const int64_t messages =
-            options.saturate ? options.messages : std::llround(options.rate * options.seconds);
-        const CpuSample before = sampleCpu(broker, threads);
-        publisher.start({options.saturate, messages, options.rate});
-        figures.publish = publisher.finish();
-
-        // Drain: until every written message reached every subscriber, or nothing new for 3 s.
-        figures.expected = figures.publish.accepted * uint64_t(figures.subscribers);
-        drainDeliveries(figures.expected, [&] { return total(&ClientThread::received); });
-        const CpuSample after = sampleCpu(broker, threads);
-        std::vector<ThreadResult> results;
-        results.reserve(threads.size());
-        for (const auto &thread : threads)
-            results.push_back(thread->collect());
-        figures.complete(options.saturate, results, before, after);
-        printRun(options, run, figures);
-        runs.push_back(std::move(figures));
-        if (!broker.alive())
-            break;
-    }
 
     QJsonObject fields{{key("qos"), 0}, {key("connections"), 1}};
     if (!options.brokerConfig.empty()) {
@@ -952,38 +698,30 @@ int runBenchmark(const Options &options)
             lines.append(QString::fromStdString(line));
         fields.insert(key("brokerConfig"), lines);
     }
-    const bool clean = printSummary(options, "bench_mqtt_load", runs, fields, broker.alive());
-
-    for (auto &thread : threads)
-        thread->stop();
-    if (!broker.alive()) {
-        std::fprintf(stderr,
-            "bench_mqtt_load: mosquitto died during the benchmark (%s); stderr:\n%s\n",
-            broker.exitStatus().c_str(), broker.stderrText().c_str());
-        return 1;
-    }
-    if (!clean) {
-        std::fprintf(stderr,
-            "bench_mqtt_load: a run lost or reordered messages, or had subscribers closed "
-            "(figures above)\n");
-        return 1;
-    }
-    return 0;
+    const LoadTool tool{
+        .name = "bench_mqtt_load",
+        .serverName = "mosquitto",
+        .role = "broker",
+        .faults = "lost or reordered messages",
+        .summaryFields = fields,
+        .openRun =
+            [](int run) {
+                return "bench/load/" + std::to_string(getpid()) + "/" + std::to_string(run);
+            },
+        .publisher = [&](const std::string &topic) -> std::unique_ptr<LoadPublisher> {
+            return std::make_unique<Publisher>(broker.port(), topic, options.size);
+        },
+    };
+    return runLoad(options, tool, broker, threads);
 }
 
 } // namespace
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
     mosquitto_lib_init();
-    int status = 1;
-    try {
-        status = runBenchmark(parseOptions(argc, argv));
-    } catch (const std::exception &error) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "bench_mqtt_load: %s\n", error.what());
-    }
+    const int status =
+        guardedMain("bench_mqtt_load", [&] { return runBenchmark(parseOptions(argc, argv)); });
     mosquitto_lib_cleanup();
     return status;
 }

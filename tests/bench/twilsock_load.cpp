@@ -7,7 +7,8 @@
 // message: there the subscriber processes, not the engine, are the ceiling (about 192,000
 // deliveries/s). The Node runs stay the realism check. bench_mqtt_load (mqtt_load.cpp) is its
 // mosquitto counterpart; what the two share (payload, counting, histogram, server process, CPU
-// clocks, options, reports) is in loadreport.h.
+// clocks, options, reports) is in loadreport.h, and the client thread's set-up and the run loop
+// in loadthread.h.
 //
 //   bench_twilsock_load ENGINE_BINARY [options]
 //     --mode saturate|latency    (saturate)
@@ -64,6 +65,7 @@
 // subscribe, or a run loses, reorders or refuses anything.
 
 #include "loadreport.h"
+#include "loadthread.h"
 #include "twilsock/accesstoken.h"
 #include "twilsock/framecodec.h"
 
@@ -93,11 +95,9 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <pthread.h>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -410,37 +410,6 @@ struct ClientConfig
     int connectConcurrency = 50; // on this thread
 };
 
-struct PrepareResult
-{
-    int ready = 0;
-    int failed = 0;
-    std::string firstError;
-};
-
-enum class SubscriberState {
-    Idle,
-    Connecting,
-    Initialising,
-    Establishing,
-    Live,
-    Failed,
-    Closed
-};
-
-const char *describe(SubscriberState state)
-{
-    switch (state) {
-    case SubscriberState::Idle: return "not started";
-    case SubscriberState::Connecting: return "connecting";
-    case SubscriberState::Initialising: return "waiting for the init reply";
-    case SubscriberState::Establishing: return "establishing the subscription";
-    case SubscriberState::Live: return "live";
-    case SubscriberState::Failed: return "failed";
-    case SubscriberState::Closed: return "closed";
-    }
-    return "?";
-}
-
 struct Subscriber
 {
     Subscriber(asio::io_context &io, std::string accessToken)
@@ -463,102 +432,56 @@ struct Subscriber
     std::array<int64_t, kMaxConnections> lastSeq{}; // per publisher connection
 };
 
-/// One thread, one io_context, a slice of the subscribers. Every member below is touched only on
-/// that thread, except the atomics the main thread polls; the main thread reaches the rest
-/// through onThread().
-class ClientThread
+/// One thread, one io_context, a slice of the subscribers (LoadThread: the set-up and the tally).
+/// The set-up's deadline is a timer on the io_context.
+class ClientThread final : public LoadThread<Subscriber>
 {
 public:
     ClientThread(int index, ClientConfig config, std::vector<std::string> tokens)
-        : m_index(index), m_config(std::move(config))
+        : LoadThread(config.connectConcurrency), m_index(index), m_config(std::move(config))
     {
         for (std::string &token : tokens)
             m_subscribers.push_back(std::make_unique<Subscriber>(m_io, std::move(token)));
     }
-    ClientThread(const ClientThread &) = delete;
-    ClientThread &operator=(const ClientThread &) = delete;
-    ~ClientThread() { stop(); }
-
-    size_t size() const { return m_subscribers.size(); }
-
-    void start()
+    ~ClientThread() override
     {
-        m_thread = std::thread([this] { m_io.run(); });
-        if (pthread_getcpuclockid(m_thread.native_handle(), &m_cpuClock) != 0)
-            m_cpuClock = -1;
-    }
-
-    /// Closes every socket and joins the thread.
-    void stop()
-    {
-        if (!m_thread.joinable())
-            return;
-        asio::post(m_io, [this] {
-            m_stopping = true;
-            m_deadline.cancel();
-            for (auto &subscriber : m_subscribers) {
-                error_code ignored;
-                subscriber->ws.next_layer().close(ignored);
-            }
-        });
-        m_work.reset();
-        m_thread.join();
-    }
-
-    int64_t cpuNs() const { return m_cpuClock == clockid_t(-1) ? 0 : cpuClockNs(m_cpuClock); }
-    uint64_t received() const { return m_tally.received(); }
-    uint64_t warmups() const { return m_tally.warmups(); }
-
-    /// Connects (the first time), initialises and subscribes every subscriber to `streamSid`,
-    /// cancelling its subscription to `previousSid`, at most connectConcurrency at once.
-    std::future<PrepareResult> prepare(std::string streamSid, std::string previousSid)
-    {
-        auto promise = std::make_shared<std::promise<PrepareResult>>();
-        auto future = promise->get_future();
-        asio::post(m_io, [this, promise, streamSid, previousSid]() mutable {
-            m_prepared = std::move(promise);
-            m_streamSid = std::move(streamSid);
-            m_previousSid = std::move(previousSid);
-            m_prepareResult = {};
-            m_next = 0;
-            m_inFlight = 0;
-            m_done = 0;
-            m_deadline.expires_after(30s + 20ms * int64_t(m_subscribers.size()));
-            m_deadline.async_wait([this](const error_code &error) {
-                if (!error)
-                    onDeadline();
-            });
-            if (m_subscribers.empty())
-                completePrepare();
-            else
-                pump();
-        });
-        return future;
-    }
-
-    /// Zeroes the counters before a run's warm-up.
-    void reset()
-    {
-        onThread([this] {
-            m_tally.reset();
-            for (auto &subscriber : m_subscribers)
-                subscriber->lastSeq.fill(-1);
-        });
-    }
-
-    ThreadResult collect()
-    {
-        return onThread([this] { return m_tally.result(); });
+        stop();
+        // Now, not in ~LoadThread: their sockets belong to m_io, which goes before that runs.
+        m_subscribers.clear();
     }
 
 private:
-    template<typename Function>
-    auto onThread(Function function) -> decltype(function())
+    void post(std::function<void()> task) override { asio::post(m_io, std::move(task)); }
+    void run() override { m_io.run(); }
+    void releaseLoop() override { m_work.reset(); }
+
+    void disconnectAll() override
     {
-        std::packaged_task<decltype(function())()> task(std::move(function));
-        auto future = task.get_future();
-        asio::post(m_io, [&task] { task(); });
-        return future.get();
+        for (auto &subscriber : m_subscribers) {
+            error_code ignored;
+            subscriber->ws.next_layer().close(ignored);
+        }
+    }
+
+    void armDeadline() override
+    {
+        m_deadlineTimer.expires_at(m_deadline);
+        m_deadlineTimer.async_wait([this](const error_code &error) {
+            if (!error)
+                onDeadline();
+        });
+    }
+
+    void cancelDeadline() override { m_deadlineTimer.cancel(); }
+
+    const char *describeStep(SubscriberState state) const override
+    {
+        switch (state) {
+        case SubscriberState::Connecting: return "connecting";
+        case SubscriberState::Initialising: return "waiting for the init reply";
+        case SubscriberState::Subscribing: return "establishing the subscription";
+        default: return "?";
+        }
     }
 
     QString newFrameId()
@@ -568,22 +491,15 @@ private:
 
     // --- set-up ---------------------------------------------------------------------------
 
-    void pump()
-    {
-        while (m_inFlight < m_config.connectConcurrency && m_next < m_subscribers.size()) {
-            ++m_inFlight;
-            begin(*m_subscribers[m_next++]);
-        }
-    }
-
-    void begin(Subscriber &s)
+    void begin(Subscriber &s) override
     {
         s.preparing = true;
         s.establishReplied = false;
         s.establishNotified = false;
         if (s.open) {
-            if (!m_previousSid.empty())
-                send(s, subscriptionsFrame(newFrameId(), m_config.host, "cancel", m_previousSid));
+            if (!m_previousTarget.empty())
+                send(
+                    s, subscriptionsFrame(newFrameId(), m_config.host, "cancel", m_previousTarget));
             establish(s);
             return;
         }
@@ -618,9 +534,9 @@ private:
 
     void establish(Subscriber &s)
     {
-        s.state = SubscriberState::Establishing;
+        s.state = SubscriberState::Subscribing;
         s.pendingId = newFrameId();
-        send(s, subscriptionsFrame(s.pendingId, m_config.host, "establish", m_streamSid));
+        send(s, subscriptionsFrame(s.pendingId, m_config.host, "establish", m_target));
     }
 
     void onReply(Subscriber &s, const Frame &frame)
@@ -632,7 +548,7 @@ private:
                 finishPrepare(s, "init refused: " + compactJson(status));
             else
                 establish(s);
-        } else if (s.state == SubscriberState::Establishing) {
+        } else if (s.state == SubscriberState::Subscribing) {
             const QJsonObject status = frame.header.value(key("http_status")).toObject();
             if (status.value(key("code")).toInt() != 200) {
                 finishPrepare(s,
@@ -644,53 +560,6 @@ private:
             if (s.establishNotified)
                 finishPrepare(s, {});
         }
-    }
-
-    void finishPrepare(Subscriber &s, const std::string &error)
-    {
-        if (!s.preparing)
-            return;
-        s.preparing = false;
-        if (error.empty()) {
-            s.state = SubscriberState::Live;
-            ++m_prepareResult.ready;
-        } else {
-            s.state = SubscriberState::Failed;
-            ++m_prepareResult.failed;
-            if (m_prepareResult.firstError.empty())
-                m_prepareResult.firstError = error;
-        }
-        --m_inFlight;
-        if (++m_done == m_subscribers.size())
-            completePrepare();
-        else
-            pump();
-    }
-
-    void completePrepare()
-    {
-        m_deadline.cancel();
-        if (auto prepared = std::exchange(m_prepared, nullptr))
-            prepared->set_value(m_prepareResult);
-    }
-
-    void onDeadline()
-    {
-        if (!m_prepared)
-            return;
-        const size_t unstarted = m_subscribers.size() - m_next;
-        m_next = m_subscribers.size();
-        m_done += unstarted;
-        m_prepareResult.failed += int(unstarted);
-        for (auto &subscriber : m_subscribers) {
-            if (subscriber->preparing)
-                finishPrepare(
-                    *subscriber, std::string("timed out while ") + describe(subscriber->state));
-        }
-        if (m_prepareResult.firstError.empty())
-            m_prepareResult.firstError = "timed out before connecting";
-        if (m_done == m_subscribers.size())
-            completePrepare();
     }
 
     // --- reading: the hot path -------------------------------------------------------------
@@ -732,9 +601,8 @@ private:
     void onNotification(Subscriber &s, std::string_view payload)
     {
         if (!contains(payload, "stream_message_published")) {
-            if (s.state == SubscriberState::Establishing
-                && contains(payload, "subscription_established")
-                && contains(payload, m_streamSid)) {
+            if (s.state == SubscriberState::Subscribing
+                && contains(payload, "subscription_established") && contains(payload, m_target)) {
                 s.establishNotified = true;
                 if (s.establishReplied)
                     finishPrepare(s, {});
@@ -781,14 +649,7 @@ private:
     void onClosed(Subscriber &s, const error_code &error)
     {
         s.open = false;
-        if (s.preparing) {
-            finishPrepare(s, "socket closed: " + error.message());
-            return;
-        }
-        if (m_stopping || s.state != SubscriberState::Live)
-            return;
-        s.state = SubscriberState::Closed;
-        m_tally.closed(error.message());
+        connectionLost(s, "socket closed: " + error.message(), error.message());
     }
 
     // --- writing ---------------------------------------------------------------------------
@@ -826,23 +687,8 @@ private:
     const ClientConfig m_config;
     asio::io_context m_io{1};
     asio::executor_work_guard<asio::io_context::executor_type> m_work{m_io.get_executor()};
-    asio::steady_timer m_deadline{m_io};
-    std::vector<std::unique_ptr<Subscriber>> m_subscribers;
-    std::thread m_thread;
-    clockid_t m_cpuClock = clockid_t(-1);
-    bool m_stopping = false;
+    asio::steady_timer m_deadlineTimer{m_io};
     quint64 m_frameCounter = 0;
-
-    // The set-up in progress.
-    std::shared_ptr<std::promise<PrepareResult>> m_prepared;
-    std::string m_streamSid;
-    std::string m_previousSid;
-    PrepareResult m_prepareResult;
-    size_t m_next = 0;
-    int m_inFlight = 0;
-    size_t m_done = 0;
-
-    DeliveryTally m_tally;
 
     struct StringHash
     {
@@ -858,14 +704,7 @@ private:
 // ---------------------------------------------------------------------------------------------
 // The publisher: its own thread and io_context, `connections` keep-alive connections.
 
-struct PublishPlan
-{
-    bool saturate = true;
-    int64_t messages = 0;
-    double rate = 0; // latency mode
-};
-
-class Publisher
+class Publisher final : public LoadPublisher
 {
 public:
     Publisher(RestTarget target, std::string path, int connections, int size)
@@ -875,7 +714,19 @@ public:
             m_lanes.push_back(std::make_unique<Lane>(m_io));
     }
 
-    void connect()
+    /// One request each, on a connection of its own: the measured connections open afterwards.
+    void warmUp(int count) override
+    {
+        for (int i = 1; i <= count; ++i) {
+            const HttpReply reply =
+                restCall(m_target, http::verb::post, m_path, messageForm(-i, wallMs(), m_size));
+            if (reply.status != 201)
+                throw Failure(
+                    "warm-up publish: HTTP " + std::to_string(reply.status) + " " + reply.body);
+        }
+    }
+
+    void connect() override
     {
         for (auto &lane : m_lanes) {
             error_code error;
@@ -888,37 +739,27 @@ public:
         }
     }
 
-    void start(const PublishPlan &plan)
-    {
-        m_plan = plan;
-        m_thread = std::thread([this] {
-            if (m_plan.saturate) {
-                m_outcome.startMs = wallMs();
-                for (size_t i = 0; i < m_lanes.size(); ++i) {
-                    m_lanes[i]->nextSeq = int64_t(i);
-                    sendNext(*m_lanes[i]);
-                }
-            } else {
-                m_startSteady = SteadyClock::now() + 20ms;
-                m_outcome.startMs = wallMs() + 20;
-                m_timer.expires_at(m_startSteady);
-                m_timer.async_wait([this](const error_code &error) {
-                    if (!error)
-                        schedule();
-                });
-            }
-            m_io.run();
-        });
-    }
-
-    /// Waits for the last reply.
-    PublishOutcome finish()
-    {
-        m_thread.join();
-        return std::move(m_outcome);
-    }
-
 private:
+    void publish() override
+    {
+        if (m_plan.saturate) {
+            m_outcome.startMs = wallMs();
+            for (size_t i = 0; i < m_lanes.size(); ++i) {
+                m_lanes[i]->nextSeq = int64_t(i);
+                sendNext(*m_lanes[i]);
+            }
+        } else {
+            m_startSteady = SteadyClock::now() + 20ms;
+            m_outcome.startMs = wallMs() + 20;
+            m_timer.expires_at(m_startSteady);
+            m_timer.async_wait([this](const error_code &error) {
+                if (!error)
+                    schedule();
+            });
+        }
+        m_io.run();
+    }
+
     struct Lane
     {
         explicit Lane(asio::io_context &io) : socket(io.get_executor()) { }
@@ -1037,9 +878,6 @@ private:
     asio::io_context m_io{1};
     asio::steady_timer m_timer{m_io};
     std::vector<std::unique_ptr<Lane>> m_lanes;
-    std::thread m_thread;
-    PublishPlan m_plan;
-    PublishOutcome m_outcome;
     SteadyClock::time_point m_startSteady;
     int64_t m_scheduled = 0;
 };
@@ -1076,15 +914,6 @@ Options parseOptions(int argc, char **argv)
             return true;
         });
     return options;
-}
-
-CpuSample sampleCpu(
-    const EngineProcess &engine, const std::vector<std::unique_ptr<ClientThread>> &threads)
-{
-    int64_t threadNs = 0;
-    for (const auto &thread : threads)
-        threadNs += thread->cpuNs();
-    return loadbench::sampleCpu(engine.cpuNs(), threadNs);
 }
 
 int runBenchmark(const Options &options)
@@ -1127,137 +956,55 @@ int runBenchmark(const Options &options)
             AccessToken::mint(claims, QByteArray::fromStdString(credentials.apiKeySecret))
                 .toStdString());
     }
-    std::vector<std::unique_ptr<ClientThread>> threads;
-    for (int t = 0; t < options.threads; ++t) {
+    auto threads = startThreads<ClientThread>(options.threads, [&](int t) {
         ClientConfig config{rest.endpoint(), rest.host, options.ack, options.connections,
             std::max(1, options.connectConcurrency / options.threads)};
-        threads.push_back(std::make_unique<ClientThread>(t, config, std::move(slices[size_t(t)])));
-        threads.back()->start();
-    }
-    const auto total = [&threads](uint64_t (ClientThread::*count)() const) {
-        uint64_t sum = 0;
-        for (const auto &thread : threads)
-            sum += (thread.get()->*count)();
-        return sum;
-    };
+        return std::make_unique<ClientThread>(t, config, std::move(slices[size_t(t)]));
+    });
 
-    std::printf("bench_twilsock_load: engine pid %d on port %u; %d subscribers on %d thread%s, "
-                "%s, %d-byte messages over %d publisher connection%s%s\n",
-        int(engine.pid()), unsigned(rest.port), options.subscribers, options.threads,
-        options.threads == 1 ? "" : "s",
-        options.saturate
-            ? ("saturate " + std::to_string(options.messages) + " messages").c_str()
-            : (fixed(options.rate, 0) + " msg/s for " + fixed(options.seconds, 1) + " s").c_str(),
-        options.size, options.connections, options.connections == 1 ? "" : "s",
-        options.ack ? ", acks on" : "");
+    std::printf(
+        "bench_twilsock_load: engine pid %d on port %u; %s over %d publisher connection%s%s\n",
+        int(engine.pid()), unsigned(rest.port), describeLoad(options).c_str(), options.connections,
+        options.connections == 1 ? "" : "s", options.ack ? ", acks on" : "");
     std::fflush(stdout);
 
-    std::vector<RunFigures> runs;
-    std::string previousStream;
-    for (int run = 1; run <= options.runs; ++run) {
-        const std::string form =
-            "UniqueName=load-" + std::to_string(getpid()) + "-" + std::to_string(run);
-        const HttpReply created =
-            restCall(rest, http::verb::post, "/v1/Services/" + serviceSid + "/Streams", form);
-        const std::string streamSid =
-            QJsonDocument::fromJson(QByteArray::fromStdString(created.body))
-                .object()
-                .value(key("sid"))
-                .toString()
-                .toStdString();
-        if (created.status != 201 || streamSid.empty())
-            throw Failure(
-                "create stream: HTTP " + std::to_string(created.status) + " " + created.body);
-        const std::string messagesPath =
-            "/v1/Services/" + serviceSid + "/Streams/" + streamSid + "/Messages";
-
-        RunFigures figures;
-        figures.server = "engine";
-        const auto prepareStarted = SteadyClock::now();
-        std::vector<std::future<PrepareResult>> prepared;
-        prepared.reserve(threads.size());
-        for (const auto &thread : threads)
-            prepared.push_back(thread->prepare(streamSid, previousStream));
-        for (auto &future : prepared) {
-            const PrepareResult result = future.get();
-            figures.subscribers += result.ready;
-            if (result.failed > 0)
-                throw Failure(std::to_string(result.failed) + " subscribers failed to subscribe; "
-                    + "the first: " + result.firstError);
-        }
-        figures.prepareSeconds =
-            std::chrono::duration<double>(SteadyClock::now() - prepareStarted).count();
-        previousStream = streamSid;
-        for (const auto &thread : threads)
-            thread->reset();
-
-        // Warm-up: every subscriber must have seen every warm-up message before the clock starts.
-        for (int i = 1; i <= options.warmups; ++i) {
-            const HttpReply reply = restCall(
-                rest, http::verb::post, messagesPath, messageForm(-i, wallMs(), options.size));
-            if (reply.status != 201)
-                throw Failure(
-                    "warm-up publish: HTTP " + std::to_string(reply.status) + " " + reply.body);
-        }
-        const uint64_t warmupsExpected = uint64_t(options.warmups) * uint64_t(figures.subscribers);
-        if (!waitFor([&] { return total(&ClientThread::warmups) >= warmupsExpected; }, 30s, 5ms))
-            throw Failure("the warm-up did not reach every subscriber within 30 s: "
-                + std::to_string(total(&ClientThread::warmups)) + " of "
-                + std::to_string(warmupsExpected) + " deliveries");
-
-        Publisher publisher(rest, messagesPath, options.connections, options.size);
-        publisher.connect();
-        const int64_t messages =
-            options.saturate ? options.messages : std::llround(options.rate * options.seconds);
-        const CpuSample before = sampleCpu(engine, threads);
-        publisher.start({options.saturate, messages, options.rate});
-        figures.publish = publisher.finish();
-        // Drain: until every accepted message reached every subscriber, or nothing new for 3 s.
-        figures.expected = figures.publish.accepted * uint64_t(figures.subscribers);
-        drainDeliveries(figures.expected, [&] { return total(&ClientThread::received); });
-        const CpuSample after = sampleCpu(engine, threads);
-        std::vector<ThreadResult> results;
-        results.reserve(threads.size());
-        for (const auto &thread : threads)
-            results.push_back(thread->collect());
-        figures.complete(options.saturate, results, before, after);
-        printRun(options, run, figures);
-        runs.push_back(std::move(figures));
-        if (!engine.alive())
-            break;
-    }
-
-    const bool clean = printSummary(options, "bench_twilsock_load", runs,
-        {{key("connections"), options.connections}, {key("ack"), options.ack}}, engine.alive());
-
-    for (auto &thread : threads)
-        thread->stop();
-    if (!engine.alive()) {
-        std::fprintf(stderr,
-            "bench_twilsock_load: streams-engine died during the benchmark (%s); "
-            "stderr:\n%s\n",
-            engine.exitStatus().c_str(), engine.stderrText().c_str());
-        return 1;
-    }
-    if (!clean) {
-        std::fprintf(stderr,
-            "bench_twilsock_load: a run lost, reordered or refused messages, or "
-            "had subscribers closed (figures above)\n");
-        return 1;
-    }
-    return 0;
+    const std::string servicePath = "/v1/Services/" + serviceSid;
+    const LoadTool tool{
+        .name = "bench_twilsock_load",
+        .serverName = "streams-engine",
+        .role = "engine",
+        .faults = "lost, reordered or refused messages",
+        .summaryFields = {{key("connections"), options.connections}, {key("ack"), options.ack}},
+        .openRun =
+            [&](int run) {
+                const std::string form =
+                    "UniqueName=load-" + std::to_string(getpid()) + "-" + std::to_string(run);
+                const HttpReply created =
+                    restCall(rest, http::verb::post, servicePath + "/Streams", form);
+                const std::string streamSid =
+                    QJsonDocument::fromJson(QByteArray::fromStdString(created.body))
+                        .object()
+                        .value(key("sid"))
+                        .toString()
+                        .toStdString();
+                if (created.status != 201 || streamSid.empty())
+                    throw Failure("create stream: HTTP " + std::to_string(created.status) + " "
+                        + created.body);
+                return streamSid;
+            },
+        .publisher = [&](const std::string &streamSid) -> std::unique_ptr<LoadPublisher> {
+            return std::make_unique<Publisher>(rest,
+                servicePath + "/Streams/" + streamSid + "/Messages", options.connections,
+                options.size);
+        },
+    };
+    return runLoad(options, tool, engine, threads);
 }
 
 } // namespace
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
-    try {
-        return runBenchmark(parseOptions(argc, argv));
-    } catch (const std::exception &error) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "bench_twilsock_load: %s\n", error.what());
-        return 1;
-    }
+    return guardedMain(
+        "bench_twilsock_load", [&] { return runBenchmark(parseOptions(argc, argv)); });
 }
