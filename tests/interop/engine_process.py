@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unittest
 import urllib.error
 import urllib.request
 
@@ -208,3 +209,18 @@ class ControlPlane:
 
     def reset(self):
         return self.expect(200, "POST", "/_engine/reset")
+
+
+def run_tests(start):
+    """The interop tests' main: `script <path-to-streams-engine> [unittest args]`. `start(binary)`
+    keeps the binary for the tests and returns the line saying what runs against what. Exits 2
+    without a binary, 1 unless tests ran and all passed. SIGTERM (a ctest timeout) ends the run
+    through sys.exit, so `finally` blocks still stop the engines they started."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+    if len(sys.argv) < 2:
+        print("usage: %s <path-to-streams-engine> [unittest args]" % sys.argv[0], file=sys.stderr)
+        sys.exit(2)
+    print(start(sys.argv[1]))
+    program = unittest.main(module="__main__", argv=[sys.argv[0], "-v", *sys.argv[2:]], exit=False)
+    result = program.result
+    sys.exit(0 if result.wasSuccessful() and result.testsRun > 0 else 1)

@@ -11,14 +11,12 @@ Needs: apt-get install python3-twilio
 import json
 import os
 import secrets
-import signal
 import subprocess
-import sys
 import tempfile
 import unittest
 
 from engine_process import ControlPlane, Engine, engine_environment, make_credentials, \
-    reach_the_engine_directly, require_python3_twilio
+    reach_the_engine_directly, require_python3_twilio, run_tests
 
 twilio = require_python3_twilio()
 from twilio.base.exceptions import TwilioRestException  # noqa: E402
@@ -288,20 +286,11 @@ class KillAfterImportTest(EngineTestCase):
             self.assertEqual(restarted.stop(), 0, "the restarted engine on SIGTERM; stderr:\n" + restarted.stderr())
 
 
-def main():
+def start(binary):
     global ENGINE_BINARY
-    if len(sys.argv) < 2:
-        print("usage: %s <path-to-streams-engine> [unittest args]" % sys.argv[0], file=sys.stderr)
-        return 2
-    ENGINE_BINARY = sys.argv[1]
-    print("python3-twilio %s against %s" % (twilio.__version__, ENGINE_BINARY))
-    program = unittest.main(argv=[sys.argv[0], "-v", *sys.argv[2:]], exit=False)
-    result = program.result
-    if not result.wasSuccessful() or result.testsRun == 0:
-        return 1
-    return 0
+    ENGINE_BINARY = binary
+    return "python3-twilio %s against %s" % (twilio.__version__, binary)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
-    sys.exit(main())
+    run_tests(start)

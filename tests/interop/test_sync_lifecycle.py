@@ -11,14 +11,12 @@ import json
 import os
 import re
 import secrets
-import signal
-import sys
 import time
 import unittest
 
 # Beside this file.
 from engine_process import Engine as EngineProcess, make_credentials, reach_the_engine_directly, \
-    require_python3_twilio
+    require_python3_twilio, run_tests
 
 twilio = require_python3_twilio()
 from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: E402
@@ -607,26 +605,11 @@ class AuthenticationTest(SyncTestCase):
         self.assertTrue(streams(stream.sid).delete())
 
 
-def main():
+def start(binary):
     global ENGINE_BINARY
-    if len(sys.argv) < 2:
-        print("usage: %s <path-to-streams-engine> [unittest args]" % sys.argv[0], file=sys.stderr)
-        return 2
-    ENGINE_BINARY = sys.argv[1]
-    print("python3-twilio %s against %s" % (twilio.__version__, ENGINE_BINARY))
-    program = unittest.main(argv=[sys.argv[0], "-v", *sys.argv[2:]], exit=False)
-    result = program.result
-    if not result.wasSuccessful() or result.testsRun == 0:
-        return 1
-    return 0
+    ENGINE_BINARY = binary
+    return "python3-twilio %s against %s" % (twilio.__version__, binary)
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))  # so the finally below runs
-    exit_code = 1
-    try:
-        exit_code = main()
-    finally:
-        if ENGINE is not None:  # tearDownModule did not run (e.g. interrupted)
-            ENGINE.stop()
-    sys.exit(exit_code)
+    run_tests(start)

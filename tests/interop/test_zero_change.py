@@ -17,13 +17,12 @@ Needs: apt-get install python3-twilio; root (or python3-twilio 8+) for the syste
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import unittest
 
-from engine_process import Engine, make_credentials, require_python3_twilio
+from engine_process import Engine, make_credentials, require_python3_twilio, run_tests
 
 twilio = require_python3_twilio()
 
@@ -96,22 +95,13 @@ class ZeroChange(unittest.TestCase):
         self.assertTrue(report["removed"])
 
 
-def main():
+def start(binary):
     global ENGINE_BINARY
-    if len(sys.argv) < 2:
-        print("usage: %s <path-to-streams-engine> [unittest args]" % sys.argv[0], file=sys.stderr)
-        return 2
-    ENGINE_BINARY = sys.argv[1]
-    print("python3-twilio %s against %s (%s)" % (
-        twilio.__version__, ENGINE_BINARY,
-        "CA from REQUESTS_CA_BUNDLE" if reads_ca_variables() else "CA in the system store"))
-    program = unittest.main(argv=[sys.argv[0], "-v", *sys.argv[2:]], exit=False)
-    result = program.result
-    if not result.wasSuccessful() or result.testsRun == 0:
-        return 1
-    return 0
+    ENGINE_BINARY = binary
+    return "python3-twilio %s against %s (%s)" % (
+        twilio.__version__, binary,
+        "CA from REQUESTS_CA_BUNDLE" if reads_ca_variables() else "CA in the system store")
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
-    sys.exit(main())
+    run_tests(start)
