@@ -19,16 +19,13 @@ const os = require("node:os");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
 const { describe, it, before, afterEach } = require("node:test");
-const { makeCredentials, startEngine } = require("../support/engineprocess.js");
+const { loopbackEnvironment, makeCredentials, startEngine } = require("../support/engineprocess.js");
 const { assertTwilioError, basic, controlPlane } = require("./control_plane");
 
 const ENGINE_BINARY = process.argv[2];
 const TWILIO_VERSION = require("twilio/package.json").version;
 
-delete process.env.TWILIO_EDGE;
-delete process.env.TWILIO_REGION;
-process.env.NO_PROXY = "127.0.0.1,localhost";
-process.env.no_proxy = "127.0.0.1,localhost";
+loopbackEnvironment(process.env);
 
 const SID = {
   service: /^IS[0-9a-f]{32}$/,

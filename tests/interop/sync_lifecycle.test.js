@@ -17,16 +17,13 @@ try {
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const { describe, it, before, after } = require("node:test");
-const { makeCredentials, startEngine } = require("../support/engineprocess.js");
+const { loopbackEnvironment, makeCredentials, startEngine } = require("../support/engineprocess.js");
 
 const ENGINE_BINARY = process.argv[2];
 const TWILIO_VERSION = require("twilio/package.json").version;
 
 // The client must reach the engine directly: no edge/region host rewriting, no proxy.
-delete process.env.TWILIO_EDGE;
-delete process.env.TWILIO_REGION;
-process.env.NO_PROXY = "127.0.0.1,localhost";
-process.env.no_proxy = "127.0.0.1,localhost";
+loopbackEnvironment(process.env);
 
 const SID = {
   service: /^IS[0-9a-f]{32}$/,

@@ -9,16 +9,13 @@
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const { describe, it, before, after } = require("node:test");
-const { makeCredentials, startEngine } = require("../support/engineprocess.js");
+const { loopbackEnvironment, makeCredentials, startEngine } = require("../support/engineprocess.js");
 const sdk = require("./sync_sdk");
 const { STEP_MS, SYNC_VERSION, TWILSOCK_VERSION, twilio, within, connected, established, streamLogs, expectSyncError } = sdk;
 
 const ENGINE_BINARY = process.argv[2];
 
-delete process.env.TWILIO_EDGE;
-delete process.env.TWILIO_REGION;
-process.env.NO_PROXY = "127.0.0.1,localhost";
-process.env.no_proxy = "127.0.0.1,localhost";
+loopbackEnvironment(process.env);
 
 const SID = {
   stream: /^TO[0-9a-f]{32}$/,

@@ -4,6 +4,7 @@
 //
 //   makeCredentials()      fresh TWILIO_* credentials for one run
 //   freePort()             a free loopback port, for an engine restarted on the same one
+//   loopbackEnvironment()  no Twilio edge or region, no proxy for loopback: for a test's clients
 //   startEngine(...)       a running engine: {port, base, dataDir, pid, alive(), stderr(), stop(),
 //                          kill9(), killNow()}
 //
@@ -47,18 +48,25 @@ function freePort() {
   });
 }
 
-/** The engine's environment: these credentials, no Twilio edge or region, no proxy for loopback. */
-function engineEnvironment(credentials) {
-  const env = { ...process.env };
+/**
+ * `env` (changed in place, and returned) as the engine and the clients of a test run with it: no
+ * Twilio edge or region (which would rewrite the clients' URLs), no proxy for loopback.
+ */
+function loopbackEnvironment(env) {
   delete env.TWILIO_EDGE;
   delete env.TWILIO_REGION;
-  return Object.assign(env, {
+  env.NO_PROXY = "127.0.0.1,localhost";
+  env.no_proxy = "127.0.0.1,localhost";
+  return env;
+}
+
+/** The engine's environment: these credentials, as loopbackEnvironment() otherwise. */
+function engineEnvironment(credentials) {
+  return Object.assign(loopbackEnvironment({ ...process.env }), {
     TWILIO_ACCOUNT_SID: credentials.accountSid,
     TWILIO_AUTH_TOKEN: credentials.authToken,
     TWILIO_API_KEY: credentials.apiKey,
     TWILIO_API_SECRET: credentials.apiSecret,
-    NO_PROXY: "127.0.0.1,localhost",
-    no_proxy: "127.0.0.1,localhost",
   });
 }
 
@@ -183,4 +191,4 @@ async function startEngine(binary, credentials, extraArgs = [], { timeoutMs = 20
   };
 }
 
-module.exports = { freePort, makeCredentials, startEngine };
+module.exports = { freePort, loopbackEnvironment, makeCredentials, startEngine };
