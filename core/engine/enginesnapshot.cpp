@@ -241,8 +241,9 @@ std::expected<EngineSnapshot, ApiError> EngineSnapshot::fromJson(
         const QJsonValue window = serviceJson.value(key("reachability_debouncing_window"));
         if (!window.isUndefined() && !window.isNull()) {
             const double ms = window.toDouble(-1);
-            if (!window.isDouble() || ms != qint64(ms) || ms < limits::kMinDebouncingWindowMs
-                || ms > limits::kMaxDebouncingWindowMs)
+            // The range first: a double outside qint64's range has no conversion to test.
+            if (!window.isDouble() || ms < limits::kMinDebouncingWindowMs
+                || ms > limits::kMaxDebouncingWindowMs || ms != qint64(ms))
                 return std::unexpected(bad(f.field("reachability_debouncing_window"),
                     QStringLiteral("must be a whole number of milliseconds from %1 to %2")
                         .arg(limits::kMinDebouncingWindowMs)
