@@ -3,10 +3,7 @@
 "use strict";
 
 const assert = require("node:assert/strict");
-
-function basic(username, password) {
-  return "Basic " + Buffer.from(`${username}:${password}`).toString("base64");
-}
+const { basic } = require("../support/engineprocess.js");
 
 /**
  * The control plane of `engine` ({base}). Every call resolves to {status, headers, json, text};

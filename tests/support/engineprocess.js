@@ -3,6 +3,7 @@
 // (tests/reliability/kill9.js, soak.js). Node's standard library only.
 //
 //   makeCredentials()      fresh TWILIO_* credentials for one run
+//   basic(user, password)  an HTTP Basic Authorization header value
 //   freePort()             a free loopback port, for an engine restarted on the same one
 //   loopbackEnvironment()  no Twilio edge or region, no proxy for loopback: for a test's clients
 //   startEngine(...)       a running engine: {port, base, dataDir, pid, alive(), stderr(), stop(),
@@ -34,6 +35,11 @@ function makeCredentials() {
     apiKey: "SK" + hex(16),
     apiSecret: hex(16),
   };
+}
+
+/** An HTTP Basic Authorization header value. */
+function basic(username, password) {
+  return "Basic " + Buffer.from(`${username}:${password}`).toString("base64");
 }
 
 /** A free loopback port (released again; the engine binds it next). */
@@ -191,4 +197,4 @@ async function startEngine(binary, credentials, extraArgs = [], { timeoutMs = 20
   };
 }
 
-module.exports = { freePort, loopbackEnvironment, makeCredentials, startEngine };
+module.exports = { basic, freePort, loopbackEnvironment, makeCredentials, startEngine };

@@ -6,12 +6,13 @@
 const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const http = require("node:http");
+const { basic } = require("../../support/engineprocess.js");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The Authorization header of the engine's account: HTTP Basic with its SID and auth token. */
 function accountAuthorization({ accountSid, authToken }) {
-  return "Basic " + Buffer.from(`${accountSid}:${authToken}`).toString("base64");
+  return basic(accountSid, authToken);
 }
 
 /** sqlite3 CLI on the engine's data file; read-only so it never checkpoints or rewrites it. */
