@@ -5,16 +5,13 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
-#include "backend/openconnections.h"
 #include "backend/remotebackend.h"
+#include "consolewindow.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
 #include "faultserver.h"
 #include "live/livesubscription.h"
-#include "profiles/profilestore.h"
-#include "profiles/secretstore.h"
-#include "ui/common/consolesettings.h"
 #include "ui/connections/connectionstatuswidget.h"
 #include "ui/liveview/livemessagemodel.h"
 #include "ui/liveview/liveviewwidget.h"
@@ -25,7 +22,6 @@
 #include "ui/tree/connectiontreemodel.h"
 #include "waits.h"
 
-#include <QAbstractItemModelTester>
 #include <QAbstractProxyModel>
 #include <QApplication>
 #include <QElapsedTimer>
@@ -36,7 +32,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
-#include <QUuid>
 #include <tuple>
 
 using namespace streams;
@@ -44,18 +39,6 @@ using namespace streams::testing;
 using NodeKind = ConnectionTreeModel::NodeKind;
 
 namespace {
-// Short timeouts so a dead engine is noticed in a second or two, not after the defaults meant
-// for the internet.
-RestClient::Options quickRest()
-{
-    RestClient::Options options;
-    options.timeoutMs = 3000;
-    options.maxAttempts = 2;
-    options.backoffInitialMs = 50;
-    options.backoffMaxMs = 200;
-    return options;
-}
-
 TwilsockClient::Options quickLive()
 {
     TwilsockClient::Options options;
@@ -166,11 +149,7 @@ private:
     EngineProcess m_engine;
     QTemporaryDir m_dir;
     std::unique_ptr<LocalBackend> m_local;
-    std::unique_ptr<ProfileStore> m_profiles;
-    std::unique_ptr<SecretStore> m_secrets;
-    std::unique_ptr<ConsoleSettings> m_settings;
-    std::unique_ptr<MainWindow> m_window;
-    std::unique_ptr<QAbstractItemModelTester> m_tester;
+    ConsoleWindow m_console;
 };
 
 void TestRemoteConsole::initTestCase()
@@ -190,47 +169,30 @@ void TestRemoteConsole::initTestCase()
 
 void TestRemoteConsole::init()
 {
-    const QString name = QString::fromLatin1(QTest::currentTestFunction());
-    m_profiles =
-        std::make_unique<ProfileStore>(m_dir.filePath(name + QStringLiteral("-profiles.ini")));
-    m_secrets = std::make_unique<SecretStore>(QStringLiteral("sync-streams-console-test-%1")
-                                                  .arg(QUuid::createUuid().toString(QUuid::Id128)));
-    m_settings = std::make_unique<ConsoleSettings>(m_dir.filePath(name + QStringLiteral(".ini")));
-    m_window = std::make_unique<MainWindow>(*m_settings);
-    m_tester = std::make_unique<QAbstractItemModelTester>(
-        m_window->treeModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
-    m_window->setProfileStores(*m_profiles, *m_secrets);
-    m_window->openConnections()->setRemoteOptions(quickRest(), quickLive());
-    m_window->addConnection(m_local.get());
-    m_window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QVERIFY(m_console.open(m_dir.path(), m_local.get(), quickLive()));
 }
 
 void TestRemoteConsole::cleanup()
 {
-    m_tester.reset();
-    m_window.reset();
-    m_settings.reset();
-    m_secrets.reset();
-    m_profiles.reset();
+    m_console.close();
 }
 
 QString TestRemoteConsole::saveProfile(const QString &name, const QString &secret)
 {
-    const auto saved = m_profiles->save(engineProfile(m_engine, name));
+    const auto saved = m_console.profiles().save(engineProfile(m_engine, name));
     if (!saved) {
         qWarning("profile not saved: %s", qPrintable(saved.error()));
         return {};
     }
     // The keychain, or this session (NoKeychain, ignored) when the test runs without one.
-    std::ignore = await(m_secrets->write(saved->secretKey(), secret));
+    std::ignore = await(m_console.secrets().write(saved->secretKey(), secret));
     return saved->id;
 }
 
 Backend *TestRemoteConsole::openProfile(const QString &id)
 {
-    QSignalSpy opened(m_window.get(), &MainWindow::connectionOpened);
-    m_window->openProfile(id);
+    QSignalSpy opened(m_console.window(), &MainWindow::connectionOpened);
+    m_console.window()->openProfile(id);
     if (opened.isEmpty() && !opened.wait(10000))
         return nullptr;
     return opened.at(0).at(0).value<Backend *>();
@@ -238,7 +200,7 @@ Backend *TestRemoteConsole::openProfile(const QString &id)
 
 QModelIndex TestRemoteConsole::waitForService(Backend *backend, const QString &uniqueName)
 {
-    ConnectionTreeModel *model = m_window->treeModel();
+    ConnectionTreeModel *model = m_console.window()->treeModel();
     QModelIndex found;
     const bool appeared = QTest::qWaitFor(
         [&] {
@@ -262,7 +224,7 @@ StreamPage *TestRemoteConsole::openRemoteStream(Backend *backend, const QString 
     const auto stream = await(backend->fetchStream(QStringLiteral("default"), uniqueName));
     if (!stream)
         return nullptr;
-    return m_window->openStream(backend, *stream);
+    return m_console.window()->openStream(backend, *stream);
 }
 
 void TestRemoteConsole::engineProfileShowsTheSameTreeAsLocal()
@@ -271,8 +233,8 @@ void TestRemoteConsole::engineProfileShowsTheSameTreeAsLocal()
     QVERIFY(!id.isEmpty());
     Backend *remote = openProfile(id);
     QVERIFY(remote);
-    QCOMPARE(m_window->profileBackend(id), remote);
-    ConnectionTreeModel *model = m_window->treeModel();
+    QCOMPARE(m_console.window()->profileBackend(id), remote);
+    ConnectionTreeModel *model = m_console.window()->treeModel();
     const QModelIndex remoteNode = model->connectionIndex(remote);
     const QModelIndex localNode = model->connectionIndex(m_local.get());
     QVERIFY(remoteNode.isValid() && localNode.isValid());
@@ -285,8 +247,8 @@ void TestRemoteConsole::engineProfileShowsTheSameTreeAsLocal()
         for (const QString &service : {QStringLiteral("default"), QStringLiteral("Staging")}) {
             const QModelIndex index = waitForService(backend, service);
             QVERIFY(index.isValid());
-            m_window->treeView()->expand(
-                qobject_cast<QAbstractProxyModel *>(m_window->treeView()->model())
+            m_console.window()->treeView()->expand(
+                qobject_cast<QAbstractProxyModel *>(m_console.window()->treeView()->model())
                     ->mapFromSource(index));
             QTRY_VERIFY(!index.data(ConnectionTreeModel::LoadingRole).toBool()
                 && !model->canFetchMore(index));
@@ -330,7 +292,7 @@ void TestRemoteConsole::statusBarShowsWhoButNoSecret()
     const QString id = saveProfile(QStringLiteral("Status"), m_engine.apiKeySecret());
     Backend *remote = openProfile(id);
     QVERIFY(remote);
-    ConnectionStatusWidget *status = m_window->statusWidget();
+    ConnectionStatusWidget *status = m_console.window()->statusWidget();
     QTRY_VERIFY(status->shownText().contains(u"connected"));
     const QString shown = status->shownText();
     QVERIFY2(shown.contains(m_engine.baseUrl()), qPrintable(shown));
@@ -340,9 +302,9 @@ void TestRemoteConsole::statusBarShowsWhoButNoSecret()
     QVERIFY(!status->isSecretRevealed());
 
     // The local engine keeps its masked token and no key line.
-    m_window->treeView()->setCurrentIndex(
-        qobject_cast<QAbstractProxyModel *>(m_window->treeView()->model())
-            ->mapFromSource(m_window->treeModel()->connectionIndex(m_local.get())));
+    m_console.window()->treeView()->setCurrentIndex(
+        qobject_cast<QAbstractProxyModel *>(m_console.window()->treeView()->model())
+            ->mapFromSource(m_console.window()->treeModel()->connectionIndex(m_local.get())));
     QVERIFY(status->shownText().contains(u"token ••••"));
     QVERIFY(!status->shownText().contains(u"key SK"));
 }
@@ -391,7 +353,7 @@ void TestRemoteConsole::refusedSecretFailsOnTheNode()
         saveProfile(QStringLiteral("Wrong secret"), QStringLiteral("not-the-secret"));
     Backend *remote = openProfile(id);
     QVERIFY(remote);
-    ConnectionTreeModel *model = m_window->treeModel();
+    ConnectionTreeModel *model = m_console.window()->treeModel();
     const QModelIndex node = model->connectionIndex(remote);
     QTRY_COMPARE_WITH_TIMEOUT(
         node.data(ConnectionTreeModel::ConnectionStateRole).value<Backend::State>(),
@@ -415,29 +377,29 @@ void TestRemoteConsole::closeConnectionTakesItsPagesAlong()
     Backend *remote = openProfile(id);
     QVERIFY(remote);
     QVERIFY(openRemoteStream(remote, QStringLiteral("orders")));
-    QVERIFY(m_window->openStream(m_local.get(),
+    QVERIFY(m_console.window()->openStream(m_local.get(),
         *await(m_local->fetchStream(QStringLiteral("default"), QStringLiteral("orders")))));
-    QCOMPARE(m_window->tabs()->count(), 2);
-    QCOMPARE(m_profiles->openProfileIds(), QStringList{id});
+    QCOMPARE(m_console.window()->tabs()->count(), 2);
+    QCOMPARE(m_console.profiles().openProfileIds(), QStringList{id});
 
     // The embedded engine cannot be closed.
-    m_window->treeView()->setCurrentIndex(
-        qobject_cast<QAbstractProxyModel *>(m_window->treeView()->model())
-            ->mapFromSource(m_window->treeModel()->connectionIndex(m_local.get())));
-    QVERIFY(!m_window->closeConnectionAction()->isEnabled());
+    m_console.window()->treeView()->setCurrentIndex(
+        qobject_cast<QAbstractProxyModel *>(m_console.window()->treeView()->model())
+            ->mapFromSource(m_console.window()->treeModel()->connectionIndex(m_local.get())));
+    QVERIFY(!m_console.window()->closeConnectionAction()->isEnabled());
 
-    m_window->treeView()->setCurrentIndex(
-        qobject_cast<QAbstractProxyModel *>(m_window->treeView()->model())
-            ->mapFromSource(m_window->treeModel()->connectionIndex(remote)));
-    QVERIFY(m_window->closeConnectionAction()->isEnabled());
-    QSignalSpy closed(m_window.get(), &MainWindow::connectionClosed);
-    m_window->closeConnectionAction()->trigger();
+    m_console.window()->treeView()->setCurrentIndex(
+        qobject_cast<QAbstractProxyModel *>(m_console.window()->treeView()->model())
+            ->mapFromSource(m_console.window()->treeModel()->connectionIndex(remote)));
+    QVERIFY(m_console.window()->closeConnectionAction()->isEnabled());
+    QSignalSpy closed(m_console.window(), &MainWindow::connectionClosed);
+    m_console.window()->closeConnectionAction()->trigger();
     QCOMPARE(closed.count(), 1);
-    QCOMPARE(m_window->tabs()->count(), 1);
-    QCOMPARE(m_window->currentPage()->backend(), m_local.get());
-    QVERIFY(!m_window->profileBackend(id));
-    QCOMPARE(m_window->treeModel()->rowCount(), 1);
-    QVERIFY(m_profiles->openProfileIds().isEmpty());
+    QCOMPARE(m_console.window()->tabs()->count(), 1);
+    QCOMPARE(m_console.window()->currentPage()->backend(), m_local.get());
+    QVERIFY(!m_console.window()->profileBackend(id));
+    QCOMPARE(m_console.window()->treeModel()->rowCount(), 1);
+    QVERIFY(m_console.profiles().openProfileIds().isEmpty());
 }
 
 void TestRemoteConsole::killedEngineShowsLiveAndComesBack()
@@ -451,7 +413,7 @@ void TestRemoteConsole::killedEngineShowsLiveAndComesBack()
     QTRY_VERIFY_WITH_TIMEOUT(
         live->subscription() && live->subscription()->state() == LiveSubscription::State::Active,
         10000);
-    ConnectionTreeModel *model = m_window->treeModel();
+    ConnectionTreeModel *model = m_console.window()->treeModel();
     const QPersistentModelIndex node = model->connectionIndex(remote);
     QTRY_COMPARE(node.data(ConnectionTreeModel::ConnectionStateRole).value<Backend::State>(),
         Backend::State::Connected);
@@ -552,15 +514,15 @@ void TestRemoteConsole::faultyServerNeverFreezesTheWindow()
     ConnectionProfile profile = engineProfile(
         m_engine, QStringLiteral("Faulty: %1").arg(QString::fromLatin1(QTest::currentDataTag())));
     profile.engineUrl = QUrl(server.baseUrl());
-    const auto saved = m_profiles->save(profile);
+    const auto saved = m_console.profiles().save(profile);
     QVERIFY(saved);
     // The keychain, or this session (NoKeychain, ignored) when the test runs without one.
-    std::ignore = await(m_secrets->write(saved->secretKey(), m_engine.apiKeySecret()));
+    std::ignore = await(m_console.secrets().write(saved->secretKey(), m_engine.apiKeySecret()));
 
     const StallMonitor stalls;
     Backend *remote = openProfile(saved->id);
     QVERIFY(remote);
-    ConnectionTreeModel *model = m_window->treeModel();
+    ConnectionTreeModel *model = m_console.window()->treeModel();
     const QPersistentModelIndex node = model->connectionIndex(remote);
     QVERIFY(node.isValid());
     // quickRest(): 3 s per attempt, 2 attempts; the silent server takes longest.
@@ -573,6 +535,6 @@ void TestRemoteConsole::faultyServerNeverFreezesTheWindow()
     // The window stayed responsive the whole time, and a page can still be opened elsewhere.
     QVERIFY2(stalls.longestMs() < 250, qPrintable(QString::number(stalls.longestMs())));
     QVERIFY(!modalShown());
-    m_window->closeConnection(remote);
+    m_console.window()->closeConnection(remote);
     QVERIFY(!model->connectionIndex(remote).isValid());
 }

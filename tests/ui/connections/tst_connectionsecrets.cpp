@@ -5,15 +5,13 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
-#include "backend/openconnections.h"
 #include "backend/remotebackend.h"
+#include "consolewindow.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
 #include "live/livesubscription.h"
-#include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
-#include "ui/common/consolesettings.h"
 #include "ui/connections/connectionmanagerdialog.h"
 #include "ui/connections/connectionstatuswidget.h"
 #include "ui/connections/profileeditor.h"
@@ -26,7 +24,6 @@
 #include "ui/stream/streampage.h"
 #include "ui/tree/connectiontreemodel.h"
 
-#include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -41,7 +38,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
-#include <QUuid>
 #include <tuple>
 
 using namespace streams;
@@ -58,16 +54,6 @@ bool keyringMode()
 void storeSecret(SecretStore &secrets, const QString &key, const QString &secret)
 {
     std::ignore = await(secrets.write(key, secret));
-}
-
-RestClient::Options quickRest()
-{
-    RestClient::Options options;
-    options.timeoutMs = 3000;
-    options.maxAttempts = 2;
-    options.backoffInitialMs = 50;
-    options.backoffMaxMs = 200;
-    return options;
 }
 
 // Everything the process logs, kept to be searched for secrets. Messages still reach the normal
@@ -114,19 +100,12 @@ private Q_SLOTS:
 
 private:
     QString saveProfile(const QString &name, ConnectionProfile::AuthMethod method);
-    void makeWindow();
     SecretPrompt *waitForPrompt();
 
     EngineProcess m_engine;
     QTemporaryDir m_dir;
     std::unique_ptr<LocalBackend> m_local;
-    std::unique_ptr<ProfileStore> m_profiles;
-    std::unique_ptr<SecretStore> m_secrets;
-    std::unique_ptr<ConsoleSettings> m_settings;
-    std::unique_ptr<MainWindow> m_window;
-    std::unique_ptr<QAbstractItemModelTester> m_tester;
-    QString m_profilesPath;
-    QString m_settingsPath;
+    ConsoleWindow m_console;
 };
 
 void TestConnectionSecrets::initTestCase()
@@ -145,62 +124,38 @@ void TestConnectionSecrets::initTestCase()
 
 void TestConnectionSecrets::init()
 {
-    const QString name = QString::fromLatin1(QTest::currentTestFunction());
-    m_profilesPath = m_dir.filePath(name + QStringLiteral("-profiles.ini"));
-    m_settingsPath = m_dir.filePath(name + QStringLiteral("-console.ini"));
-    m_profiles = std::make_unique<ProfileStore>(m_profilesPath);
-    m_secrets = std::make_unique<SecretStore>(QStringLiteral("sync-streams-console-test-%1")
-                                                  .arg(QUuid::createUuid().toString(QUuid::Id128)));
-    m_settings = std::make_unique<ConsoleSettings>(m_settingsPath);
-    makeWindow();
-}
-
-void TestConnectionSecrets::makeWindow()
-{
-    m_tester.reset();
-    m_window = std::make_unique<MainWindow>(*m_settings);
-    m_tester = std::make_unique<QAbstractItemModelTester>(
-        m_window->treeModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
-    m_window->setProfileStores(*m_profiles, *m_secrets);
-    m_window->openConnections()->setRemoteOptions(quickRest(), TwilsockClient::Options{});
-    m_window->addConnection(m_local.get());
-    m_window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QVERIFY(m_console.open(m_dir.path(), m_local.get(), TwilsockClient::Options{}));
 }
 
 void TestConnectionSecrets::cleanup()
 {
-    m_tester.reset();
-    m_window.reset();
-    m_settings.reset();
-    m_secrets.reset();
-    m_profiles.reset();
+    m_console.close();
 }
 
 QString TestConnectionSecrets::saveProfile(
     const QString &name, ConnectionProfile::AuthMethod method)
 {
-    const auto saved = m_profiles->save(engineProfile(m_engine, name, method));
+    const auto saved = m_console.profiles().save(engineProfile(m_engine, name, method));
     return saved ? saved->id : QString();
 }
 
 SecretPrompt *TestConnectionSecrets::waitForPrompt()
 {
-    if (!QTest::qWaitFor([this] { return m_window->secretPrompt() != nullptr; }, 10000))
+    if (!QTest::qWaitFor([this] { return m_console.window()->secretPrompt() != nullptr; }, 10000))
         qWarning("no secret prompt appeared");
-    return m_window->secretPrompt();
+    return m_console.window()->secretPrompt();
 }
 
 void TestConnectionSecrets::promptSaysWhyAndOpens()
 {
     const QString id = saveProfile(QStringLiteral("Asked"), ConnectionProfile::AuthMethod::ApiKey);
     QVERIFY(!id.isEmpty());
-    QSignalSpy requested(m_window.get(), &MainWindow::secretRequested);
-    QSignalSpy opened(m_window.get(), &MainWindow::connectionOpened);
-    m_window->openProfile(id);
+    QSignalSpy requested(m_console.window(), &MainWindow::secretRequested);
+    QSignalSpy opened(m_console.window(), &MainWindow::connectionOpened);
+    m_console.window()->openProfile(id);
     // Nothing waits for the keychain: the call is back before its answer.
     QCOMPARE(opened.count(), 0);
-    QCOMPARE(m_window->openProfileIds(), QStringList{id});
+    QCOMPARE(m_console.window()->openProfileIds(), QStringList{id});
 
     SecretPrompt *prompt = waitForPrompt();
     QVERIFY(prompt);
@@ -224,12 +179,12 @@ void TestConnectionSecrets::promptSaysWhyAndOpens()
     QTRY_COMPARE_WITH_TIMEOUT(remote->state(), Backend::State::Connected, 10000);
 
     // Remembered (or saved): opening it again in this session asks nothing.
-    const auto stored = await(m_secrets->read(m_profiles->find(id)->secretKey()));
+    const auto stored = await(m_console.secrets().read(m_console.profiles().find(id)->secretKey()));
     QVERIFY(stored && *stored == m_engine.apiKeySecret());
-    m_window->closeConnection(remote);
+    m_console.window()->closeConnection(remote);
     requested.clear();
-    QSignalSpy reopened(m_window.get(), &MainWindow::connectionOpened);
-    m_window->openProfile(id);
+    QSignalSpy reopened(m_console.window(), &MainWindow::connectionOpened);
+    m_console.window()->openProfile(id);
     QVERIFY(reopened.count() == 1 || reopened.wait(10000));
     QCOMPARE(requested.count(), 0);
 }
@@ -238,15 +193,15 @@ void TestConnectionSecrets::cancelledPromptOpensNothing()
 {
     const QString id =
         saveProfile(QStringLiteral("Declined"), ConnectionProfile::AuthMethod::ApiKey);
-    QSignalSpy failed(m_window.get(), &MainWindow::openFailed);
-    m_window->openProfile(id);
+    QSignalSpy failed(m_console.window(), &MainWindow::openFailed);
+    m_console.window()->openProfile(id);
     SecretPrompt *prompt = waitForPrompt();
     QVERIFY(prompt);
     prompt->reject();
     QCOMPARE(failed.count(), 1);
-    QVERIFY(m_window->openProfileIds().isEmpty());
-    QVERIFY(m_profiles->openProfileIds().isEmpty());
-    QCOMPARE(m_window->treeModel()->rowCount(), 1); // the embedded engine only
+    QVERIFY(m_console.window()->openProfileIds().isEmpty());
+    QVERIFY(m_console.profiles().openProfileIds().isEmpty());
+    QCOMPARE(m_console.window()->treeModel()->rowCount(), 1); // the embedded engine only
 }
 
 void TestConnectionSecrets::openProfilesComeBackAtStart()
@@ -255,43 +210,44 @@ void TestConnectionSecrets::openProfilesComeBackAtStart()
         saveProfile(QStringLiteral("First"), ConnectionProfile::AuthMethod::ApiKey);
     const QString second =
         saveProfile(QStringLiteral("Second"), ConnectionProfile::AuthMethod::AuthToken);
-    storeSecret(*m_secrets, m_profiles->find(first)->secretKey(), m_engine.apiKeySecret());
-    storeSecret(*m_secrets, m_profiles->find(second)->secretKey(), m_engine.authToken());
-    QSignalSpy opened(m_window.get(), &MainWindow::connectionOpened);
-    m_window->openProfile(first);
-    m_window->openProfile(second);
+    storeSecret(m_console.secrets(), m_console.profiles().find(first)->secretKey(),
+        m_engine.apiKeySecret());
+    storeSecret(
+        m_console.secrets(), m_console.profiles().find(second)->secretKey(), m_engine.authToken());
+    QSignalSpy opened(m_console.window(), &MainWindow::connectionOpened);
+    m_console.window()->openProfile(first);
+    m_console.window()->openProfile(second);
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 2, 10000);
-    QCOMPARE(m_profiles->openProfileIds(), (QStringList{first, second}));
+    QCOMPARE(m_console.profiles().openProfileIds(), (QStringList{first, second}));
 
     // The console quits and starts again.
-    m_tester.reset();
-    m_window.reset();
-    makeWindow();
-    QSignalSpy restored(m_window.get(), &MainWindow::connectionOpened);
-    m_window->restoreOpenProfiles();
+    QVERIFY(m_console.reopen());
+    QSignalSpy restored(m_console.window(), &MainWindow::connectionOpened);
+    m_console.window()->restoreOpenProfiles();
     // Back from the call at once; the connections come as their secrets are read.
-    QCOMPARE(m_window->openProfileIds(), (QStringList{first, second}));
+    QCOMPARE(m_console.window()->openProfileIds(), (QStringList{first, second}));
     QTRY_COMPARE_WITH_TIMEOUT(restored.count(), 2, 10000);
-    QVERIFY(!m_window->secretPrompt());
-    QCOMPARE(m_window->treeModel()->rowCount(), 3);
+    QVERIFY(!m_console.window()->secretPrompt());
+    QCOMPARE(m_console.window()->treeModel()->rowCount(), 3);
     for (const QString &id : {first, second}) {
-        Backend *backend = m_window->profileBackend(id);
+        Backend *backend = m_console.window()->profileBackend(id);
         QVERIFY(backend);
         QTRY_COMPARE_WITH_TIMEOUT(backend->state(), Backend::State::Connected, 10000);
     }
 
     // Closing one forgets it for the next start.
-    m_window->closeConnection(m_window->profileBackend(first));
-    QCOMPARE(m_profiles->openProfileIds(), QStringList{second});
+    m_console.window()->closeConnection(m_console.window()->profileBackend(first));
+    QCOMPARE(m_console.profiles().openProfileIds(), QStringList{second});
 }
 
 void TestConnectionSecrets::authTokenConnectionSaysWhyNoLiveView()
 {
     const QString id =
         saveProfile(QStringLiteral("Token only"), ConnectionProfile::AuthMethod::AuthToken);
-    storeSecret(*m_secrets, m_profiles->find(id)->secretKey(), m_engine.authToken());
-    QSignalSpy opened(m_window.get(), &MainWindow::connectionOpened);
-    m_window->openProfile(id);
+    storeSecret(
+        m_console.secrets(), m_console.profiles().find(id)->secretKey(), m_engine.authToken());
+    QSignalSpy opened(m_console.window(), &MainWindow::connectionOpened);
+    m_console.window()->openProfile(id);
     QVERIFY(opened.count() == 1 || opened.wait(10000));
     Backend *remote = opened.at(0).at(0).value<Backend *>();
     const auto stream =
@@ -306,7 +262,7 @@ void TestConnectionSecrets::authTokenConnectionSaysWhyNoLiveView()
         QVERIFY(created);
         target = *created;
     }
-    StreamPage *page = m_window->openStream(remote, target);
+    StreamPage *page = m_console.window()->openStream(remote, target);
     LiveViewWidget *live = page->liveView();
     // Where the messages would be, it says why there are none.
     QVERIFY(!live->subscription());
@@ -319,8 +275,8 @@ void TestConnectionSecrets::authTokenConnectionSaysWhyNoLiveView()
     page->composer()->publish();
     QTRY_VERIFY_WITH_TIMEOUT(page->composer()->statusText().startsWith(u"Published TZ"), 10000);
     // The status bar names the account, and no key.
-    QVERIFY(m_window->statusWidget()->shownText().contains(m_engine.accountSid()));
-    QVERIFY(!m_window->statusWidget()->shownText().contains(m_engine.authToken()));
+    QVERIFY(m_console.window()->statusWidget()->shownText().contains(m_engine.accountSid()));
+    QVERIFY(!m_console.window()->statusWidget()->shownText().contains(m_engine.authToken()));
 }
 
 void TestConnectionSecrets::noSecretLeavesTheKeychainAfterASession()
@@ -335,7 +291,7 @@ void TestConnectionSecrets::noSecretLeavesTheKeychainAfterASession()
         g_log.clear();
     }
 
-    ConnectionManagerDialog *manager = m_window->showConnectionManager();
+    ConnectionManagerDialog *manager = m_console.window()->showConnectionManager();
     QVERIFY(manager);
     manager->addButton()->click();
     ProfileEditor *editor = manager->editor();
@@ -356,22 +312,23 @@ void TestConnectionSecrets::noSecretLeavesTheKeychainAfterASession()
     QVERIFY(saved.wait(15000));
     const QString keyProfile = saved.at(0).at(0).toString();
     manager->selectProfile(keyProfile);
-    QSignalSpy opened(m_window.get(), &MainWindow::connectionOpened);
+    QSignalSpy opened(m_console.window(), &MainWindow::connectionOpened);
     manager->openButton()->click();
     QVERIFY(opened.count() == 1 || opened.wait(10000));
     Backend *remote = opened.at(0).at(0).value<Backend *>();
 
     const QString tokenProfile =
         saveProfile(QStringLiteral("Leak check (token)"), ConnectionProfile::AuthMethod::AuthToken);
-    storeSecret(*m_secrets, m_profiles->find(tokenProfile)->secretKey(), m_engine.authToken());
-    m_window->openProfile(tokenProfile);
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->profileBackend(tokenProfile), 10000);
+    storeSecret(m_console.secrets(), m_console.profiles().find(tokenProfile)->secretKey(),
+        m_engine.authToken());
+    m_console.window()->openProfile(tokenProfile);
+    QTRY_VERIFY_WITH_TIMEOUT(m_console.window()->profileBackend(tokenProfile), 10000);
 
     StreamCreate create;
     create.uniqueName = QStringLiteral("leak-check");
     auto stream = await(remote->createStream(QStringLiteral("default"), create));
     QVERIFY(stream);
-    StreamPage *page = m_window->openStream(remote, *stream);
+    StreamPage *page = m_console.window()->openStream(remote, *stream);
     QTRY_VERIFY_WITH_TIMEOUT(page->liveView()->subscription()
             && page->liveView()->subscription()->state() == LiveSubscription::State::Active,
         10000);
@@ -390,7 +347,7 @@ void TestConnectionSecrets::noSecretLeavesTheKeychainAfterASession()
 
     // Every role of every row the tree shows, and the status bar.
     QStringList shown;
-    ConnectionTreeModel *model = m_window->treeModel();
+    ConnectionTreeModel *model = m_console.window()->treeModel();
     std::function<void(const QModelIndex &)> walk = [&](const QModelIndex &parent) {
         for (int row = 0; row < model->rowCount(parent); ++row) {
             const QModelIndex index = model->index(row, 0, parent);
@@ -402,18 +359,16 @@ void TestConnectionSecrets::noSecretLeavesTheKeychainAfterASession()
         }
     };
     walk({});
-    m_window->treeView()->setCurrentIndex(m_window->treeView()->model()->index(1, 0));
-    shown.append(m_window->statusWidget()->shownText());
+    m_console.window()->treeView()->setCurrentIndex(
+        m_console.window()->treeView()->model()->index(1, 0));
+    shown.append(m_console.window()->statusWidget()->shownText());
     const QByteArray screen = shown.join(u'\n').toUtf8();
 
     // The console quits: settings written, windows gone.
-    m_window->close();
-    m_tester.reset();
-    m_window.reset();
-    m_settings->sync();
+    m_console.closeWindow();
 
-    const QByteArray settings = fileBytes(m_settingsPath);
-    const QByteArray profiles = fileBytes(m_profilesPath);
+    const QByteArray settings = fileBytes(m_console.settingsPath());
+    const QByteArray profiles = fileBytes(m_console.profilesPath());
     const QByteArray ndjson = fileBytes(exported);
     QByteArray log;
     {
