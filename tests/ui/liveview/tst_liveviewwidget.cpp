@@ -4,6 +4,7 @@
 
 #include "live/livesubscription.h"
 #include "livestreamengine.h"
+#include "palettes.h"
 #include "ui/common/consolesettings.h"
 #include "ui/liveview/livemessagefilterproxy.h"
 #include "ui/liveview/livemessagemodel.h"
@@ -36,6 +37,7 @@ using namespace streams;
 using namespace Qt::StringLiterals;
 
 using testing::await;
+using testing::darkDesktopPalette;
 
 class TestLiveViewWidget final : public QObject
 {
@@ -474,18 +476,7 @@ void TestLiveViewWidget::screenshot()
         child<QTabWidget>("detailTabs")->setCurrentIndex(1);
         QVERIFY(m_widget->grab().save(QString(path).replace(u".png"_s, u"-diff.png"_s)));
         // The same in a dark palette, as a desktop in dark mode would hand it over.
-        QPalette dark;
-        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-        dark.setColor(QPalette::WindowText, QColor(0xe0, 0xe0, 0xe0));
-        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-        dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
-        dark.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
-        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
-        dark.setColor(QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
-        dark.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xbf));
-        dark.setColor(QPalette::HighlightedText, Qt::white);
-        dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
-        m_widget->setPalette(dark);
+        m_widget->setPalette(darkDesktopPalette());
         QVERIFY(m_widget->grab().save(QString(path).replace(u".png"_s, u"-dark.png"_s)));
     }
 }

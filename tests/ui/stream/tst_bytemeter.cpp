@@ -2,6 +2,7 @@
 // that stay distinguishable on light and dark palettes.
 
 #include "contrast.h"
+#include "palettes.h"
 #include "ui/stream/bytemeter.h"
 
 #include <QApplication>
@@ -11,19 +12,9 @@
 
 using namespace streams;
 using streams::testing::contrast;
+using streams::testing::darkDesktopPalette;
 
 namespace {
-
-QPalette darkPalette()
-{
-    QPalette palette;
-    palette.setColor(QPalette::Window, QColor(0x35, 0x35, 0x35));
-    palette.setColor(QPalette::WindowText, QColor(0xEE, 0xEE, 0xEE));
-    palette.setColor(QPalette::Base, QColor(0x2A, 0x2A, 0x2A));
-    palette.setColor(QPalette::Text, QColor(0xEE, 0xEE, 0xEE));
-    palette.setColor(QPalette::Highlight, QColor(0x2A, 0x82, 0xDA));
-    return palette;
-}
 
 QPalette lightPalette()
 {
@@ -104,7 +95,7 @@ void TestByteMeter::colorsPerLevelAndPalette_data()
 {
     QTest::addColumn<QPalette>("palette");
     QTest::addRow("light") << lightPalette();
-    QTest::addRow("dark") << darkPalette();
+    QTest::addRow("dark") << darkDesktopPalette();
 }
 
 void TestByteMeter::colorsPerLevelAndPalette()

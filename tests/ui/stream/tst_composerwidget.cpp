@@ -7,6 +7,7 @@
 #include "backend/localbackend.h"
 #include "engine/engine.h"
 #include "live/livesubscription.h"
+#include "palettes.h"
 #include "ui/common/consolesettings.h"
 #include "ui/common/jsonhighlighter.h"
 #include "ui/stream/bytemeter.h"
@@ -34,6 +35,7 @@
 
 using namespace streams;
 using streams::testing::await;
+using streams::testing::darkDesktopPalette;
 
 namespace {
 
@@ -557,18 +559,7 @@ void TestComposerWidget::screenshot()
     qInfo("screenshot: %s", qPrintable(path));
 
     // The same on a dark palette: the highlighter and the meter switch colour sets.
-    QPalette dark;
-    dark.setColor(QPalette::Window, QColor(0x35, 0x35, 0x35));
-    dark.setColor(QPalette::WindowText, QColor(0xEE, 0xEE, 0xEE));
-    dark.setColor(QPalette::Base, QColor(0x1E, 0x1E, 0x1E));
-    dark.setColor(QPalette::AlternateBase, QColor(0x2A, 0x2A, 0x2A));
-    dark.setColor(QPalette::Text, QColor(0xEE, 0xEE, 0xEE));
-    dark.setColor(QPalette::Button, QColor(0x45, 0x45, 0x45));
-    dark.setColor(QPalette::ButtonText, QColor(0xEE, 0xEE, 0xEE));
-    dark.setColor(QPalette::Highlight, QColor(0x2A, 0x82, 0xDA));
-    dark.setColor(QPalette::PlaceholderText, QColor(0xA0, 0xA0, 0xA0));
-    for (const auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
-        dark.setColor(QPalette::Disabled, role, QColor(0x80, 0x80, 0x80));
+    const QPalette dark = darkDesktopPalette();
     const auto *highlighter = m_composer->editor()->document()->findChild<JsonHighlighter *>();
     QVERIFY(highlighter);
     QVERIFY(!highlighter->isDark());
