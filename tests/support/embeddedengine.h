@@ -9,6 +9,10 @@
 
 namespace streams::testing {
 
+/// The publish rate limit an engine starts with unless told otherwise: Twilio's 30 messages a
+/// second per stream, with its burst.
+inline const std::optional<double> kEnginePublishRate = EngineOptions().publishRatePerSecond;
+
 /// A test's embedded engine (LocalBackend) in `dataDir` on a free loopback port: credentials
 /// generated there, never taken from the environment the tests run in, and no publish rate
 /// limit unless `publishRatePerSecond` says one.

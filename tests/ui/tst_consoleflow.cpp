@@ -1,6 +1,7 @@
 // The console end to end on the embedded engine, driven the way a person drives it.
 
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
@@ -67,11 +68,10 @@ private:
 
 void TestConsoleFlow::init()
 {
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(
-        QString::fromLatin1(QTest::currentTestFunction()) + QStringLiteral("-engine"));
-    options.environment = QProcessEnvironment();
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend =
+        startEmbeddedEngine(m_dir.filePath(QString::fromLatin1(QTest::currentTestFunction())
+                                + QStringLiteral("-engine")),
+            kEnginePublishRate);
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     m_settings = std::make_unique<ConsoleSettings>(

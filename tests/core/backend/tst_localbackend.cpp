@@ -3,6 +3,7 @@
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
 #include "controlplanechecks.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
@@ -53,11 +54,7 @@ private:
 
 void TestLocalBackend::initTestCase()
 {
-    EngineOptions options;
-    options.dataDir = m_dir.path();
-    options.publishRatePerSecond = std::nullopt;
-    options.environment = QProcessEnvironment();
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(m_dir.path());
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     QVERIFY(m_backend->host().listening().port != 0);

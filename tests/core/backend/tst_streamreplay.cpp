@@ -8,6 +8,7 @@
 #include "backend/messagerecording.h"
 #include "backend/remotebackend.h"
 #include "backend/streamreplay.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
@@ -77,11 +78,8 @@ void TestStreamReplay::cleanup()
 
 void TestStreamReplay::startEngine(std::optional<double> rate)
 {
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(QString::fromLatin1(QTest::currentTestFunction()));
-    options.environment = QProcessEnvironment();
-    options.publishRatePerSecond = rate;
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(
+        m_dir.filePath(QString::fromLatin1(QTest::currentTestFunction())), rate);
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     const auto service = await(m_backend->fetchService(u"default"_s));

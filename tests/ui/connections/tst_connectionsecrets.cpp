@@ -7,6 +7,7 @@
 #include "backend/localbackend.h"
 #include "backend/remotebackend.h"
 #include "consolewindow.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "engineprocess.h"
 #include "engineprofile.h"
@@ -114,10 +115,8 @@ void TestConnectionSecrets::initTestCase()
     g_secrets = {m_engine.apiKeySecret().toUtf8(), m_engine.authToken().toUtf8()};
     g_previous = qInstallMessageHandler(captureMessage);
 
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(QStringLiteral("embedded"));
-    options.environment = QProcessEnvironment();
-    auto local = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto local =
+        startEmbeddedEngine(m_dir.filePath(QStringLiteral("embedded")), kEnginePublishRate);
     QVERIFY2(local, qPrintable(local ? QString() : local.error()));
     m_local = std::move(*local);
 }

@@ -5,6 +5,7 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "live/livesubscription.h"
 #include "ui/common/consolesettings.h"
@@ -63,11 +64,7 @@ void TestReplayPanel::init()
     // One engine per test and data row: each gets a data directory of its own.
     const QString name = QString::fromLatin1(QTest::currentTestFunction())
         + QString::fromLatin1(QTest::currentDataTag()).remove(u' ');
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(name);
-    options.environment = QProcessEnvironment();
-    options.publishRatePerSecond = std::nullopt;
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(m_dir.filePath(name));
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     const auto service = await(m_backend->fetchService(u"default"_s));

@@ -5,6 +5,7 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "live/livesubscription.h"
 #include "palettes.h"
@@ -36,6 +37,8 @@
 using namespace streams;
 using streams::testing::await;
 using streams::testing::darkDesktopPalette;
+using streams::testing::kEnginePublishRate;
+using streams::testing::startEmbeddedEngine;
 
 namespace {
 
@@ -101,11 +104,9 @@ private:
 
 void TestComposerWidget::initTestCase()
 {
-    EngineOptions options;
-    options.dataDir = m_dir.filePath(QStringLiteral("engine"));
-    options.environment = QProcessEnvironment();
     // The default limit (30/s, a 300-message budget): the tests stay well inside it.
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend =
+        startEmbeddedEngine(m_dir.filePath(QStringLiteral("engine")), kEnginePublishRate);
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     const auto service = await(m_backend->fetchService(QStringLiteral("default")));

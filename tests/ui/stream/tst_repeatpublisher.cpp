@@ -4,6 +4,7 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "live/livesubscription.h"
 #include "ui/stream/repeatpublisher.h"
@@ -17,6 +18,7 @@
 
 using namespace streams;
 using streams::testing::await;
+using streams::testing::startEmbeddedEngine;
 
 namespace {
 
@@ -32,11 +34,7 @@ struct Fixture
 
     QString start(std::optional<double> rate)
     {
-        EngineOptions options;
-        options.dataDir = dir.path();
-        options.environment = QProcessEnvironment();
-        options.publishRatePerSecond = rate;
-        auto started = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+        auto started = startEmbeddedEngine(dir.path(), rate);
         if (!started)
             return started.error();
         backend = std::move(*started);

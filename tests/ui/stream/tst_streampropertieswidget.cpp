@@ -4,6 +4,7 @@
 #include "api/restjson.h"
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "ui/common/durationformat.h"
 #include "ui/stream/streampropertieswidget.h"
@@ -24,6 +25,7 @@
 
 using namespace streams;
 using streams::testing::await;
+using streams::testing::startEmbeddedEngine;
 
 namespace {
 
@@ -106,11 +108,7 @@ private:
 void TestStreamPropertiesWidget::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    EngineOptions options;
-    options.dataDir = m_dir.path();
-    options.environment = QProcessEnvironment();
-    options.publishRatePerSecond = std::nullopt;
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(m_dir.path());
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     const auto service = await(m_backend->fetchService(QStringLiteral("default")));

@@ -2,6 +2,7 @@
 
 #include "awaitfuture.h"
 #include "backend/localbackend.h"
+#include "embeddedengine.h"
 #include "engine/engine.h"
 #include "host/enginehost.h"
 #include "httpclient.h"
@@ -61,11 +62,9 @@ private:
 void TestConnectionTreeModel::init()
 {
     QVERIFY(m_dir.isValid());
-    EngineOptions options;
-    options.dataDir =
-        m_dir.path() + QStringLiteral("/") + QString::fromLatin1(QTest::currentTestFunction());
-    options.environment = QProcessEnvironment();
-    auto backend = LocalBackend::start(options, QHostAddress::LocalHost, 0);
+    auto backend = startEmbeddedEngine(
+        m_dir.path() + QStringLiteral("/") + QString::fromLatin1(QTest::currentTestFunction()),
+        kEnginePublishRate);
     QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
     m_backend = std::move(*backend);
     ServiceFields fields;
