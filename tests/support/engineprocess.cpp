@@ -1,6 +1,7 @@
 #include "engineprocess.h"
 
 #include "api/sid.h"
+#include "httpclient.h"
 
 #include <QDeadlineTimer>
 #include <QProcessEnvironment>
@@ -39,7 +40,7 @@ QByteArray EngineProcess::output()
 
 QByteArray EngineProcess::authorization() const
 {
-    return "Basic " + (m_accountSid + u':' + m_authToken).toUtf8().toBase64();
+    return basicAuthorization(m_accountSid, m_authToken);
 }
 
 bool EngineProcess::start(const QStringList &extraArguments, int timeoutMs)

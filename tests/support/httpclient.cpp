@@ -20,6 +20,11 @@ QJsonObject HttpResponse::json() const
     return QJsonDocument::fromJson(body).object();
 }
 
+QByteArray basicAuthorization(const QString &user, const QString &password)
+{
+    return "Basic " + (user + u':' + password).toUtf8().toBase64();
+}
+
 QByteArray httpRequest(quint16 port, const QByteArray &method, const QByteArray &target,
     const QByteArray &authorization, const QByteArray &body,
     const QList<QPair<QByteArray, QByteArray>> &extraHeaders)

@@ -21,6 +21,9 @@ struct HttpResponse
     QJsonObject json() const;
 };
 
+/// An HTTP Basic Authorization header's value: "Basic base64(user:password)".
+QByteArray basicAuthorization(const QString &user, const QString &password);
+
 /// The bytes of one request (Host, Authorization and, for a body or a POST, the form's
 /// Content-Type and Content-Length).
 QByteArray httpRequest(quint16 port, const QByteArray &method, const QByteArray &target,

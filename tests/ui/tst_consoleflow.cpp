@@ -54,10 +54,7 @@ private:
     QModelIndex defaultServiceIndex();
     QByteArray authorization() const
     {
-        return "Basic "
-            + (m_backend->endpoint().accountSid + u':' + m_backend->authToken())
-                  .toUtf8()
-                  .toBase64();
+        return basicAuthorization(m_backend->endpoint().accountSid, m_backend->authToken());
     }
 
     QTemporaryDir m_dir;

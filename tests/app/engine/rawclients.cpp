@@ -10,11 +10,6 @@ QHostAddress loopbackSource(int a, int n)
         | (quint32((n / 250) & 0xff) << 8) | quint32(n % 250 + 1)));
 }
 
-QByteArray basicAuthorization(const QString &user, const QString &password)
-{
-    return "Basic " + (user + u':' + password).toUtf8().toBase64();
-}
-
 TimedResponse httpFrom(const QHostAddress &source, quint16 port, const QByteArray &method,
     const QByteArray &target, const QByteArray &authorization, const QByteArray &body)
 {

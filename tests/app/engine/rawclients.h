@@ -16,9 +16,6 @@ namespace streams::testing {
 /// 127.<a>.<b>.<c> for a test-chosen number: a loopback source address of its own.
 QHostAddress loopbackSource(int a, int n);
 
-/// "Basic base64(user:password)".
-QByteArray basicAuthorization(const QString &user, const QString &password);
-
 /// One HTTP/1.1 exchange on a new connection from `source`; also says whether the server ended
 /// the connection after the reply and how long the reply took.
 struct TimedResponse

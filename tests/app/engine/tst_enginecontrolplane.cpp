@@ -141,8 +141,7 @@ void TestEngineControlPlane::everyOtherRouteNeedsCredentials()
     HttpResponse response = httpExchange(m_engine.port(), method, target, {}, body);
     verifyTwilioError(response, 401, 20003);
     QVERIFY(!response.header("WWW-Authenticate").isEmpty());
-    const QByteArray wrong =
-        "Basic " + (m_engine.accountSid() + u":not-the-token"_s).toLatin1().toBase64();
+    const QByteArray wrong = basicAuthorization(m_engine.accountSid(), u"not-the-token"_s);
     verifyTwilioError(httpExchange(m_engine.port(), method, target, wrong, body), 401, 20003);
     // Nothing happened.
     QCOMPARE(
@@ -305,8 +304,7 @@ void TestEngineControlPlane::trafficLogsRequestsWithoutSecrets()
         control(m_engine, "GET", "/_engine/traffic?limit=1").json().value(u"last_id"_s).toDouble());
     rest(m_engine, "POST", "/v1/Services/default/Streams", "UniqueName=logged");
     rest(m_engine, "GET", "/v1/Services/default/Streams/missing");
-    const QByteArray wrong =
-        "Basic " + (m_engine.apiKeySid() + u":"_s + m_engine.authToken()).toLatin1().toBase64();
+    const QByteArray wrong = basicAuthorization(m_engine.apiKeySid(), m_engine.authToken());
     httpExchange(m_engine.port(), "GET", "/v1/Services", wrong);
     const HttpResponse traffic =
         control(m_engine, "GET", "/_engine/traffic?after=" + QByteArray::number(after));

@@ -75,19 +75,18 @@ void TestEngineHttp::authentication_data()
 {
     QTest::addColumn<QByteArray>("authorization");
     QTest::addColumn<int>("status");
-    const auto basic = [](const QString &user, const QString &password) {
-        return "Basic " + (user + u':' + password).toUtf8().toBase64();
-    };
     QTest::addRow("account sid + auth token")
-        << basic(m_engine.accountSid(), m_engine.authToken()) << 200;
+        << basicAuthorization(m_engine.accountSid(), m_engine.authToken()) << 200;
     QTest::addRow("api key + secret")
-        << basic(m_engine.apiKeySid(), m_engine.apiKeySecret()) << 200;
+        << basicAuthorization(m_engine.apiKeySid(), m_engine.apiKeySecret()) << 200;
     QTest::addRow("no header") << QByteArray() << 401;
-    QTest::addRow("wrong token") << basic(m_engine.accountSid(), QStringLiteral("nope")) << 401;
-    QTest::addRow("token with key sid") << basic(m_engine.apiKeySid(), m_engine.authToken()) << 401;
+    QTest::addRow("wrong token") << basicAuthorization(m_engine.accountSid(),
+        QStringLiteral("nope")) << 401;
+    QTest::addRow("token with key sid")
+        << basicAuthorization(m_engine.apiKeySid(), m_engine.authToken()) << 401;
     QTest::addRow("secret with account sid")
-        << basic(m_engine.accountSid(), m_engine.apiKeySecret()) << 401;
-    QTest::addRow("empty password") << basic(m_engine.accountSid(), QString()) << 401;
+        << basicAuthorization(m_engine.accountSid(), m_engine.apiKeySecret()) << 401;
+    QTest::addRow("empty password") << basicAuthorization(m_engine.accountSid(), QString()) << 401;
     QTest::addRow("not base64") << QByteArray("Basic %%%") << 401;
     QTest::addRow("no colon") << ("Basic " + m_engine.accountSid().toUtf8().toBase64()) << 401;
     QTest::addRow("bearer") << QByteArray("Bearer abc") << 401;
@@ -553,7 +552,7 @@ void TestEngineHttp::pipelinedRequestsAnsweredInOrderWhoeverParsesThem()
         + httpRequest(port, "GET", "/v1/Services/default/Streams/" + firstSid.toUtf8(), auth)
         + httpRequest(port, "GET", "/v1/Services/default/Streams/no%20such%20stream", auth)
         + httpRequest(port, "GET", list, auth)
-        + httpRequest(port, "GET", list, "Basic " + QByteArray("ACnobody:wrong").toBase64())
+        + httpRequest(port, "GET", list, basicAuthorization(u"ACnobody"_s, u"wrong"_s))
         + httpRequest(port, "POST", "/v1/Services/default/Streams", auth, "Ttl=600")
         + httpRequest(port, "GET", list, auth));
     QVERIFY(socket.flush());

@@ -41,10 +41,7 @@ private:
     /// The engine's own credentials, as the user's code sends them over HTTP.
     QByteArray authorization() const
     {
-        return "Basic "
-            + (m_backend->endpoint().accountSid + u':' + m_backend->authToken())
-                  .toUtf8()
-                  .toBase64();
+        return basicAuthorization(m_backend->endpoint().accountSid, m_backend->authToken());
     }
 
     QTemporaryDir m_dir;

@@ -3,6 +3,7 @@
 // has changed: a stream or service created, updated, deleted or expired, or another base URL.
 
 #include "engine/engine.h"
+#include "httpclient.h"
 #include "manualclock.h"
 #include "server/restapi.h"
 
@@ -14,6 +15,7 @@
 #include <QTest>
 
 using namespace streams;
+using streams::testing::basicAuthorization;
 
 class TestRestLists final : public QObject
 {
@@ -57,7 +59,7 @@ void TestRestLists::init()
     m_engine = std::move(*engine);
     m_server = std::make_unique<RestApi>(*m_engine);
     const EngineCredentials &credentials = m_engine->credentials();
-    m_auth = "Basic " + (credentials.accountSid + u':' + credentials.authToken).toUtf8().toBase64();
+    m_auth = basicAuthorization(credentials.accountSid, credentials.authToken);
 }
 
 void TestRestLists::cleanup()
@@ -186,8 +188,8 @@ void TestRestLists::keptPageIsWholeAndNeedsCredentials()
     QCOMPARE(get(streams + '/').body, made.body);
 
     const QString base = QStringLiteral("http://127.0.0.1:1");
-    const RestReply wrongToken = m_server->handle(
-        "GET", streams, "PageSize=50", "Basic " + QByteArray("AC00:nope").toBase64(), {}, base);
+    const RestReply wrongToken = m_server->handle("GET", streams, "PageSize=50",
+        basicAuthorization(QStringLiteral("AC00"), QStringLiteral("nope")), {}, base);
     QCOMPARE(wrongToken.status, 401);
     QVERIFY(!wrongToken.body.contains("kept"));
     QCOMPARE(m_server->handle("GET", streams, "PageSize=50", {}, {}, base).status, 401);

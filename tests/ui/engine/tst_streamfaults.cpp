@@ -112,7 +112,7 @@ void TestStreamFaults::failsTheNextPublishes()
     // Your code's publishes over REST are refused; the third goes through.
     const EngineCredentials &credentials = m_backend->host().credentials();
     const QByteArray authorization =
-        "Basic " + (credentials.accountSid + u':' + credentials.authToken).toLatin1().toBase64();
+        basicAuthorization(credentials.accountSid, credentials.authToken);
     const QByteArray path = "/v1/Services/default/Streams/faulty/Messages";
     const quint16 port = m_backend->host().listening().port;
     for (int i = 0; i < 2; ++i) {

@@ -120,7 +120,7 @@ void TestTrafficDock::showsWhatTheDevelopersCodeSent()
     // The developer's code, over REST, with the engine's credentials.
     const EngineCredentials &credentials = m_backend->host().credentials();
     const QByteArray authorization =
-        "Basic " + (credentials.accountSid + u':' + credentials.authToken).toLatin1().toBase64();
+        basicAuthorization(credentials.accountSid, credentials.authToken);
     const quint16 port = m_backend->host().listening().port;
     QCOMPARE(httpExchange(
                  port, "POST", "/v1/Services/default/Streams", authorization, "UniqueName=traffic")

@@ -206,8 +206,8 @@ void TestConnectionTreeModel::streamDeletedThroughRestDisappears()
     QVERIFY(m_model->streamIndex(m_backend.get(), m_serviceSid, victim).isValid());
 
     // The user's own code deletes it over REST; the console must follow without a refresh.
-    const QByteArray auth = "Basic "
-        + (m_backend->endpoint().accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
+    const QByteArray auth =
+        basicAuthorization(m_backend->endpoint().accountSid, m_backend->authToken());
     const HttpResponse response = httpExchange(m_backend->host().listening().port, "DELETE",
         "/v1/Services/" + m_serviceSid.toLatin1() + "/Streams/" + victim.toLatin1(), auth);
     QCOMPARE(response.status, 204);
@@ -293,8 +293,8 @@ void TestConnectionTreeModel::holdsUnderModelTesterAsAnEagerView()
     QVERIFY(!m_model->canFetchMore(service));
 
     // Removal from outside, an added stream, a refresh and a failing load, all under the tester.
-    const QByteArray auth = "Basic "
-        + (m_backend->endpoint().accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
+    const QByteArray auth =
+        basicAuthorization(m_backend->endpoint().accountSid, m_backend->authToken());
     QCOMPARE(
         httpExchange(m_backend->host().listening().port, "DELETE",
             "/v1/Services/" + m_serviceSid.toLatin1() + "/Streams/" + m_streamSids.at(3).toLatin1(),
@@ -362,8 +362,8 @@ void TestConnectionTreeModel::faultRulesBadgeTheStreamsTheyTouch()
     QSignalSpy changed(m_model.get(), &QAbstractItemModel::dataChanged);
 
     // One stream, named as the user's code names it; set over HTTP, as CI would.
-    const QByteArray auth = "Basic "
-        + (m_backend->endpoint().accountSid + u':' + m_backend->authToken()).toUtf8().toBase64();
+    const QByteArray auth =
+        basicAuthorization(m_backend->endpoint().accountSid, m_backend->authToken());
     const QByteArray rule = R"({"service":")" + m_serviceSid.toLatin1()
         + R"(","stream":"s007","drop":0.25,"delay_ms":100})";
     QCOMPARE(httpExchange(m_backend->host().listening().port, "POST", "/_engine/faults", auth, rule)
