@@ -6,7 +6,7 @@
 #include "backend/openconnections.h"
 #include "profiles/profilestore.h"
 #include "profiles/secretstore.h"
-#include "remote/restclient.h"
+#include "quickrest.h"
 #include "remote/twilsockclient.h"
 #include "ui/common/consolesettings.h"
 #include "ui/mainwindow.h"
@@ -17,18 +17,6 @@
 #include <memory>
 
 namespace streams::testing {
-
-/// Short REST timeouts, so that a dead engine is noticed in a second or two, not after the
-/// defaults meant for the internet.
-inline RestClient::Options quickRest()
-{
-    RestClient::Options options;
-    options.timeoutMs = 3000;
-    options.maxAttempts = 2;
-    options.backoffInitialMs = 50;
-    options.backoffMaxMs = 200;
-    return options;
-}
 
 /// One test function's console: its own profiles file and settings file in a directory, a
 /// keychain service of its own (so that no two tests, nor a user's console, share secrets), and a

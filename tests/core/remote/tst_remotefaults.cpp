@@ -6,6 +6,7 @@
 
 #include "backend/remotebackend.h"
 #include "faultserver.h"
+#include "quickrest.h"
 #include "remote/restclient.h"
 #include "waits.h"
 
@@ -38,16 +39,6 @@ RemoteCredentials credentials()
     c.apiKeySid = QStringLiteral("SK0123456789abcdef0123456789abcdef");
     c.apiKeySecret = QStringLiteral("not-a-real-secret");
     return c;
-}
-
-RestClient::Options quick(int timeoutMs = 2000, int maxAttempts = 3)
-{
-    RestClient::Options options;
-    options.timeoutMs = timeoutMs;
-    options.maxAttempts = maxAttempts;
-    options.backoffInitialMs = 20;
-    options.backoffMaxMs = 100;
-    return options;
 }
 
 /// The future's result once it settles, or nullopt if it has not within `ms` (a hang).
@@ -109,7 +100,8 @@ void TestRemoteFaults::resetGetIsRetriedUntilItWorks()
     FaultServer server([](int index, const QByteArray &) {
         return index < 2 ? Fault::reset() : Fault::answer(200, "OK", kServiceJson);
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     QSignalSpy retrying(&rest, &RestClient::retrying);
     QSignalSpy lost(&rest, &RestClient::connectionLost);
     const auto service = settle(rest.fetchService(QStringLiteral("default")));
@@ -127,7 +119,8 @@ void TestRemoteFaults::resetGetIsRetriedUntilItWorks()
 void TestRemoteFaults::resetEveryTimeFailsClearly()
 {
     FaultServer server([](int, const QByteArray &) { return Fault::reset(); });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     QSignalSpy lost(&rest, &RestClient::connectionLost);
     QElapsedTimer elapsed;
     elapsed.start();
@@ -149,7 +142,8 @@ void TestRemoteFaults::resetEveryTimeFailsClearly()
 void TestRemoteFaults::resetPostIsNotRepeated()
 {
     FaultServer server([](int, const QByteArray &) { return Fault::reset(); });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     QSignalSpy retrying(&rest, &RestClient::retrying);
     const auto created =
         settle(rest.createStream(QStringLiteral("default"), QStringLiteral("s"), std::nullopt));
@@ -181,7 +175,8 @@ void TestRemoteFaults::truncatedAnswerIsAnError()
     FaultServer server([](int, const QByteArray &) {
         return Fault::truncated(kStreamJson.left(kStreamJson.size() / 3), kStreamJson.size());
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     const auto fetched = settle(rest.fetchStream(QStringLiteral("default"), QStringLiteral("s")));
     QVERIFY(fetched);
     QVERIFY(!*fetched);
@@ -198,7 +193,8 @@ void TestRemoteFaults::slowAnswerWithinTheTimeoutWorks()
     FaultServer server([](int, const QByteArray &) {
         return Fault::answer(200, "OK", kServiceJson, "application/json", 700);
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick(3000));
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(3000, 3));
     QSignalSpy retrying(&rest, &RestClient::retrying);
     const auto service = settle(rest.fetchService(QStringLiteral("default")));
     QVERIFY(service);
@@ -214,7 +210,8 @@ void TestRemoteFaults::dripFedAnswerTimesOut()
     FaultServer server([](int, const QByteArray &) {
         return Fault::drip(Fault::response(200, "OK", kServiceJson.repeated(20)), 50);
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick(800, 2));
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(800, 2));
     QElapsedTimer elapsed;
     elapsed.start();
     const auto service = settle(rest.fetchService(QStringLiteral("default")));
@@ -255,7 +252,8 @@ void TestRemoteFaults::garbageAnswers()
     QFETCH(QString, expected);
     FaultServer server(
         [answer](int, const QByteArray &) { return Fault::raw(answer, Fault::Kind::Answer); });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     const auto fetched = settle(rest.fetchStream(QStringLiteral("default"), QStringLiteral("s")));
     QVERIFY(fetched);
     QVERIFY(!*fetched);
@@ -278,7 +276,8 @@ void TestRemoteFaults::garbageListPage()
     FaultServer server([](int, const QByteArray &) {
         return Fault::answer(200, "OK", R"({"streams":"not a list","meta":{}})");
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     const auto page = settle(rest.listStreams(QStringLiteral("default"), PageRequest()));
     QVERIFY(page);
     QVERIFY(!*page);
@@ -297,7 +296,8 @@ void TestRemoteFaults::wrongShapeIsAnError()
     FaultServer server([](int, const QByteArray &) {
         return Fault::answer(200, "OK", R"({"welcome":"to some other API"})");
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     const auto fetched = settle(rest.fetchStream(QStringLiteral("default"), QStringLiteral("s")));
     QVERIFY(fetched);
     QVERIFY(!*fetched);
@@ -311,7 +311,8 @@ void TestRemoteFaults::notHttpAtAll()
     FaultServer server([](int, const QByteArray &) {
         return Fault::raw("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\nProtocol mismatch.\r\n");
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick());
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     const auto fetched = settle(rest.fetchService(QStringLiteral("default")));
     QVERIFY(fetched);
     QVERIFY(!*fetched);
@@ -352,7 +353,8 @@ void TestRemoteFaults::serverErrors()
     QFETCH(QString, message);
     FaultServer server(
         [answer](int, const QByteArray &) { return Fault::raw(answer, Fault::Kind::Answer); });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick(2000, 3));
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 3));
     QSignalSpy lost(&rest, &RestClient::connectionLost);
 
     const auto fetched = settle(rest.fetchStream(QStringLiteral("default"), QStringLiteral("s")));
@@ -385,7 +387,8 @@ void TestRemoteFaults::manyFaultsInARowAllSettle()
         default: return Fault::answer(200, "OK", "<html>", "text/html", 30);
         }
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quick(2000, 2));
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(), quickRest(2000, 2));
     QList<QFuture<RestClient::Result<Stream>>> futures;
     for (int i = 0; i < 120; ++i) {
         futures.append(i % 2 == 0
@@ -416,7 +419,7 @@ void TestRemoteFaults::backendStateFollowsTheFaults()
     connection.displayName = QStringLiteral("faulty");
     connection.endpoints = RemoteEndpoints::engine(QUrl(server.baseUrl()));
     connection.credentials = credentials();
-    connection.rest = quick(2000, 2);
+    connection.rest = quickRest(2000, 2);
     RemoteBackend backend(connection);
     QSignalSpy states(&backend, &Backend::stateChanged);
 
@@ -456,7 +459,7 @@ void TestRemoteFaults::backendReportsGarbageClearly()
     RemoteConnection connection;
     connection.endpoints = RemoteEndpoints::engine(QUrl(server.baseUrl()));
     connection.credentials = credentials();
-    connection.rest = quick();
+    connection.rest = quickRest(2000, 3);
     RemoteBackend backend(connection);
     const auto checked = settle(backend.checkConnection());
     QVERIFY(checked);

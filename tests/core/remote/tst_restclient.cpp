@@ -5,6 +5,7 @@
 
 #include "awaitfuture.h"
 #include "engineprocess.h"
+#include "quickrest.h"
 #include "remote/restclient.h"
 #include "waits.h"
 
@@ -125,16 +126,6 @@ quint16 closedPort()
     const quint16 port = probe.serverPort();
     probe.close();
     return port;
-}
-
-RestClient::Options quickOptions(int timeoutMs, int maxAttempts)
-{
-    RestClient::Options options;
-    options.timeoutMs = timeoutMs;
-    options.maxAttempts = maxAttempts;
-    options.backoffInitialMs = 50;
-    options.backoffMaxMs = 200;
-    return options;
 }
 
 } // namespace
@@ -638,7 +629,7 @@ void TestRestClient::unreachableHostFailsFastAndGetIsRetried()
 {
     const quint16 port = closedPort();
     RestClient rest(RemoteEndpoints::engine(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port))),
-        credentials(true), quickOptions(5000, 3));
+        credentials(true), quickRest(5000, 3));
     QSignalSpy retrying(&rest, &RestClient::retrying);
     QSignalSpy lost(&rest, &RestClient::connectionLost);
 
@@ -667,7 +658,7 @@ void TestRestClient::silentServerTimesOutAndPostIsNotRetried()
 {
     ScriptedServer silent; // accepts and reads, never writes
     RestClient rest(
-        RemoteEndpoints::engine(QUrl(silent.baseUrl())), credentials(true), quickOptions(500, 3));
+        RemoteEndpoints::engine(QUrl(silent.baseUrl())), credentials(true), quickRest(500, 3));
     QSignalSpy retrying(&rest, &RestClient::retrying);
 
     auto fetched = await(rest.fetchService(m_serviceSid));
@@ -696,8 +687,8 @@ void TestRestClient::serverErrorsAreRetriedOnlyForIdempotentRequests()
         return ScriptedServer::response(503, "Service Unavailable",
             R"({"code":20503,"message":"Service is unavailable","more_info":"x","status":503})");
     });
-    RestClient rest(RemoteEndpoints::engine(QUrl(failing.baseUrl())), credentials(false),
-        quickOptions(5000, 4));
+    RestClient rest(
+        RemoteEndpoints::engine(QUrl(failing.baseUrl())), credentials(false), quickRest(5000, 4));
     QSignalSpy retrying(&rest, &RestClient::retrying);
 
     auto deleted = await(rest.deleteService(m_serviceSid));
@@ -727,7 +718,7 @@ void TestRestClient::retryAfterIsHonouredWithinTheCap()
                 {"Retry-After: 30"});
         return ScriptedServer::response(201, "Created", R"({"sid":"TZ1","data":{"n":1}})");
     });
-    RestClient::Options options = quickOptions(5000, 3);
+    RestClient::Options options = quickRest(5000, 3);
     options.backoffMaxMs = 400; // caps the 30 s the server asked for
     RestClient rest(RemoteEndpoints::engine(QUrl(limited.baseUrl())), credentials(true), options);
     QSignalSpy retrying(&rest, &RestClient::retrying);
@@ -765,7 +756,7 @@ void TestRestClient::foreignNextPageUrlIsRefused()
     next = nextPageUrl.contains(u"%1") ? nextPageUrl.arg(server.port()) : nextPageUrl;
     // Short timeout: a wrongly followed URL then fails quickly with a connection error.
     RestClient rest(
-        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(true), quickOptions(1000, 1));
+        RemoteEndpoints::engine(QUrl(server.baseUrl())), credentials(true), quickRest(1000, 1));
 
     auto page = await(rest.listServices({}));
     QVERIFY(page);
@@ -793,7 +784,7 @@ void TestRestClient::redirectsAreNotFollowed()
             302, "Found", "{}", {"Location: http://127.0.0.1:1/v1/Services"});
     });
     RestClient rest(
-        RemoteEndpoints::engine(QUrl(moved.baseUrl())), credentials(true), quickOptions(2000, 3));
+        RemoteEndpoints::engine(QUrl(moved.baseUrl())), credentials(true), quickRest(2000, 3));
     auto page = await(rest.listServices({}));
     QVERIFY(!page);
     QCOMPARE(page.error().httpStatus(), 302);
@@ -835,7 +826,7 @@ void TestRestClient::untrustedCertificateIsRefused()
 
     RestClient rest(RemoteEndpoints::engine(
                         QUrl(QStringLiteral("https://127.0.0.1:%1").arg(server.serverPort()))),
-        credentials(true), quickOptions(5000, 1));
+        credentials(true), quickRest(5000, 1));
     auto page = await(rest.listServices({}));
     QVERIFY(!page);
     QVERIFY(page.error().isConnectionFailure());
@@ -847,7 +838,7 @@ void TestRestClient::destroyingTheClientSettlesPendingFutures()
 {
     ScriptedServer silent;
     auto rest = std::make_unique<RestClient>(
-        RemoteEndpoints::engine(QUrl(silent.baseUrl())), credentials(true), quickOptions(10000, 3));
+        RemoteEndpoints::engine(QUrl(silent.baseUrl())), credentials(true), quickRest(10000, 3));
     auto fetch = rest->fetchService(m_serviceSid);
     auto all = rest->listAllStreams(m_serviceSid);
     QTRY_COMPARE(silent.requests.size(), 2);
