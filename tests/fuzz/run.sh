@@ -67,20 +67,20 @@ if [[ -z "$cxx" ]] || ! usable "$cxx"; then
     exit 2
 fi
 
-# The bounded runs build without tracing integer comparisons, which would make them depend on
-# where things lie in memory (CMakeLists.txt says why); open-ended runs, which need not repeat,
-# trace them too, built in a directory of their own.
+# The bounded runs use fuzzers built to repeat: without what depends on where things lie in
+# memory (CMakeLists.txt says what and why). Open-ended runs, which need not repeat, keep it,
+# in fuzzers built in a directory of their own.
 bin="$build"
-trace_cmp=OFF
+repeatable=ON
 if [[ -n "$seconds" ]]; then
-    bin="$build/trace-cmp"
-    trace_cmp=ON
+    bin="$build/open-ended"
+    repeatable=OFF
 fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$here" -B "$bin" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTREAMS_BUILD_FUZZERS=ON \
-      -DSTREAMS_FUZZ_TRACE_CMP="$trace_cmp" >/dev/null
+      -DSTREAMS_FUZZ_REPEATABLE="$repeatable" >/dev/null
 cmake --build "$bin" -j "${FUZZ_BUILD_JOBS:-2}"
 
 # Every target CMakeLists.txt builds (STREAMS_FUZZ_TARGETS), unless FUZZ_TARGETS picks some.
