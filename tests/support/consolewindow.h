@@ -10,6 +10,7 @@
 #include "remote/twilsockclient.h"
 #include "ui/common/consolesettings.h"
 #include "ui/mainwindow.h"
+#include "ui/tree/connectiontreemodel.h" // complete: the model tester takes it as a model
 
 #include <QAbstractItemModelTester>
 #include <QTest>
