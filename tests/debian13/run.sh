@@ -23,7 +23,7 @@ packages=(
     build-essential cmake ninja-build ccache pkgconf dpkg-dev file git
     qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-charts-dev libqt6sql6-sqlite
     qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
-    qtkeychain-qt6-dev libsecret-1-0 libsqlite3-dev libboost-dev libssl-dev
+    qtkeychain-qt6-dev libsecret-1-0 libsqlite3-dev libboost-dev libssl-dev libwslay-dev
     # tests
     python3 python3-twilio nodejs npm xvfb xauth imagemagick fonts-dejavu-core xdotool curl wrk
     dbus-daemon dbus-bin gnome-keyring libsecret-tools sqlite3 e2fsprogs procps iproute2
