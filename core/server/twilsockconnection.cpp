@@ -2,6 +2,7 @@
 
 #include "engine/clock.h"
 #include "engine/engine.h"
+#include "server/livesocket.h"
 #include "server/twilsockserver.h"
 #include "server/twilsockshard.h"
 
@@ -17,10 +18,7 @@
 Q_DECLARE_LOGGING_CATEGORY(lcTwilsock)
 
 #ifdef Q_OS_UNIX
-#include <array>
-#include <cerrno>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #endif
 
 namespace streams {
@@ -30,9 +28,6 @@ using twilsock::AccessToken;
 using twilsock::Frame;
 using twilsock::FrameCodec;
 
-// QWebSocket refuses larger messages itself (close code 1009). The slack lets a frame a little
-// over the codec's limit reach the codec, which answers in twilsock terms.
-constexpr qsizetype kMaxWebSocketMessageBytes = FrameCodec::kMaxFrameBytes + 16 * 1024;
 // QTimer takes an int; longer waits are re-armed when they fire.
 constexpr qint64 kMaxTimerMs = 24LL * 3600 * 1000;
 constexpr int kMaxSubscriptionBatch = 100;
@@ -86,6 +81,8 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
       m_wireDirect(wire && !qobject_cast<QSslSocket *>(wire)),
       m_peer(m_socket->peerAddress()),
       m_peerPort(m_socket->peerPort()),
+      m_local(m_socket->localAddress()),
+      m_localPort(m_socket->localPort()),
       m_engine(engine),
       m_server(server),
       m_shard(shard),
@@ -99,7 +96,34 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
         m_socket.get(), &QWebSocket::textMessageReceived, this, &TwilsockConnection::onTextMessage);
     connect(m_socket.get(), &QWebSocket::disconnected, this, &TwilsockConnection::onDisconnected);
     connect(m_socket.get(), &QWebSocket::bytesWritten, this, &TwilsockConnection::onBytesWritten);
+    setUp(m_socket->state() == QAbstractSocket::ConnectedState);
+}
 
+TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<LiveSocket> socket,
+    const Endpoints &endpoints, Engine &engine, TwilsockServer &server, TwilsockShard &shard)
+    : m_id(id),
+      m_live(std::move(socket)),
+      m_wireDirect(true),
+      m_peer(endpoints.peer),
+      m_peerPort(endpoints.peerPort),
+      m_local(endpoints.local),
+      m_localPort(endpoints.localPort),
+      m_engine(engine),
+      m_server(server),
+      m_shard(shard),
+      m_router(engine)
+{
+    m_live->setHandlers({
+        .binaryMessage = [this](const QByteArray &bytes) { onBinaryMessage(bytes); },
+        .textMessage = [this] { onTextMessage(); },
+        .drained = [this] { onBytesWritten(); },
+        .closed = [this] { onDisconnected(); },
+    });
+    setUp(m_live->isOpen());
+}
+
+void TwilsockConnection::setUp(bool connected)
+{
     for (QTimer *timer :
         {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer, &m_closeGraceTimer})
         timer->setSingleShot(true);
@@ -110,9 +134,12 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
                            .arg(m_server.options().stallTimeout.count()));
     });
     connect(&m_closeGraceTimer, &QTimer::timeout, this, [this] {
-        // The peer has not read up to our close (typically: it is not reading at all). Drop
-        // the connection; whatever it had not read goes with it.
-        m_socket->abort();
+        // The peer has not read up to our close (typically: it is not reading at all), or
+        // has not answered it. Drop the connection; whatever it had not read goes with it.
+        if (m_live)
+            m_live->abort();
+        else
+            m_socket->abort();
         onDisconnected();
     });
     connect(&m_warningTimer, &QTimer::timeout, this, &TwilsockConnection::onTokenWarning);
@@ -128,7 +155,7 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
         m_initTimer.start(m_server.options().initTimeout);
 
     // The peer may have gone between the upgrade and now: then no disconnected() will come.
-    if (m_socket->state() != QAbstractSocket::ConnectedState) {
+    if (!connected) {
         m_state = State::Closing;
         m_finished = true;
         QMetaObject::invokeMethod(
@@ -136,30 +163,58 @@ TwilsockConnection::TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> s
     }
 }
 
+bool TwilsockConnection::isOpen() const
+{
+    return m_live ? m_live->isOpen() : m_socket->state() == QAbstractSocket::ConnectedState;
+}
+
+void TwilsockConnection::closeSocket(int code, const QString &reason)
+{
+    if (!m_live) {
+        m_socket->close(QWebSocketProtocol::CloseCode(code), reason);
+        return;
+    }
+    m_live->close(code, reason.toUtf8());
+    // The closing handshake ends with the peer's answer; one that never comes costs the grace.
+    if (m_live->isOpen()) {
+        const auto grace = m_server.options().closeGrace;
+        m_closeGraceTimer.start(grace.count() > 0 ? grace : std::chrono::milliseconds(1));
+    }
+}
+
 TwilsockConnection::~TwilsockConnection()
 {
     cancelAll();
     // The socket may emit while it is destroyed; nothing of this object may run then.
-    m_socket->disconnect(this);
+    if (m_live)
+        m_live->setHandlers({});
+    else
+        m_socket->disconnect(this);
 }
 
 void TwilsockConnection::moveTo(QThread *thread)
 {
-    m_socket->moveToThread(thread);
+    if (m_socket)
+        m_socket->moveToThread(thread);
     moveToThread(thread);
 }
 
 qint64 TwilsockConnection::unsentBytes() const
 {
+    if (m_live)
+        return m_live->unsentBytes();
     // The same count either way; the TCP socket's is one call fewer per delivery.
     return m_wire ? m_wire->bytesToWrite() : m_socket->bytesToWrite();
 }
 
 void TwilsockConnection::send(const QByteArray &frame)
 {
-    if (m_socket->state() != QAbstractSocket::ConnectedState)
+    if (!isOpen())
         return;
-    m_socket->sendBinaryMessage(frame);
+    if (m_live)
+        m_live->write({TwilsockServer::webSocketFrame(frame)});
+    else
+        m_socket->sendBinaryMessage(frame);
     watchUnsent();
 }
 
@@ -278,8 +333,13 @@ void TwilsockConnection::flush(const QString &streamSid)
 
 void TwilsockConnection::writeWire(const QList<QByteArray> &frames)
 {
-    if (m_socket->state() != QAbstractSocket::ConnectedState)
+    if (!isOpen())
         return;
+    if (m_live) {
+        m_live->write(frames);
+        watchUnsent();
+        return;
+    }
     if (!m_wire) {
         for (const QByteArray &frame : frames)
             m_socket->sendBinaryMessage(TwilsockServer::twilsockFrameOf(frame).toByteArray());
@@ -289,41 +349,12 @@ void TwilsockConnection::writeWire(const QList<QByteArray> &frames)
     qsizetype first = 0; // frames[first] onwards, from byte `offset` of it, are not written yet
     qsizetype offset = 0;
 #ifdef Q_OS_UNIX
-    // Only while nothing of Qt's waits to be written: the frames go after it, in order.
-    if (m_wireDirect && m_wire->bytesToWrite() == 0) {
-        std::array<iovec, kFramesPerWrite> parts{};
-        while (first < frames.size()) {
-            int count = 0;
-            for (qsizetype i = first; i < frames.size() && count < int(parts.size()); ++i) {
-                const qsizetype skip = i == first ? offset : 0;
-                parts[count].iov_base = const_cast<char *>(frames[i].constData() + skip);
-                parts[count].iov_len = size_t(frames[i].size() - skip);
-                ++count;
-            }
-            msghdr message{};
-            message.msg_iov = parts.data();
-            message.msg_iovlen = size_t(count);
-            const ssize_t written =
-                ::sendmsg(int(m_wire->socketDescriptor()), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (written < 0 && errno == EINTR)
-                continue;
-            // Full (EAGAIN), or an error the socket will find and report itself: the rest goes
-            // through Qt's buffer.
-            if (written <= 0)
-                break;
-            qint64 left = written;
-            while (left > 0) {
-                const qint64 rest = frames[first].size() - offset;
-                if (left < rest) {
-                    offset += left;
-                    break;
-                }
-                left -= rest;
-                offset = 0;
-                ++first;
-            }
-        }
-    }
+    // Only while nothing of Qt's waits to be written: the frames go after it, in order. What
+    // the kernel does not take (full, or an error the socket will find and report itself)
+    // goes through Qt's buffer.
+    if (m_wireDirect && m_wire->bytesToWrite() == 0)
+        sendFrames(
+            int(m_wire->socketDescriptor()), frames.constData(), frames.size(), first, offset);
 #endif
     for (qsizetype i = first; i < frames.size(); ++i) {
         if (i == first && offset > 0)
@@ -352,6 +383,8 @@ void TwilsockConnection::readPromptly()
 bool TwilsockConnection::setReadLowWater(int bytes)
 {
 #ifdef Q_OS_UNIX
+    if (m_live)
+        return m_live->setReadLowWater(bytes);
     return m_wire
         && ::setsockopt(
                int(m_wire->socketDescriptor()), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes)
@@ -393,8 +426,8 @@ void TwilsockConnection::onDisconnected()
 {
     if (std::exchange(m_finished, true))
         return;
-    if (m_state != State::Closing
-        && m_socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData)
+    const int closeCode = m_live ? m_live->closeCodeSent() : int(m_socket->closeCode());
+    if (m_state != State::Closing && closeCode == QWebSocketProtocol::CloseCodeTooMuchData)
         rejectInput(
             QStringLiteral("a websocket message over %1 bytes").arg(kMaxWebSocketMessageBytes));
     m_state = State::Closing;
@@ -440,7 +473,7 @@ void TwilsockConnection::onBinaryMessage(const QByteArray &bytes)
         noteRequest(*frame, bytes.size());
         logAnswer(id, 200, 0, 0);
         m_state = State::Closing;
-        m_socket->close();
+        closeSocket(QWebSocketProtocol::CloseCodeNormal, {});
         return;
     }
     const bool isRequest =
@@ -802,7 +835,7 @@ bool TwilsockConnection::dropForFault()
     m_state = State::Closing;
     for (QTimer *timer : {&m_initTimer, &m_warningTimer, &m_expiryTimer, &m_stallTimer})
         timer->stop();
-    m_socket->close(QWebSocketProtocol::CloseCodeGoingAway,
+    closeSocket(QWebSocketProtocol::CloseCodeGoingAway,
         QStringLiteral("closed by an engine fault rule (disconnect)"));
     return true;
 }
@@ -845,7 +878,8 @@ void TwilsockConnection::closeWith(int code, QLatin1StringView status, const QSt
     // Qt 6.4's QWebSocket::close() throws away whatever is still unsent (the frame above
     // included) and drops the connection at once, so it waits until the socket has drained. A
     // peer that does not read that far within the grace period is dropped without either close.
-    m_socket->flush();
+    if (m_socket)
+        m_socket->flush();
     if (unsentBytes() == 0) {
         closeSocketNow();
         return;
@@ -859,7 +893,7 @@ void TwilsockConnection::closeSocketNow()
     const auto [code, reason] = m_socketClose.value_or(std::pair{1000, QString()});
     m_socketClose.reset();
     m_closeGraceTimer.stop();
-    m_socket->close(QWebSocketProtocol::CloseCode(code), reason);
+    closeSocket(code, reason);
 }
 
 void TwilsockConnection::rejectInput(const QString &why)
@@ -935,11 +969,11 @@ QString TwilsockConnection::baseUrl(const QString &host) const
         const bool twilio = host.endsWith(QLatin1StringView(".twilio.com"), Qt::CaseInsensitive);
         return (twilio ? QLatin1StringView("https://") : QLatin1StringView("http://")) + host;
     }
-    const QHostAddress local = m_socket->localAddress();
+    const QHostAddress local = m_local;
     const QString address = local.protocol() == QAbstractSocket::IPv6Protocol
         ? QLatin1StringView("[") + local.toString() + u']'
         : local.toString();
-    return QStringLiteral("http://%1:%2").arg(address).arg(m_socket->localPort());
+    return QStringLiteral("http://%1:%2").arg(address).arg(m_localPort);
 }
 
 } // namespace streams

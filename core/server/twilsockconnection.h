@@ -27,6 +27,7 @@ QT_END_NAMESPACE
 namespace streams {
 
 class Engine;
+class LiveSocket;
 class Subscription;
 class TwilsockServer;
 class TwilsockShard;
@@ -45,9 +46,27 @@ class TwilsockConnection final : public QObject
     Q_DISABLE_COPY_MOVE(TwilsockConnection)
 
 public:
+    /// Larger websocket messages are refused by the socket itself (close code 1009). The slack
+    /// lets a frame a little over the codec's limit reach the codec, which answers in twilsock
+    /// terms.
+    static constexpr qsizetype kMaxWebSocketMessageBytes =
+        twilsock::FrameCodec::kMaxFrameBytes + 16 * 1024;
+
     /// `wire` is the TCP socket under `socket` when known (TwilsockServer::accept). Lives on
     /// `shard`'s thread, with both sockets.
     TwilsockConnection(quint64 id, std::unique_ptr<QWebSocket> socket, QTcpSocket *wire,
+        Engine &engine, TwilsockServer &server, TwilsockShard &shard);
+    /// The two ends of a connection's TCP socket.
+    struct Endpoints
+    {
+        QHostAddress peer;
+        quint16 peerPort = 0;
+        QHostAddress local;
+        quint16 localPort = 0;
+    };
+    /// A connection on a LiveSocket (TwilsockServer::accept took the descriptor from Qt after
+    /// the handshake), for an I/O thread: `shard` reads it (TwilsockShard::watch).
+    TwilsockConnection(quint64 id, std::unique_ptr<LiveSocket> socket, const Endpoints &endpoints,
         Engine &engine, TwilsockServer &server, TwilsockShard &shard);
     ~TwilsockConnection() override;
 
@@ -55,6 +74,8 @@ public:
     /// Moves this connection, its websocket and the TCP socket under it (the websocket's child)
     /// to `thread`, all at once: nothing the peer sends meanwhile is read without a reader.
     void moveTo(QThread *thread);
+    /// The LiveSocket this connection runs on, if it does (else a QWebSocket).
+    LiveSocket *liveSocket() const { return m_live.get(); }
     /// True once `init` succeeded and until the session ends.
     bool isReady() const { return m_state == State::Ready; }
     /// True once the socket is gone (finished() has been or is about to be emitted).
@@ -94,6 +115,12 @@ private:
         QString description;
     };
 
+    /// What both constructors do once the socket is in place.
+    void setUp(bool connected);
+    bool isOpen() const;
+    /// Closes the websocket with `code` and `reason` (after what is queued, on a LiveSocket);
+    /// a LiveSocket's peer gets TwilsockOptions::closeGrace to answer.
+    void closeSocket(int code, const QString &reason);
     void onBinaryMessage(const QByteArray &bytes);
     /// Watches the socket's unsent data after a write: starts the stall clock above the
     /// send-buffer limit, and closes at once past the hard limit.
@@ -151,6 +178,8 @@ private:
     static constexpr int kBatchedReadBytes = 4096;
 
     const quint64 m_id;
+    // One of the two: a LiveSocket on an I/O thread, a QWebSocket elsewhere.
+    std::unique_ptr<LiveSocket> m_live;
     std::unique_ptr<QWebSocket> m_socket;
     // The TCP socket under m_socket, when known; its descriptor is written directly when it is
     // a plain socket (not TLS: a zero-change tunnel encrypts in QSslSocket).
@@ -161,6 +190,8 @@ private:
     // Kept from the start: an aborted socket forgets its peer.
     QHostAddress m_peer;
     quint16 m_peerPort = 0;
+    QHostAddress m_local;
+    quint16 m_localPort = 0;
     Engine &m_engine;
     TwilsockServer &m_server;
     TwilsockShard &m_shard;

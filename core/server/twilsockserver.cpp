@@ -4,6 +4,7 @@
 #include "api/sid.h"
 #include "engine/engine.h"
 #include "server/httpserver.h"
+#include "server/livesocket.h"
 #include "server/restserver.h"
 #include "server/twilsockconnection.h"
 #include "server/twilsockshard.h"
@@ -19,6 +20,7 @@
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
+#include <fcntl.h>
 
 Q_LOGGING_CATEGORY(lcTwilsock, "streams.server.twilsock", QtWarningMsg)
 
@@ -160,34 +162,55 @@ void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire
     const quint64 id = m_nextConnectionId++;
     ++m_accepted;
     ++m_open;
-    // A plain TCP socket goes to an I/O thread with its websocket (which then owns it); a TLS
-    // tunnel's stays here with the proxy that made it.
+    // A plain TCP socket goes to an I/O thread, as a LiveSocket on its descriptor (taken from
+    // Qt here); a TLS tunnel's stays here, with its websocket, beside the proxy that made it.
     const bool movable = wire && !qobject_cast<QSslSocket *>(wire) && socket->parent() == nullptr
         && !m_ioShards.empty();
-    TwilsockShard *shard = m_engineShard;
-    if (movable) {
-        shard = m_ioShards[m_nextShard++ % m_ioShards.size()].second;
-        wire->setParent(socket.get());
-        // After the handshake the websocket server stays connected to the socket's
-        // disconnected(), to deleteLater() it from this thread (Qt 6.4 to 6.8). On an I/O
-        // thread the connection deletes the socket itself, possibly before that queued call
-        // ran here, which would then post to a deleted object: cut that tie before the move.
-        QObject::disconnect(wire, nullptr, m_websockets, nullptr);
-    }
+    TwilsockShard *shard =
+        movable ? m_ioShards[m_nextShard++ % m_ioShards.size()].second : m_engineShard;
     {
         QMutexLocker lock(&m_registryMutex);
         m_registry.insert(id, Registered{shard, {}});
     }
     qCDebug(lcTwilsock) << "twilsock connection" << id << "opened";
-    // Made here, so that its handlers are connected before anything more is read.
-    auto *connection = new TwilsockConnection(id, std::move(socket), wire, m_engine, *this, *shard);
     if (!movable) {
-        shard->adopt(connection);
+        // Made here, so that its handlers are connected before anything more is read.
+        shard->adopt(new TwilsockConnection(id, std::move(socket), wire, m_engine, *this, *shard));
         return;
     }
+    auto *connection = takeLive(id, std::move(socket), wire, *shard);
     connection->moveTo(shard->thread());
     QMetaObject::invokeMethod(
         shard, [shard, connection] { shard->adopt(connection); }, Qt::QueuedConnection);
+}
+
+TwilsockConnection *TwilsockServer::takeLive(
+    quint64 id, std::unique_ptr<QWebSocket> socket, QTcpSocket *wire, TwilsockShard &shard)
+{
+    // The websocket server has just answered the handshake (its 101 may still wait in the
+    // socket's buffer) and nothing after it has been read as frames yet: Qt's socket hands over
+    // what it holds and its descriptor, and is closed without touching the connection.
+    const TwilsockConnection::Endpoints endpoints{
+        wire->peerAddress(), wire->peerPort(), wire->localAddress(), wire->localPort()};
+    wire->flush();
+    int descriptor = -1;
+    QByteArray alreadyRead;
+    if (wire->state() == QAbstractSocket::ConnectedState && wire->bytesToWrite() == 0) {
+        alreadyRead = wire->readAll();
+        descriptor = ::fcntl(int(wire->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    }
+    // Neither the websocket server nor the websocket may act on the socket from now on. It is
+    // deleted later: the websocket server is still in its handshake handler.
+    QObject::disconnect(wire, nullptr, m_websockets, nullptr);
+    socket->disconnect();
+    wire->abort();
+    socket.reset();
+    wire->deleteLater();
+    // A socket that could not be taken (gone already, or a handshake answer the kernel did not
+    // take at once) makes a connection that ends as soon as its shard adopts it.
+    auto live = std::make_unique<LiveSocket>(
+        descriptor, alreadyRead, TwilsockConnection::kMaxWebSocketMessageBytes);
+    return new TwilsockConnection(id, std::move(live), endpoints, m_engine, *this, shard);
 }
 
 void TwilsockServer::noteSubscriptions(quint64 id, QList<std::pair<QString, QString>> subscriptions)

@@ -26,6 +26,7 @@ namespace streams {
 
 class Engine;
 class RestServer;
+class TwilsockConnection;
 class TwilsockShard;
 
 /// Timings of the twilsock endpoint. The defaults are what the official SDKs expect; tests
@@ -155,6 +156,10 @@ public:
 
 private:
     void onNewWebSocket();
+    /// The connection of a socket bound for `shard` (an I/O thread's), on a LiveSocket made of
+    /// the descriptor under `socket`.
+    TwilsockConnection *takeLive(
+        quint64 id, std::unique_ptr<QWebSocket> socket, QTcpSocket *wire, TwilsockShard &shard);
 
     Engine &m_engine;
     const TwilsockOptions m_options;

@@ -2,11 +2,19 @@
 
 #include "api/jsonwriter.h"
 #include "api/streammessage.h"
+#include "server/livesocket.h"
 #include "server/twilsockconnection.h"
 #include "server/twilsockserver.h"
 #include "twilsock/framecodec.h"
 
 #include <QJsonObject>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <array>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+Q_DECLARE_LOGGING_CATEGORY(lcTwilsock)
 
 namespace streams {
 
@@ -36,6 +44,8 @@ TwilsockShard::TwilsockShard(TwilsockServer &server)
 TwilsockShard::~TwilsockShard()
 {
     closeAll();
+    if (m_epoll >= 0)
+        ::close(m_epoll);
 }
 
 void TwilsockShard::closeAll()
@@ -62,6 +72,26 @@ void TwilsockShard::adopt(TwilsockConnection *connection)
     }
     m_connections.insert(connection->id(), connection);
     connect(connection, &TwilsockConnection::finished, this, &TwilsockShard::remove);
+    if (LiveSocket *socket = connection->liveSocket()) {
+        if (m_epoll < 0) {
+            m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+            if (m_epoll >= 0) {
+                m_epollNotifier = new QSocketNotifier(m_epoll, QSocketNotifier::Read, this);
+                connect(
+                    m_epollNotifier, &QSocketNotifier::activated, this, &TwilsockShard::serveReady);
+            }
+        }
+        // Watching also serves what arrived with the handshake, which may end the connection.
+        if (m_epoll < 0 || !socket->watchWith(m_epoll, connection->id())) {
+            qCWarning(lcTwilsock) << "twilsock connection" << connection->id()
+                                  << "cannot be watched:" << qt_error_string(errno);
+            socket->abort();
+            remove(connection->id());
+            return;
+        }
+        if (!m_connections.contains(connection->id()))
+            return;
+    }
     connection->deliverAll();
     // The timer lives on this thread, so it starts here.
     if (m_pingTimer.interval() > 0 && !m_pingTimer.isActive())
@@ -186,6 +216,19 @@ void TwilsockShard::drainWoken()
     m_frames.clear();
     m_lastDrainEndNs = m_sinceStart.nsecsElapsed();
     m_lastDrainNs = m_lastDrainEndNs - startedNs;
+}
+
+void TwilsockShard::serveReady()
+{
+    // Level-triggered: what is left unserved (more than one batch of sockets) is reported again.
+    std::array<epoll_event, 256> events{};
+    const int ready = ::epoll_wait(m_epoll, events.data(), int(events.size()), 0);
+    for (int i = 0; i < ready; ++i) {
+        // Sockets leave the set before their connections go; a closed one is simply not found.
+        TwilsockConnection *connection = m_connections.value(events[i].data.u64);
+        if (LiveSocket *socket = connection ? connection->liveSocket() : nullptr)
+            socket->onEvents(events[i].events);
+    }
 }
 
 void TwilsockShard::pingAll()

@@ -9,6 +9,10 @@
 #include <QTimer>
 #include <functional>
 
+QT_BEGIN_NAMESPACE
+class QSocketNotifier;
+QT_END_NAMESPACE
+
 namespace streams {
 
 class TwilsockConnection;
@@ -20,7 +24,8 @@ struct StreamMessage;
 /// connections that must stay there (zero-change TLS tunnels). Each connection reads, writes,
 /// pings and drains its subscriptions here; what needs the engine's state goes through
 /// TwilsockServer::onEngine. A published message is encoded as a notification once per shard
-/// and the same bytes go to every subscriber the shard holds.
+/// and the same bytes go to every subscriber the shard holds. Connections on a LiveSocket (an
+/// I/O thread's) are read through one epoll set: one wake-up serves every socket that is ready.
 class TwilsockShard final : public QObject
 {
     Q_OBJECT
@@ -53,6 +58,8 @@ public:
 
 private:
     void drainWoken();
+    /// Reads and writes whatever the epoll set says is ready.
+    void serveReady();
     void pingAll();
     void remove(quint64 connectionId);
 
@@ -79,6 +86,10 @@ private:
     qint64 m_lastDrainEndNs = 0;
     qint64 m_lastDrainNs = 0;
     QTimer m_drainTimer;
+
+    // The epoll set of the connections on a LiveSocket, made by the first of them.
+    int m_epoll = -1;
+    QSocketNotifier *m_epollNotifier = nullptr;
 
     // Connections reading in batches until the window ends (one timer for all of them).
     QList<QPointer<TwilsockConnection>> m_batchedReads;
