@@ -192,13 +192,6 @@ TwilsockConnection::~TwilsockConnection()
         m_socket->disconnect(this);
 }
 
-void TwilsockConnection::moveTo(QThread *thread)
-{
-    if (m_socket)
-        m_socket->moveToThread(thread);
-    moveToThread(thread);
-}
-
 qint64 TwilsockConnection::unsentBytes() const
 {
     if (m_live)

@@ -71,9 +71,6 @@ public:
     ~TwilsockConnection() override;
 
     quint64 id() const { return m_id; }
-    /// Moves this connection, its websocket and the TCP socket under it (the websocket's child)
-    /// to `thread`, all at once: nothing the peer sends meanwhile is read without a reader.
-    void moveTo(QThread *thread);
     /// The LiveSocket this connection runs on, if it does (else a QWebSocket).
     LiveSocket *liveSocket() const { return m_live.get(); }
     /// True once `init` succeeded and until the session ends.
@@ -216,7 +213,7 @@ private:
     QHash<QString, Outbox> m_outboxes;
     quint64 m_dropped = 0;
 
-    // Children, so that they move with the connection (moveTo).
+    // Children, so that they move with the connection (moveToThread).
     QTimer m_initTimer{this};
     QTimer m_warningTimer{this};
     QTimer m_expiryTimer{this};

@@ -178,8 +178,9 @@ void TwilsockServer::accept(std::unique_ptr<QWebSocket> socket, QTcpSocket *wire
         shard->adopt(new TwilsockConnection(id, std::move(socket), wire, m_engine, *this, *shard));
         return;
     }
+    // A LiveSocket is no QObject: the connection (with its timers) is all that moves.
     auto *connection = takeLive(id, std::move(socket), wire, *shard);
-    connection->moveTo(shard->thread());
+    connection->moveToThread(shard->thread());
     QMetaObject::invokeMethod(
         shard, [shard, connection] { shard->adopt(connection); }, Qt::QueuedConnection);
 }
@@ -209,7 +210,7 @@ TwilsockConnection *TwilsockServer::takeLive(
     // A socket that could not be taken (gone already, or a handshake answer the kernel did not
     // take at once) makes a connection that ends as soon as its shard adopts it.
     auto live = std::make_unique<LiveSocket>(
-        descriptor, alreadyRead, TwilsockConnection::kMaxWebSocketMessageBytes);
+        descriptor, std::move(alreadyRead), TwilsockConnection::kMaxWebSocketMessageBytes);
     return new TwilsockConnection(id, std::move(live), endpoints, m_engine, *this, shard);
 }
 
